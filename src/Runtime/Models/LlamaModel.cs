@@ -88,28 +88,41 @@ public sealed class LlamaModel : IDisposable
 
         var layers = new LlamaLayerWeights[config.NumLayers];
         var options = new ParallelOptions { CancellationToken = cancellationToken };
-        Parallel.For(0, config.NumLayers, options, i =>
+        try
         {
-            string p = $"model.layers.{i}.";
-            layers[i] = new LlamaLayerWeights
-            {
-                AttentionNorm = archive.ReadSingle(p + "input_layernorm.weight", h),
-                Wq = archive.ReadSingle(p + "self_attn.q_proj.weight", q, h),
-                Wk = archive.ReadSingle(p + "self_attn.k_proj.weight", kv, h),
-                Wv = archive.ReadSingle(p + "self_attn.v_proj.weight", kv, h),
-                Wo = archive.ReadSingle(p + "self_attn.o_proj.weight", h, q),
-                Bq = config.AttentionBias ? archive.ReadSingle(p + "self_attn.q_proj.bias", q) : null,
-                Bk = config.AttentionBias ? archive.ReadSingle(p + "self_attn.k_proj.bias", kv) : null,
-                Bv = config.AttentionBias ? archive.ReadSingle(p + "self_attn.v_proj.bias", kv) : null,
-                Bo = config.AttentionOutputBias ? archive.ReadSingle(p + "self_attn.o_proj.bias", h) : null,
-                MlpNorm = archive.ReadSingle(p + "post_attention_layernorm.weight", h),
-                WGate = archive.ReadSingle(p + "mlp.gate_proj.weight", ff, h),
-                WUp = archive.ReadSingle(p + "mlp.up_proj.weight", ff, h),
-                WDown = archive.ReadSingle(p + "mlp.down_proj.weight", h, ff),
-            };
-        });
+            Parallel.For(0, config.NumLayers, options, i => layers[i] = LoadLayer(archive, config, i));
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            // Surface the first real error (e.g. a shape mismatch) instead of the parallel wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            throw;
+        }
 
         return new LlamaModel(Path.GetFullPath(directory), config, generation, archive.Tensors, embedding, finalNorm, lmHead, layers);
+    }
+
+    private static LlamaLayerWeights LoadLayer(SafetensorsArchive archive, ModelConfig config, int i)
+    {
+        long h = config.HiddenSize, q = config.NumAttentionHeads * config.HeadDim, kv = config.NumKeyValueHeads * config.HeadDim;
+        long ff = config.IntermediateSize;
+        string p = $"model.layers.{i}.";
+        return new LlamaLayerWeights
+        {
+            AttentionNorm = archive.ReadSingle(p + "input_layernorm.weight", h),
+            Wq = archive.ReadSingle(p + "self_attn.q_proj.weight", q, h),
+            Wk = archive.ReadSingle(p + "self_attn.k_proj.weight", kv, h),
+            Wv = archive.ReadSingle(p + "self_attn.v_proj.weight", kv, h),
+            Wo = archive.ReadSingle(p + "self_attn.o_proj.weight", h, q),
+            Bq = config.AttentionBias ? archive.ReadSingle(p + "self_attn.q_proj.bias", q) : null,
+            Bk = config.AttentionBias ? archive.ReadSingle(p + "self_attn.k_proj.bias", kv) : null,
+            Bv = config.AttentionBias ? archive.ReadSingle(p + "self_attn.v_proj.bias", kv) : null,
+            Bo = config.AttentionOutputBias ? archive.ReadSingle(p + "self_attn.o_proj.bias", h) : null,
+            MlpNorm = archive.ReadSingle(p + "post_attention_layernorm.weight", h),
+            WGate = archive.ReadSingle(p + "mlp.gate_proj.weight", ff, h),
+            WUp = archive.ReadSingle(p + "mlp.up_proj.weight", ff, h),
+            WDown = archive.ReadSingle(p + "mlp.down_proj.weight", h, ff),
+        };
     }
 
     /// <inheritdoc />
