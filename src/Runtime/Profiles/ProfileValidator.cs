@@ -109,9 +109,14 @@ public static partial class ProfileValidator
             units = x.Granularity == CacheGranularity.QueryHead ? m.NumAttentionHeads : m.NumKeyValueHeads;
         }
 
-        if (m is not null && shapeOk)
+        if (m is not null && m.NumLayers >= 1)
         {
             ValidateStages(profile, m.NumLayers, x, p);
+        }
+
+        // Per-layer lengths depend on the head counts: only checked once those are sane.
+        if (m is not null && shapeOk)
+        {
             ValidateLayers(profile, m, x, units, p);
         }
 
