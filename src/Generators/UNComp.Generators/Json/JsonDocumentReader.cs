@@ -367,6 +367,11 @@ namespace UNComp.Generators.Json
                     return builder.ToString();
                 }
 
+                if (c == '\n' || c == '\r')
+                {
+                    throw Error("unterminated string (a line break before the closing quote)", start, 1);
+                }
+
                 if (c < ' ')
                 {
                     throw Error("control character in string (escape it)", Mark(), 1);
