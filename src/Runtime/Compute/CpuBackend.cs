@@ -39,64 +39,93 @@ public sealed unsafe class CpuBackend : IComputeBackend
 
         fixed (float* px = x, pw = w, pb = bias, py = y)
         {
-            nint ax = (nint)px, aw = (nint)pw, ab = (nint)pb, ay = (nint)py;
-            bool hasBias = !bias.IsEmpty;
-
-            // Blocks of output rows: a block of weights stays in cache while every input row streams past it.
-            const int Block = 16;
-            int blocks = (outDim + Block - 1) / Block;
-            void RunBlock(int b)
+            var job = new MatMulJob(px, pw, bias.IsEmpty ? null : pb, py, rows, inDim, outDim);
+            int blocks = (outDim + MatMulJob.Block - 1) / MatMulJob.Block;
+            if ((long)rows * inDim * outDim < ParallelThreshold || blocks == 1 || _parallel.MaxDegreeOfParallelism == 1)
             {
-                float* xs = (float*)ax, ws = (float*)aw, bs = (float*)ab, ys = (float*)ay;
-                int o0 = b * Block;
-                int o1 = Math.Min(outDim, o0 + Block);
-                int r = 0;
-                if (Vector256.IsHardwareAccelerated && inDim >= 8)
+                // Inline and allocation-free: decode-sized GEMVs are far slower through the thread pool.
+                job.Run(0, outDim);
+            }
+            else
+            {
+                RunParallel(job, blocks);
+            }
+        }
+    }
+
+    private void RunParallel(MatMulJob job, int blocks) =>
+        Parallel.For(0, blocks, _parallel, b => job.Run(b * MatMulJob.Block, Math.Min(job.OutDim, (b + 1) * MatMulJob.Block)));
+
+    /// <summary>One linear layer call; <see cref="Run"/> computes output columns [o0, o1) for every row.</summary>
+    private readonly struct MatMulJob
+    {
+        // A block of weight rows stays in cache while every input row streams past it.
+        public const int Block = 16;
+
+        private readonly float* _x, _w, _bias, _y;
+        private readonly int _rows, _inDim;
+
+        public MatMulJob(float* x, float* w, float* bias, float* y, int rows, int inDim, int outDim)
+        {
+            _x = x;
+            _w = w;
+            _bias = bias;
+            _y = y;
+            _rows = rows;
+            _inDim = inDim;
+            OutDim = outDim;
+        }
+
+        public int OutDim { get; }
+
+        public void Run(int o0, int o1)
+        {
+            float* xs = _x, ws = _w, bs = _bias, ys = _y;
+            int rows = _rows, inDim = _inDim, outDim = OutDim;
+            int r = 0;
+            if (Vector256.IsHardwareAccelerated && inDim >= 8)
+            {
+                // 4 input rows × 2 weight rows per step: 8 accumulators, 6 loads per 8 multiply-adds.
+                for (; r + 4 <= rows; r += 4)
                 {
-                    // 4 input rows × 2 weight rows per step: 8 accumulators, 6 loads per 8 multiply-adds.
-                    for (; r + 4 <= rows; r += 4)
+                    int o = o0;
+                    for (; o + 2 <= o1; o += 2)
                     {
-                        int o = o0;
-                        for (; o + 2 <= o1; o += 2)
-                        {
-                            Tile4x2(xs + ((long)r * inDim), ws + ((long)o * inDim), inDim, ys + ((long)r * outDim) + o, outDim);
-                        }
+                        Tile4x2(xs + ((long)r * inDim), ws + ((long)o * inDim), inDim, ys + ((long)r * outDim) + o, outDim);
+                    }
 
-                        for (; o < o1; o++)
+                    for (; o < o1; o++)
+                    {
+                        var wr = new ReadOnlySpan<float>(ws + ((long)o * inDim), inDim);
+                        for (int i = 0; i < 4; i++)
                         {
-                            var wr = new ReadOnlySpan<float>(ws + ((long)o * inDim), inDim);
-                            for (int i = 0; i < 4; i++)
-                            {
-                                ys[((long)(r + i) * outDim) + o] = TensorPrimitives.Dot(new ReadOnlySpan<float>(xs + ((long)(r + i) * inDim), inDim), wr);
-                            }
-                        }
-
-                        if (hasBias)
-                        {
-                            for (int i = 0; i < 4; i++)
-                            {
-                                for (int oo = o0; oo < o1; oo++)
-                                {
-                                    ys[((long)(r + i) * outDim) + oo] += bs[oo];
-                                }
-                            }
+                            ys[((long)(r + i) * outDim) + o] = TensorPrimitives.Dot(new ReadOnlySpan<float>(xs + ((long)(r + i) * inDim), inDim), wr);
                         }
                     }
-                }
 
-                for (; r < rows; r++)
-                {
-                    var xr = new ReadOnlySpan<float>(xs + ((long)r * inDim), inDim);
-                    float* yr = ys + ((long)r * outDim);
-                    for (int o = o0; o < o1; o++)
+                    if (bs != null)
                     {
-                        float acc = TensorPrimitives.Dot(xr, new ReadOnlySpan<float>(ws + ((long)o * inDim), inDim));
-                        yr[o] = hasBias ? acc + bs[o] : acc;
+                        for (int i = 0; i < 4; i++)
+                        {
+                            for (int oo = o0; oo < o1; oo++)
+                            {
+                                ys[((long)(r + i) * outDim) + oo] += bs[oo];
+                            }
+                        }
                     }
                 }
             }
 
-            For(blocks, (long)rows * inDim * outDim, RunBlock);
+            for (; r < rows; r++)
+            {
+                var xr = new ReadOnlySpan<float>(xs + ((long)r * inDim), inDim);
+                float* yr = ys + ((long)r * outDim);
+                for (int o = o0; o < o1; o++)
+                {
+                    float acc = TensorPrimitives.Dot(xr, new ReadOnlySpan<float>(ws + ((long)o * inDim), inDim));
+                    yr[o] = bs != null ? acc + bs[o] : acc;
+                }
+            }
         }
     }
 
