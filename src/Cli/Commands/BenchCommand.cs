@@ -19,7 +19,7 @@ internal static class BenchCommand
         {
             model, promptTokens, newTokens, seed,
         };
-        command.SetAction(parseResult => CliSupport.Run(parseResult, output =>
+        command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
         {
             int n = parseResult.GetValue(promptTokens);
             int m = parseResult.GetValue(newTokens);
@@ -29,7 +29,7 @@ internal static class BenchCommand
             }
 
             var load = Stopwatch.StartNew();
-            using var llama = LlamaModel.Load(parseResult.GetValue(model)!);
+            using var llama = LlamaModel.Load(parseResult.GetValue(model)!, cancellationToken);
             load.Stop();
 #pragma warning disable CA5394 // A reproducible benchmark prompt, not security.
             var rng = new Random(parseResult.GetValue(seed));
@@ -37,10 +37,10 @@ internal static class BenchCommand
 #pragma warning restore CA5394
             var p = new GeneratorParams { MaxNewTokens = m, MaxLength = n + m + 1, EosTokenIds = [] };
             using var generator = new Generator(llama, p);
-            CliSupport.WithPrefillProgress(llama.Config.NumLayers, n, progress => generator.AppendTokens(prompt, progress));
+            CliSupport.WithPrefillProgress(llama.Config.NumLayers, n, progress => generator.AppendTokens(prompt, progress, cancellationToken));
             while (!generator.IsDone && m > 0)
             {
-                generator.GenerateNextToken();
+                generator.GenerateNextToken(cancellationToken);
             }
 
             var s = generator.Stats;
@@ -50,7 +50,7 @@ internal static class BenchCommand
             output.WriteLine(string.Create(c, $"decode:  {s.DecodedTokens} tokens in {s.DecodeTime.TotalSeconds:F3} s = {s.DecodeTokensPerSecond:F1} tok/s"));
             output.WriteLine(CliSupport.Summary(s));
             return 0;
-        }));
+        })));
         return command;
     }
 }

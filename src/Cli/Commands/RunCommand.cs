@@ -23,7 +23,7 @@ internal static class RunCommand
         {
             model, prompt, promptIds, maxNew, temperature, topK, topP, seed, maxLength,
         };
-        command.SetAction(parseResult => CliSupport.Run(parseResult, output =>
+        command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
         {
             string dir = parseResult.GetValue(model)!;
             string? text = parseResult.GetValue(prompt);
@@ -47,7 +47,7 @@ internal static class RunCommand
                 Seed = parseResult.GetValue(seed),
             };
             sampling.Validate();
-            using var llama = LlamaModel.Load(dir);
+            using var llama = LlamaModel.Load(dir, cancellationToken);
             ITokenCodec? codec = text is null ? null : TokenCodecs.Load(dir);
             int[] promptTokens = codec is null ? CliSupport.ParseIds(ids!) : [.. codec.Encode(text!, addSpecialTokens: true)];
             var p = new GeneratorParams
@@ -57,12 +57,12 @@ internal static class RunCommand
                 MaxLength = parseResult.GetValue(maxLength) ?? Math.Max(1, promptTokens.Length + newTokens),
             };
             using var generator = new Generator(llama, p);
-            CliSupport.WithPrefillProgress(llama.Config.NumLayers, promptTokens.Length, progress => generator.AppendTokens(promptTokens, progress));
+            CliSupport.WithPrefillProgress(llama.Config.NumLayers, promptTokens.Length, progress => generator.AppendTokens(promptTokens, progress, cancellationToken));
             var generated = new List<int>();
             string shown = string.Empty;
             while (!generator.IsDone && newTokens > 0)
             {
-                int token = generator.GenerateNextToken();
+                int token = generator.GenerateNextToken(cancellationToken);
                 generated.Add(token);
                 if (codec is null)
                 {
@@ -84,7 +84,7 @@ internal static class RunCommand
             output.WriteLine();
             parseResult.InvocationConfiguration.Error.WriteLine(CliSupport.Summary(generator.Stats));
             return 0;
-        }));
+        })));
         return command;
     }
 }
