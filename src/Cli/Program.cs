@@ -10,6 +10,8 @@ internal static class Program
         var root = new RootCommand("uncomp: calibrate, inspect, run and evaluate UNComp-compressed models.");
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
+        // No command: print help and succeed (as `uncomp --help`).
+        root.SetAction(_ => root.Parse("--help").Invoke());
         return root.Parse(args).Invoke();
     }
 }
