@@ -15,20 +15,20 @@ internal static class ImportCommand
     {
         var dir = new Option<string>("--dir") { Description = "Folder with head_type_search_layer{l}.csv files.", Required = true };
         var shape = new Option<string>("--shape") { Description = "llama-2-7b, llama-3-8b, or a config.json / model folder.", Required = true };
-        var output = new Option<string>("--out") { Description = "Profile to write (*.uncomp.json).", Required = true };
+        var outFile = new Option<string>("--out") { Description = "Profile to write (*.uncomp.json).", Required = true };
         var name = new Option<string>("--name") { Description = "Profile name (C# identifier).", DefaultValueFactory = _ => "Imported" };
         var options = new PlanOptionSet(defaultBudget: 384);
         var invert = new Option<bool>("--invert-labels") { Description = "Treat label 0 as the high-entropy group." };
         var stages = new Option<string?>("--stages") { Description = "Stages as first-last ranges, e.g. 0-1,2-14,15-25,26-30,31-31 (default: the authors' Llama-2-7B stages for that preset, else one stage)." };
         var model = new Option<string?>("--model") { Description = "Model folder whose safetensors headers give the real fingerprint (default: the standard HF tensor layout)." };
         var command = new Command("import-authors", "Build a profile from the UNComp authors' published calibration labels.");
-        foreach (var o in new Option[] { dir, shape, output, name, invert, stages, model })
+        foreach (var o in new Option[] { dir, shape, outFile, name, invert, stages, model })
         {
             command.Options.Add(o);
         }
 
         options.AddTo(command);
-        command.SetAction(parse =>
+        command.SetAction(parse => CliSupport.Run(parse, output =>
         {
             try
             {
@@ -42,16 +42,15 @@ internal static class ImportCommand
                     Stages = ParseStages(parse.GetValue(stages)),
                     ModelDirectory = modelDir,
                 });
-                ProfileWriter.Save(profile, parse.GetValue(output)!);
-                Console.WriteLine($"Wrote {parse.GetValue(output)} ({profile.Model.NumLayers} layers, {profile.Calibration.Samples} samples, {profile.Compression.GroupCount} groups, {profile.Compression.Granularity}).");
+                ProfileWriter.Save(profile, parse.GetValue(outFile)!);
+                output.WriteLine($"Wrote {parse.GetValue(outFile)} ({profile.Model.NumLayers} layers, {profile.Calibration.Samples} samples, {profile.Compression.GroupCount} groups, {profile.Compression.Granularity}).");
                 return 0;
             }
-            catch (Exception e) when (e is InvalidDataException or ArgumentException or FormatException or IOException)
+            catch (InvalidDataException e)
             {
-                Console.Error.WriteLine(e.Message);
-                return 2;
+                throw new IOException(e.Message, e);
             }
-        });
+        }));
         return command;
     }
 

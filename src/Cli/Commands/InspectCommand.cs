@@ -18,7 +18,7 @@ internal static class InspectCommand
         command.Arguments.Add(profileArg);
         command.Options.Add(svgOption);
         command.Options.Add(contextOption);
-        command.SetAction(parse =>
+        command.SetAction(parse => CliSupport.Run(parse, output =>
         {
             string path = parse.GetValue(profileArg)!;
             UncompProfile profile;
@@ -28,20 +28,28 @@ internal static class InspectCommand
             }
             catch (ProfileLoadException e)
             {
-                Console.Error.WriteLine(e.Message);
-                return 2;
+                // The message lists every problem with its JSON path.
+                parse.InvocationConfiguration.Error.WriteLine("uncomp: error: " + e.Message);
+                return 1;
             }
 
             int context = parse.GetValue(contextOption) ?? profile.Compression.HiddenStates.MaxTokens;
-            Render(profile, context, AnsiConsole.Console);
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+            Render(profile, context, console);
             if (parse.GetValue(svgOption) is { } svg)
             {
-                new SvgWriterTarget(svg).Write(EntropyHeatMap.Create(profile).ToSvg());
-                AnsiConsole.MarkupLine($"Heat map written to [bold]{Markup.Escape(svg)}[/].");
+                var folder = Path.GetDirectoryName(Path.GetFullPath(svg));
+                if (!string.IsNullOrEmpty(folder))
+                {
+                    Directory.CreateDirectory(folder);
+                }
+
+                File.WriteAllText(svg, EntropyHeatMap.Create(profile).ToSvg());
+                output.WriteLine($"Heat map written to {svg}.");
             }
 
             return 0;
-        });
+        }));
         return command;
     }
 
@@ -98,25 +106,5 @@ internal static class InspectCommand
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
 
-    private static string Bytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.##} GiB"),
-        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.##} MiB"),
-        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.##} KiB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
-    };
-
-    private sealed class SvgWriterTarget(string path)
-    {
-        public void Write(string svg)
-        {
-            var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-            if (!string.IsNullOrEmpty(folder))
-            {
-                Directory.CreateDirectory(folder);
-            }
-
-            File.WriteAllText(path, svg);
-        }
-    }
+    private static string Bytes(long bytes) => CliSupport.Bytes(bytes);
 }

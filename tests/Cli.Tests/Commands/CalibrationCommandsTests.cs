@@ -25,7 +25,7 @@ public sealed class CalibrationCommandsTests : IDisposable
     {
         string output = Path.Combine(temp, "tiny.uncomp.json");
         string[] args = ["import-authors", "--dir", temp, "--shape", Path.Combine(temp, "config.json"), "--out", output, "--name", "Tiny", "--mean-budget", "128", .. extra];
-        Assert.Equal(0, Program.Main(args));
+        Assert.Equal(0, Program.Invoke(args, new StringWriter(), new StringWriter()));
         return output;
     }
 
@@ -46,9 +46,11 @@ public sealed class CalibrationCommandsTests : IDisposable
     }
 
     [Fact]
-    public void ImportAuthors_BadShape_ReturnsErrorCode()
+    public void ImportAuthors_BadShape_ReturnsOneAndNamesIt()
     {
-        Assert.Equal(2, Program.Main(["import-authors", "--dir", temp, "--shape", "gpt-9", "--out", Path.Combine(temp, "x.json")]));
+        var error = new StringWriter();
+        Assert.Equal(1, Program.Invoke(["import-authors", "--dir", temp, "--shape", "gpt-9", "--out", Path.Combine(temp, "x.json")], new StringWriter(), error));
+        Assert.Contains("gpt-9", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -72,17 +74,22 @@ public sealed class CalibrationCommandsTests : IDisposable
     public void Inspect_WithSvg_WritesHeatMapAndReturnsZero()
     {
         string svg = Path.Combine(temp, "map.svg");
-        Assert.Equal(0, Program.Main(["inspect", ImportTiny(), "--svg", svg]));
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Invoke(["inspect", ImportTiny(), "--svg", svg], output, new StringWriter()));
+        Assert.Contains("cached tokens", output.ToString(), StringComparison.Ordinal);
         string text = File.ReadAllText(svg);
         Assert.StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"", text, StringComparison.Ordinal);
         Assert.Equal(8, text.Split("<title>").Length - 1); // 2 layers × 4 query heads
     }
 
     [Fact]
-    public void Inspect_InvalidProfile_ReturnsTwo()
+    public void Inspect_InvalidProfile_ReturnsOneAndListsProblems()
     {
         string path = Path.Combine(temp, "bad.uncomp.json");
-        File.WriteAllText(path, "{ \"format\": \"nope\" }");
-        Assert.Equal(2, Program.Main(["inspect", path]));
+        File.WriteAllText(path, File.ReadAllText(ImportTiny()).Replace("\"Tiny\"", "\"1bad\"", StringComparison.Ordinal).Replace("\"window\": 8", "\"window\": 0", StringComparison.Ordinal));
+        var error = new StringWriter();
+        Assert.Equal(1, Program.Invoke(["inspect", path], new StringWriter(), error));
+        Assert.Contains("$.name", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("$.compression.window", error.ToString(), StringComparison.Ordinal);
     }
 }
