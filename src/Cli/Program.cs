@@ -23,6 +23,8 @@ internal static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(CalibrateCommand.Create());
+        root.Subcommands.Add(RecalibrateCommand.Create());
         return root;
     }
 }
