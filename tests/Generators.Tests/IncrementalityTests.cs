@@ -14,7 +14,7 @@ public class IncrementalityTests
     {
         TrackingNames.ProfileFiles, TrackingNames.ProfileInputs, TrackingNames.ParsedProfiles, TrackingNames.ProfileDiagnostics,
         TrackingNames.ProfileSpecs, TrackingNames.ClassNameClaims, TrackingNames.DuplicateClassNames, TrackingNames.DuplicateNameSet,
-        TrackingNames.EmittableSpecs,
+        TrackingNames.EmittableSpecs, TrackingNames.RuntimeSupport,
     };
 
     private static readonly InMemoryAdditionalText Gqa = new("/p/gqa.uncomp.json", TestPaths.ReadProfile("gqa-two-groups.uncomp.json"));
