@@ -40,6 +40,24 @@ public class IncrementalityTests
     }
 
     [Fact]
+    public void Rerun_UnrelatedSourceEditWithRuntimeReferenced_RuntimeStepsCachedOrUnchanged()
+    {
+        CSharpCompilation compilation = GeneratorHarness.RuntimeCompilation("class A { }");
+        GeneratorDriver driver = GeneratorHarness.Driver(new[] { Gqa, Mha }).RunGenerators(compilation);
+
+        CSharpCompilation edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class B { int x; }", GeneratorHarness.ParseOptions));
+        GeneratorRunResult result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        foreach (string step in AllSteps.Append(TrackingNames.RuntimeSupport).Append(TrackingNames.RuntimeSpecs))
+        {
+            AssertAll(result, step, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        }
+
+        AssertOutputsNotRerun(result);
+        Assert.Equal(4, result.GeneratedSources.Length);
+    }
+
+    [Fact]
     public void Rerun_OneProfileEdited_OnlyThatProfileIsReEmitted()
     {
         GeneratorDriver driver = GeneratorHarness.Driver(new[] { Gqa, Mha }).RunGenerators(GeneratorHarness.Compilation());

@@ -122,6 +122,8 @@ namespace UNComp.Generators.Emit
                     w.Line("tensors.Add(new " + Rt + "Profiles.TensorDescriptor(tensor.Name, tensor.DType, tensor.Shape));");
                 }
 
+                w.Line();
+
                 w.Line("string actual = " + Rt + "Profiles.ModelFingerprint.Compute(dimensions, tensors);");
                 using (w.Block("if (!string.Equals(actual, Fingerprint, global::System.StringComparison.Ordinal))"))
                 {
@@ -174,10 +176,14 @@ namespace UNComp.Generators.Emit
                     }
                 }
 
+                w.Line();
+
                 using (w.Block("if (layout.ElementsPerBuffer != KvElementCount)"))
                 {
                     w.Line("throw new global::System.InvalidOperationException($\"KV layout mismatch: the runtime sizes each buffer at {layout.ElementsPerBuffer} elements, the compiled plan at {KvElementCount}.\");");
                 }
+
+                w.Line();
 
                 w.Line("return layout;");
             }
@@ -198,7 +204,8 @@ namespace UNComp.Generators.Emit
                 {
                     int l = layer.Layer;
                     w.Line();
-                    w.Line("// Layer " + ProfileEmitter.I(l) + ": budgets [" + string.Join(", ", layer.Budgets.Select(ProfileEmitter.I)) + "], keeps at most Layer" + ProfileEmitter.I(l) + "KeepTokens hidden states.");
+                    string hidden = spec.Compression.HiddenStatesEnabled && l > 0 ? ", processes at most Layer" + ProfileEmitter.I(l) + "KeepTokens hidden states" : string.Empty;
+                    w.Line("// Layer " + ProfileEmitter.I(l) + ": KV budgets [" + string.Join(", ", layer.Budgets.Select(ProfileEmitter.I)) + "]" + hidden + ".");
                     w.Line("cancellationToken.ThrowIfCancellationRequested();");
                     w.Line("_engine.RunPrefillLayer(state, " + ProfileEmitter.I(l) + ");");
                 }
