@@ -90,8 +90,7 @@ namespace UNComp.Generators
             bool hasRuntime = compilation.GetTypeByMetadataName(RuntimeSupport.EngineType) is not null
                 && compilation.GetTypeByMetadataName(RuntimeSupport.FingerprintType) is not null
                 && compilation.GetTypeByMetadataName(RuntimeSupport.LayoutType) is not null;
-            bool hasHooks = hasRuntime && compilation.GetTypeByMetadataName(RuntimeSupport.UncompHooksType) is not null;
-            return hasRuntime ? new RuntimeSupport(true, hasHooks) : RuntimeSupport.None;
+            return hasRuntime ? new RuntimeSupport(true) : RuntimeSupport.None;
         }
 
         private static void EmitRuntimeSource(SourceProductionContext context, ProfileSpec spec, RuntimeSupport support)

@@ -132,19 +132,10 @@ namespace UNComp.Generators.Emit
             }
 
             w.Line();
-            w.Summary(support.HasUncompHooks
-                ? "The UNComp hooks of this profile: KV policy with <see cref=\"Window\"/> and <see cref=\"PoolKernel\"/>, hidden-state pruning with <see cref=\"LayerKeepTokens\"/>."
-                : "Compression hooks for this profile. This runtime has no UNComp hooks type, so the cache runs with the default (full-cache) policy inside the compiled capacities.");
-            if (support.HasUncompHooks)
-            {
-                w.Line("public static " + Rt + "Compression.CompressionHooks CreateHooks() => " + Rt + "Compression.UncompHooks.Create(");
-                w.Line("    Window, PoolKernel, DecodeMode, HiddenStatesEnabled ? LayerKeepTokens.ToArray() : null, HiddenStatesKeepWindow);");
-            }
-            else
-            {
-                w.Line("public static " + Rt + "Compression.CompressionHooks CreateHooks() => " + Rt + "Compression.CompressionHooks.None;");
-            }
-
+            // The runtime has no UNComp policy/pruner yet (issue 6); until it does, the compiled capacities are exact and
+            // a prompt longer than a unit's budget needs hooks passed to Load.
+            w.Summary("Compression hooks used when <see cref=\"Load\"/> gets none: the runtime's defaults (no eviction policy yet), inside the compiled capacities.");
+            w.Line("public static " + Rt + "Compression.CompressionHooks CreateHooks() => " + Rt + "Compression.CompressionHooks.None;");
             w.Line();
         }
 
