@@ -175,6 +175,26 @@ public sealed partial class InferenceEngine
         state.IsFinished = true;
     }
 
+    /// <summary>
+    /// Logits of any surviving token after every layer has run (before or after <see cref="FinishPrefill"/>, and
+    /// before the next engine call): lets parity checks read every prompt position from one prefill.
+    /// </summary>
+    /// <param name="state">A prefill whose layers have all run.</param>
+    /// <param name="tokenIndex">Row in [0, <see cref="PrefillState.Tokens"/>) (the prompt index when nothing was pruned).</param>
+    /// <param name="logits">Receives vocab_size logits.</param>
+    public void ComputeLogits(PrefillState state, int tokenIndex, Span<float> logits)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.NextLayer != _cfg.NumLayers)
+        {
+            throw new InvalidOperationException($"ComputeLogits needs all {_cfg.NumLayers} layers run; {state.NextLayer} have run.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(tokenIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(tokenIndex, state.Tokens);
+        Logits(_x.AsSpan(tokenIndex * _hidden, _hidden), logits);
+    }
+
     private void Logits(ReadOnlySpan<float> hiddenRow, Span<float> logits)
     {
         if (logits.Length != _cfg.VocabSize)

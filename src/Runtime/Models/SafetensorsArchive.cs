@@ -154,6 +154,11 @@ public sealed class SafetensorsArchive : IDisposable
                 $"tensor '{name}': shape [{string.Join(", ", info.Shape)}] does not match config.json, which implies [{string.Join(", ", expectedShape.ToArray())}].");
         }
 
+        if (!TensorInfo.IsWeightDType(info.DType))
+        {
+            throw ModelFormatException.For(info.File, $"tensor '{name}': dtype {info.DType} cannot hold weights; expected F32, F16 or BF16.");
+        }
+
         var result = new float[info.ElementCount];
         entry.File.ReadSingle(info, result);
         return result;

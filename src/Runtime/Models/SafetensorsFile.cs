@@ -8,7 +8,7 @@ namespace UNComp.Runtime.Models;
 /// <summary>
 /// A memory-mapped <c>.safetensors</c> file. The header is validated when the file is opened: the 8-byte header
 /// length is bounded by the file size (and 100 MB), the header is a JSON object, every tensor has a supported dtype
-/// (F32, F16, BF16), a shape whose byte size equals its <c>data_offsets</c> span, offsets inside the data section,
+/// (F32, F16, BF16 for weights; F64 and integer types for reference data), a shape whose byte size equals its <c>data_offsets</c> span, offsets inside the data section,
 /// and no two tensors overlap. Errors are <see cref="ModelFormatException"/>s naming the file, tensor and problem.
 /// </summary>
 public sealed unsafe class SafetensorsFile : IDisposable
@@ -141,7 +141,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         int elementSize = TensorInfo.DTypeSize(dtype);
         if (elementSize == 0)
         {
-            throw Bad($"dtype '{dtype}' is not supported; supported: F32, F16, BF16.");
+            throw Bad($"dtype '{dtype}' is not supported; supported: {TensorInfo.SupportedDTypes}.");
         }
 
         if (!e.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
@@ -229,6 +229,11 @@ public sealed unsafe class SafetensorsFile : IDisposable
             throw new ArgumentException($"destination holds {destination.Length} floats; tensor '{tensor.Name}' has {tensor.ElementCount}.", nameof(destination));
         }
 
+        if (tensor.DType is not ("F64" or "F32" or "F16" or "BF16"))
+        {
+            throw ModelFormatException.For(Path, $"tensor '{tensor.Name}': dtype {tensor.DType} is an integer type; read it with ReadInt64.");
+        }
+
         ConvertToSingle(tensor.DType, GetBytes(tensor), destination);
     }
 
@@ -242,10 +247,79 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return result;
     }
 
+    /// <summary>Reads an integer (or BOOL) tensor by name as 64-bit integers.</summary>
+    /// <exception cref="ModelFormatException">No tensor of that name, or a floating-point dtype.</exception>
+    public long[] ReadInt64(string name)
+    {
+        var t = Find(name) ?? throw ModelFormatException.For(Path, $"tensor '{name}' not found.");
+        var src = GetBytes(t);
+        var result = new long[t.ElementCount];
+        switch (t.DType)
+        {
+            case "I64":
+                MemoryMarshal.Cast<byte, long>(src).CopyTo(result);
+                break;
+            case "I32":
+                var i32 = MemoryMarshal.Cast<byte, int>(src);
+                for (int i = 0; i < result.Length; i++)
+                {
+                    result[i] = i32[i];
+                }
+
+                break;
+            case "I16":
+                var i16 = MemoryMarshal.Cast<byte, short>(src);
+                for (int i = 0; i < result.Length; i++)
+                {
+                    result[i] = i16[i];
+                }
+
+                break;
+            case "I8":
+                for (int i = 0; i < result.Length; i++)
+                {
+                    result[i] = (sbyte)src[i];
+                }
+
+                break;
+            case "U8" or "BOOL":
+                for (int i = 0; i < result.Length; i++)
+                {
+                    result[i] = src[i];
+                }
+
+                break;
+            default:
+                throw ModelFormatException.For(Path, $"tensor '{name}': dtype {t.DType} is not an integer type; use ReadSingle or ReadDouble.");
+        }
+
+        return result;
+    }
+
+    /// <summary>Reads a floating-point tensor by name as doubles (F64 exactly; others widened).</summary>
+    public double[] ReadDouble(string name)
+    {
+        var t = Find(name) ?? throw ModelFormatException.For(Path, $"tensor '{name}' not found.");
+        if (t.DType == "F64")
+        {
+            return MemoryMarshal.Cast<byte, double>(GetBytes(t)).ToArray();
+        }
+
+        return Array.ConvertAll(ReadSingle(name), v => (double)v);
+    }
+
     internal static void ConvertToSingle(string dtype, ReadOnlySpan<byte> source, Span<float> destination)
     {
         switch (dtype)
         {
+            case "F64":
+                var f64 = MemoryMarshal.Cast<byte, double>(source);
+                for (int i = 0; i < f64.Length; i++)
+                {
+                    destination[i] = (float)f64[i];
+                }
+
+                break;
             case "F32":
                 MemoryMarshal.Cast<byte, float>(source).CopyTo(destination);
                 break;
@@ -262,7 +336,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
                 break;
             default:
-                throw new NotSupportedException($"dtype '{dtype}'");
+                throw new NotSupportedException($"dtype '{dtype}' is not a floating-point type; read it with ReadInt64.");
         }
     }
 

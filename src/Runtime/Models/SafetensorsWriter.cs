@@ -42,6 +42,26 @@ public sealed class SafetensorsWriter
         return this;
     }
 
+    /// <summary>Adds a 64-bit integer tensor (I64), e.g. token ids in reference data.</summary>
+    public SafetensorsWriter AddInt64(string name, long[] shape, ReadOnlySpan<long> data)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(shape);
+        long count = 1;
+        foreach (long d in shape)
+        {
+            count *= d;
+        }
+
+        if (count != data.Length)
+        {
+            throw new ArgumentException($"tensor '{name}': shape holds {count} elements but {data.Length} values were given.", nameof(data));
+        }
+
+        _tensors.Add((name, "I64", (long[])shape.Clone(), MemoryMarshal.AsBytes(data).ToArray()));
+        return this;
+    }
+
     /// <summary>Rounds fp32 to bf16 (nearest even), as stored bits.</summary>
     public static ushort ToBf16Bits(float value)
     {

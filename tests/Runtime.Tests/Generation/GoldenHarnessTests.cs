@@ -1,46 +1,59 @@
-using UNComp.Runtime.Generation;
 using UNComp.Runtime.Models;
 using UNComp.Runtime.Tests.TestSupport;
 using Xunit.Sdk;
 
 namespace UNComp.Runtime.Tests.Generation;
 
-/// <summary>The golden replay harness itself: a synthetic case built from the naive reference passes, a perturbed one fails.</summary>
+/// <summary>
+/// The golden replay itself: a tiny-model golden directory in make_goldens.py's layout, built here from the naive
+/// reference, passes; the same with one perturbed logit fails.
+/// </summary>
 public class GoldenHarnessTests
 {
     private static readonly int[] Tokens = [1, 5, 9, 13, 7, 22];
 
-    private static string WriteCase(TempDir dir, TinyModel tiny, float perturb)
+    private static string WriteGolden(TinyModel tiny, float perturb)
     {
         using var model = tiny.Load();
         int vocab = model.Config.VocabSize;
-        int[] positions = [2, 5];
-        var rows = new float[positions.Length * vocab];
-        for (int i = 0; i < positions.Length; i++)
+        var rows = new float[Tokens.Length * vocab];
+        for (int t = 0; t < Tokens.Length; t++)
         {
-            ReferenceForward.LastLogits(model, Tokens.Take(positions[i] + 1).ToList()).CopyTo(rows, i * vocab);
+            ReferenceForward.LastLogits(model, Tokens.Take(t + 1).ToList()).CopyTo(rows, t * vocab);
         }
 
-        rows[vocab + 3] += perturb;
-        new SafetensorsWriter().Add("prompt0.logits", [positions.Length, vocab], rows).Save(dir.File("case.safetensors"));
-        File.WriteAllText(dir.File("case.json"),
-            $"{{\"model_dir\": \"{tiny.Directory}\", \"logits\": \"case.safetensors\", \"tolerance\": 1e-4, \"prompts\": [{{\"tokens\": [{string.Join(",", Tokens)}], \"positions\": [2, 5]}}]}}");
-        return dir.File("case.json");
+        rows[(3 * vocab) + 5] += perturb;
+        var seq = Tokens.ToList();
+        var greedy = new List<long>();
+        for (int i = 0; i < 3; i++)
+        {
+            var l = ReferenceForward.LastLogits(model, seq);
+            int next = Array.IndexOf(l, l.Max());
+            greedy.Add(next);
+            seq.Add(next);
+        }
+
+        new SafetensorsWriter()
+            .AddInt64("prompt0.input_ids", [Tokens.Length], Tokens.Select(t => (long)t).ToArray())
+            .Add("prompt0.logits", [Tokens.Length, vocab], rows)
+            .AddInt64("prompt0.greedy_ids", [3], greedy.ToArray())
+            .Save(Path.Combine(tiny.Directory, "golden.safetensors"));
+        string json = Path.Combine(tiny.Directory, "golden.json");
+        File.WriteAllText(json, "{\"prompts\": [{\"index\": 0, \"n_tokens\": 6}]}");
+        return json;
     }
 
     [Fact]
-    public void Replay_ReferenceLogits_Pass()
+    public void TinyModelGolden_FromReference_Passes()
     {
         using var tiny = new TinyModel(new TinyModelSpec { Architecture = "Qwen2ForCausalLM", Tied = true });
-        using var dir = new TempDir();
-        Assert.Equal(2, GoldenParityTests.Replay(dir.Path, WriteCase(dir, tiny, 0)));
+        Assert.Equal(2 * Tokens.Length - 1, GoldenParityTests.CheckTinyModel(WriteGolden(tiny, 0)));
     }
 
     [Fact]
-    public void Replay_PerturbedLogits_Fail()
+    public void TinyModelGolden_PerturbedLogit_Fails()
     {
         using var tiny = new TinyModel(new TinyModelSpec());
-        using var dir = new TempDir();
-        Assert.ThrowsAny<XunitException>(() => GoldenParityTests.Replay(dir.Path, WriteCase(dir, tiny, 0.01f)));
+        Assert.ThrowsAny<XunitException>(() => GoldenParityTests.CheckTinyModel(WriteGolden(tiny, 0.01f)));
     }
 }

@@ -42,6 +42,38 @@ public class SafetensorsTests
     }
 
     [Fact]
+    public void ReferenceDtypes_ReadAsIntegersAndDoubles_ButNeverAsWeights()
+    {
+        using var dir = new TempDir();
+        string header = "{\"ids\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]},"
+            + "\"x\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[16,24]},"
+            + "\"m\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[24,28]}}";
+        var h = Encoding.UTF8.GetBytes(header);
+        using (var fs = File.Create(dir.File("ref.safetensors")))
+        {
+            fs.Write(BitConverter.GetBytes((ulong)h.Length));
+            fs.Write(h);
+            fs.Write(BitConverter.GetBytes(5L));
+            fs.Write(BitConverter.GetBytes(-7L));
+            fs.Write(BitConverter.GetBytes(0.25));
+            fs.Write(BitConverter.GetBytes(9));
+        }
+
+        using (var f = SafetensorsFile.Open(dir.File("ref.safetensors")))
+        {
+            Assert.Equal([5L, -7L], f.ReadInt64("ids"));
+            Assert.Equal([9L], f.ReadInt64("m"));
+            Assert.Equal([0.25], f.ReadDouble("x"));
+            Assert.Equal([0.25f], f.ReadSingle("x"));
+            Assert.Contains("is an integer type", Assert.Throws<ModelFormatException>(() => f.ReadSingle("ids")).Message);
+            Assert.Contains("not an integer type", Assert.Throws<ModelFormatException>(() => f.ReadInt64("x")).Message);
+        }
+
+        using var a = SafetensorsArchive.Open(dir.File("ref.safetensors"));
+        Assert.Contains("tensor 'x': dtype F64 cannot hold weights", Assert.Throws<ModelFormatException>(() => a.ReadSingle("x")).Message);
+    }
+
+    [Fact]
     public void Bf16_RoundsToNearestEven()
     {
         Assert.Equal(0x3F80, SafetensorsWriter.ToBf16Bits(1f));
@@ -81,8 +113,8 @@ public class SafetensorsTests
 
     [Fact]
     public void Open_UnsupportedDtype_NamesTensor() =>
-        Assert.Contains("tensor 'w': dtype 'I8' is not supported; supported: F32, F16, BF16",
-            OpenError(new TempDir(), "{\"w\":{\"dtype\":\"I8\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2));
+        Assert.Contains("tensor 'w': dtype 'F8_E4M3' is not supported; supported: F64, F32, F16, BF16, I64",
+            OpenError(new TempDir(), "{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2));
 
     [Fact]
     public void Open_OffsetsOutsideData_NamesTensor() =>
