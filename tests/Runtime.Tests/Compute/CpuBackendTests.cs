@@ -139,10 +139,14 @@ public class CpuBackendTests
         Approx.Equal(expected, x, 1e-6, "softmax");
     }
 
-    [Fact]
-    public void CausalAttention_MatchesNaiveIncludingStatistics()
+    [Theory]
+    [InlineData(7, 4, 2, 8)]
+    [InlineData(37, 4, 1, 64)]
+    [InlineData(21, 2, 2, 40)]
+    [InlineData(1, 2, 1, 8)]
+    public void CausalAttention_MatchesNaiveIncludingStatistics(int n, int heads, int kvHeads, int d)
     {
-        int n = 7, heads = 4, kvHeads = 2, d = 8, wa = 3, wb = 5;
+        int wa = 3, wb = 5;
         var q = Approx.Random(n * heads * d, 10);
         var k = Approx.Random(n * kvHeads * d, 11);
         var v = Approx.Random(n * kvHeads * d, 12);
@@ -163,7 +167,7 @@ public class CpuBackendTests
         var ec = new float[sc.Length];
         for (int h = 0; h < heads; h++)
         {
-            int g = h / 2;
+            int g = h / (heads / kvHeads);
             for (int i = 0; i < n; i++)
             {
                 var p = new double[i + 1];
