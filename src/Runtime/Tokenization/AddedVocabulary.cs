@@ -7,6 +7,7 @@ namespace UNComp.Runtime.Tokenization;
 internal sealed class AddedVocabulary
 {
     private readonly Dictionary<char, (string Pattern, AddedToken Token)[]> _byFirstChar = [];
+    private readonly System.Buffers.SearchValues<char> _firstChars;
 
     public AddedVocabulary(IEnumerable<(string Pattern, AddedToken Token)> patterns)
     {
@@ -15,6 +16,8 @@ internal sealed class AddedVocabulary
             // Longest first; among equal patterns the first added wins.
             _byFirstChar[group.Key] = [.. group.OrderByDescending(p => p.Pattern.Length)];
         }
+
+        _firstChars = System.Buffers.SearchValues.Create([.. _byFirstChar.Keys]);
     }
 
     public bool IsEmpty => _byFirstChar.Count == 0;
@@ -85,10 +88,14 @@ internal sealed class AddedVocabulary
     {
         for (var i = from; i < text.Length; i++)
         {
-            if (!_byFirstChar.TryGetValue(text[i], out var candidates))
+            var skip = text.AsSpan(i).IndexOfAny(_firstChars);
+            if (skip < 0)
             {
-                continue;
+                break;
             }
+
+            i += skip;
+            var candidates = _byFirstChar[text[i]];
 
             foreach (var (pattern, token) in candidates)
             {

@@ -16,7 +16,7 @@ internal sealed class BpeModel
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     private readonly string?[] _idToToken;
-    private readonly Dictionary<long, (int Rank, int NewId)> _merges;
+    private readonly Dictionary<MergePair, (int Rank, int NewId)> _merges;
     private readonly int[] _byteFallbackIds;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
@@ -26,7 +26,7 @@ internal sealed class BpeModel
 
     public BpeModel(
         Dictionary<string, int> vocab,
-        Dictionary<long, (int Rank, int NewId)> merges,
+        Dictionary<MergePair, (int Rank, int NewId)> merges,
         string? unkToken,
         string? continuingSubwordPrefix,
         string? endOfWordSuffix,
@@ -236,29 +236,28 @@ internal sealed class BpeModel
         queue.Clear();
         for (var i = 0; i + 1 < n; i++)
         {
-            if (_merges.TryGetValue(Pair(ids[i], ids[i + 1]), out var merge))
+            if (_merges.TryGetValue(new MergePair(ids[i], ids[i + 1]), out var merge))
             {
-                queue.Enqueue((i, merge.NewId), Priority(merge.Rank, i));
+                queue.Push(merge.Rank, i, merge.NewId);
             }
         }
 
         var count = n;
-        while (queue.TryDequeue(out var top, out _))
+        while (queue.TryPop(out var pos, out var topNewId))
         {
-            var pos = top.Pos;
             if (ids[pos] < 0)
             {
                 continue;
             }
 
             var right = next[pos];
-            if (right < 0 || !_merges.TryGetValue(Pair(ids[pos], ids[right]), out var current)
-                || current.NewId != top.NewId)
+            if (right < 0 || !_merges.TryGetValue(new MergePair(ids[pos], ids[right]), out var current)
+                || current.NewId != topNewId)
             {
                 continue;
             }
 
-            ids[pos] = top.NewId;
+            ids[pos] = topNewId;
             ids[right] = -1;
             next[pos] = next[right];
             if (next[pos] >= 0)
@@ -268,23 +267,19 @@ internal sealed class BpeModel
 
             count--;
             var left = prev[pos];
-            if (left >= 0 && _merges.TryGetValue(Pair(ids[left], ids[pos]), out var withLeft))
+            if (left >= 0 && _merges.TryGetValue(new MergePair(ids[left], ids[pos]), out var withLeft))
             {
-                queue.Enqueue((left, withLeft.NewId), Priority(withLeft.Rank, left));
+                queue.Push(withLeft.Rank, left, withLeft.NewId);
             }
 
-            if (next[pos] >= 0 && _merges.TryGetValue(Pair(ids[pos], ids[next[pos]]), out var withRight))
+            if (next[pos] >= 0 && _merges.TryGetValue(new MergePair(ids[pos], ids[next[pos]]), out var withRight))
             {
-                queue.Enqueue((pos, withRight.NewId), Priority(withRight.Rank, pos));
+                queue.Push(withRight.Rank, pos, withRight.NewId);
             }
         }
 
         buffers.Count = count;
     }
-
-    public static long Pair(int left, int right) => ((long)left << 32) | (uint)right;
-
-    private static long Priority(int rank, int pos) => ((long)rank << 32) | (uint)pos;
 
     /// <summary>Per-thread scratch arrays for one word's merge loop.</summary>
     private sealed class WordBuffers
@@ -299,7 +294,7 @@ internal sealed class BpeModel
 
         public int Count { get; set; }
 
-        public PriorityQueue<(int Pos, int NewId), long> Queue { get; } = new();
+        public MergeQueue Queue { get; } = new();
 
         public void Reset(int n)
         {

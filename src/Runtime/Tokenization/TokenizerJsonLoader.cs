@@ -61,7 +61,7 @@ internal static class TokenizerJsonLoader
         }
 
         var prefix = node.OptionalString("continuing_subword_prefix");
-        var merges = new Dictionary<long, (int Rank, int NewId)>();
+        var merges = new Dictionary<MergePair, (int Rank, int NewId)>();
         var mergesNode = node.Optional("merges");
         var rank = 0;
         foreach (var item in mergesNode?.Items() ?? [])
@@ -109,7 +109,7 @@ internal static class TokenizerJsonLoader
                 throw item.Error($"merge result \"{merged}\" is not in $.model.vocab");
             }
 
-            merges.TryAdd(BpeModel.Pair(leftId, rightId), (rank, newId));
+            merges.TryAdd(new MergePair(leftId, rightId), (rank, newId));
             rank++;
         }
 
