@@ -6,7 +6,20 @@ namespace UNComp.Runtime.Tests.Tokenization;
 /// <summary>Ids and decoded text identical to HF tokenizers 0.23.2 on the whole parity corpus.</summary>
 public class TokenizerParityTests
 {
-    public static TheoryData<string> Names => new() { "gpt2", "llama2", "llama3" };
+    /// <summary>Every tokenizer with a golden file (gpt2, llama2, llama3, and any added later, e.g. fixture-llama).</summary>
+    public static TheoryData<string> Names
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (var golden in Directory.GetFiles(TokenizerFixtures.Directory, "*.golden.jsonl.gz").Order(StringComparer.Ordinal))
+            {
+                data.Add(Path.GetFileName(golden)[..^".golden.jsonl.gz".Length]);
+            }
+
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Names))]
