@@ -1,0 +1,63 @@
+// Single-thread encode throughput of UNComp.Runtime.Tokenization.Tokenizer, measured like
+// tools/tokenizer/golden_ids.py measures HF tokenizers: the text in ~1 Mi-character chunks split after a line end,
+// add_special_tokens false, one warm-up pass, best of 3.
+// Usage: TokenizerBench BENCH.txt NAME=tokenizer.json[.gz] ...
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using UNComp.Runtime.Tokenization;
+
+if (args.Length < 2)
+{
+    Console.Error.WriteLine("usage: TokenizerBench BENCH.txt NAME=tokenizer.json[.gz] ...");
+    return 2;
+}
+
+var text = File.ReadAllText(args[0]);
+var megabytes = Encoding.UTF8.GetByteCount(text) / 1e6;
+var chunks = Chunks(text, 1 << 20);
+foreach (var spec in args.Skip(1))
+{
+    var parts = spec.Split('=', 2);
+    var load = Stopwatch.StartNew();
+    var tokenizer = Tokenizer.FromFile(parts[1]);
+    var loadSeconds = load.Elapsed.TotalSeconds;
+    foreach (var chunk in chunks)
+    {
+        tokenizer.EncodeToIds(chunk, addSpecialTokens: false);
+    }
+
+    var best = double.MaxValue;
+    long count = 0;
+    for (var round = 0; round < 3; round++)
+    {
+        var watch = Stopwatch.StartNew();
+        count = 0;
+        foreach (var chunk in chunks)
+        {
+            count += tokenizer.EncodeToIds(chunk, addSpecialTokens: false).Count;
+        }
+
+        best = Math.Min(best, watch.Elapsed.TotalSeconds);
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"ours {parts[0]} {megabytes / best:F2} MB/s ({megabytes:F2} MB, {count} tokens, best {best:F3}s, load {loadSeconds:F2}s)"));
+}
+
+return 0;
+
+static List<string> Chunks(string text, int size)
+{
+    var chunks = new List<string>();
+    var start = 0;
+    while (start < text.Length)
+    {
+        var end = start + size >= text.Length ? -1 : text.IndexOf('\n', start + size);
+        end = end < 0 ? text.Length : end + 1;
+        chunks.Add(text[start..end]);
+        start = end;
+    }
+
+    return chunks;
+}
