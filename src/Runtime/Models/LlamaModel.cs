@@ -80,8 +80,7 @@ public sealed class LlamaModel : IDisposable
 
         using var archive = SafetensorsArchive.Open(directory);
         cancellationToken.ThrowIfCancellationRequested();
-        long h = config.HiddenSize, q = config.NumAttentionHeads * config.HeadDim, kv = config.NumKeyValueHeads * config.HeadDim;
-        long ff = config.IntermediateSize, vocab = config.VocabSize;
+        long h = config.HiddenSize, vocab = config.VocabSize;
         var embedding = archive.ReadSingle("model.embed_tokens.weight", vocab, h);
         var finalNorm = archive.ReadSingle("model.norm.weight", h);
         float[] lmHead = config.TieWordEmbeddings ? embedding : archive.ReadSingle("lm_head.weight", vocab, h);

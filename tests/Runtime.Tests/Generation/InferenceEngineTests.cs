@@ -167,6 +167,27 @@ public class InferenceEngineTests
     }
 
     [Fact]
+    public void Decode_AfterWarmUp_AllocatesNothing()
+    {
+        using var tiny = new TinyModel(SpecFor("llama-gqa"));
+        using var model = tiny.Load();
+        var engine = new InferenceEngine(model, 32);
+        var policy = new KeepLastPolicy(window: 3);
+        var hooks = new CompressionHooks { Policy = policy };
+        using var cache = InferenceEngine.CreateCache(KvCacheLayout.FromCapacities(model.Config, [[5, 7], [4, 20]]), hooks);
+        var logits = new float[model.Config.VocabSize];
+        engine.Prefill(Sequence.AsSpan(0, 8), cache, hooks, logits);
+        engine.Decode(3, cache, hooks, logits);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < 4; t++)
+        {
+            engine.Decode(t, cache, hooks, logits);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void BeginPrefill_TooLongPrompt_Throws()
     {
         using var tiny = new TinyModel(SpecFor("llama-gqa"));
