@@ -39,7 +39,7 @@ internal static class CalibrateCommand
             string path = parse.GetValue(outFile) ?? Path.Combine("profiles", Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')) + ".uncomp.json");
             ProfileWriter.Save(profile, path);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Wrote {path}: {samples.Count} samples × {samples.Max(s => s.Length)} tokens, {profile.Compression.GroupCount} groups ({profile.Compression.Granularity}), mean budget {profile.Compression.MeanBudget:0.##}, {profile.Stages.Count} stage(s); {clock.Elapsed.TotalSeconds:0.0} s."));
+                $"Wrote {path}: {samples.Count} samples × {samples.Max(s => s.Length)} tokens, {profile.Compression.GroupCount} groups ({profile.Compression.Granularity}), mean budget {profile.Compression.MeanBudget:0.##}, {profile.Stages.Count} stage(s); {clock.Elapsed.TotalSeconds:0.0} s in all, measuring {calibrator.LastTiming!.Total.TotalSeconds:0.0} s of which entropy {calibrator.LastTiming.Entropy.TotalSeconds:0.00} s."));
             return 0;
         })));
         return command;

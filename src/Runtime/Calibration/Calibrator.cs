@@ -32,6 +32,9 @@ public sealed class Calibrator
     /// <summary>The measurement options.</summary>
     public CalibrationOptions Options { get; }
 
+    /// <summary>Timing of the last <see cref="Measure"/> call (null before the first).</summary>
+    public CalibrationTiming? LastTiming { get; private set; }
+
     /// <summary>T after capping by the model's max positions.</summary>
     public int EffectiveTokens => Math.Min(Options.Tokens, model.Config.MaxPositionEmbeddings);
 
@@ -51,7 +54,8 @@ public sealed class Calibrator
 
         var cfg = model.Config;
         var measurements = new EntropyMeasurements(cfg.NumLayers, cfg.NumAttentionHeads);
-        var hooks = new CompressionHooks { Observer = new EntropyObserver(measurements, Options) };
+        var observer = new EntropyObserver(measurements, Options);
+        var hooks = new CompressionHooks { Observer = observer };
         int longest = samples.Max(s => s.Length);
         var engine = new InferenceEngine(model, longest);
         var cache = engine.CreateFullCache();
@@ -65,12 +69,13 @@ public sealed class Calibrator
                 double fraction = (sample + done / (double)cfg.NumLayers) / samples.Count;
                 var elapsed = clock.Elapsed;
                 TimeSpan? remaining = fraction > 0 ? TimeSpan.FromTicks((long)(elapsed.Ticks * (1 - fraction) / fraction)) : null;
-                progress.Report(new CalibrationProgress(sample, samples.Count, done, elapsed, remaining) { Fraction = fraction });
+                progress.Report(new CalibrationProgress(done == cfg.NumLayers ? sample + 1 : sample, samples.Count, done, elapsed, remaining) { Fraction = fraction });
             });
             engine.Prefill(samples[s], cache, hooks, logits, layerProgress, cancellationToken);
             measurements.CompleteSample();
         }
 
+        LastTiming = new CalibrationTiming(clock.Elapsed, observer.MeasureTime);
         return measurements;
     }
 

@@ -20,12 +20,16 @@ public sealed class EntropyObserver : IPrefillObserver
         this.options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
+    /// <summary>Wall time spent measuring entropies (covariance + eigenvalues), to compare with the prefill.</summary>
+    public TimeSpan MeasureTime { get; private set; }
+
     /// <inheritdoc />
     public bool WantsPreRope => options.Matrix == EntropyMatrix.Query && !options.PostRope;
 
     /// <inheritdoc />
     public void OnLayer(in LayerActivations activations)
     {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         LayerEntropy measured;
         switch (options.Matrix)
         {
@@ -46,5 +50,6 @@ public sealed class EntropyObserver : IPrefillObserver
         }
 
         measurements.Record(activations.Layer, measured);
+        MeasureTime += System.Diagnostics.Stopwatch.GetElapsedTime(start);
     }
 }

@@ -116,7 +116,7 @@ public static class SymmetricEigenvalues
                 while (m < n - 1)
                 {
                     double scale = Math.Abs(d[m]) + Math.Abs(d[m + 1]);
-                    if (Math.Abs(e[m]) <= double.Epsilon + 1e-16 * scale)
+                    if (Math.Abs(e[m]) <= double.Epsilon + (2.220446049250313e-16 * scale))
                     {
                         break;
                     }
