@@ -23,7 +23,7 @@ public class RuntimeHalfTests
         {
             public static class Runner
             {
-                public static float[][] Run(string directory, int[] prompt, int steps, global::UNComp.Runtime.Compression.CompressionHooks hooks)
+                public static float[][] Run(string directory, int[] prompt, int steps, global::UNComp.Runtime.Compression.CompressionHooks? hooks)
                 {
                     using var model = global::Tests.TinyLlamaCompiled.Load(directory, 64, hooks);
                     var rows = new global::System.Collections.Generic.List<float[]>();
@@ -121,10 +121,15 @@ public class RuntimeHalfTests
         Assert.Contains(tiny.Fingerprint(), mismatch.Message);
     }
 
-    private static float[][] Interpret(string directory, UncompProfile profile, int[] prompt, int steps, CompressionHooks hooks)
+    internal static float[][] Interpret(string directory, UncompProfile profile, int[] prompt, int steps, CompressionHooks hooks)
     {
         using LlamaModel model = LlamaModel.Load(directory);
         KvCacheLayout layout = KvCacheLayout.FromCapacities(model.Config, profile.Layers.Select(l => l.Budgets.ToArray()).ToArray(), UNComp.Runtime.Cache.CacheGranularity.KvHead);
+        return Interpret(model, layout, prompt, steps, hooks);
+    }
+
+    internal static float[][] Interpret(LlamaModel model, KvCacheLayout layout, int[] prompt, int steps, CompressionHooks hooks)
+    {
         var engine = new InferenceEngine(model, 64);
         using KvCache cache = InferenceEngine.CreateCache(layout, hooks);
         var rows = new List<float[]>();
@@ -140,9 +145,9 @@ public class RuntimeHalfTests
         return rows.ToArray();
     }
 
-    private static int ArgMax(float[] values) => Array.IndexOf(values, values.Max());
+    internal static int ArgMax(float[] values) => Array.IndexOf(values, values.Max());
 
-    private static MethodInfo RunnerMethod(string profileJson, string name)
+    internal static MethodInfo RunnerMethod(string profileJson, string name)
     {
         (GeneratorRunResult result, Compilation output) = GeneratorHarness.RunOn(
             GeneratorHarness.RuntimeCompilation(Runner), TestsNamespace, new InMemoryAdditionalText("/p/tiny.uncomp.json", profileJson));

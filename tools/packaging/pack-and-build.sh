@@ -19,10 +19,11 @@ for project in src/Runtime/UNComp.Runtime.csproj src/Generators/UNComp.Generator
 done
 
 generator="$work/feed/UNComp.Generators.$version.nupkg"
+listing=$(unzip -l "$generator")   # read once: grep -q on a pipe would cut unzip off (SIGPIPE under pipefail)
 for entry in analyzers/dotnet/cs/UNComp.Generators.dll build/UNComp.Generators.props build/UNComp.Generators.targets; do
-  unzip -l "$generator" | grep -q " $entry\$" || { echo "FAIL: $entry missing from $(basename "$generator")"; exit 1; }
+  grep -q " $entry\$" <<<"$listing" || { echo "FAIL: $entry missing from $(basename "$generator")"; exit 1; }
 done
-if unzip -l "$generator" | grep -q " lib/"; then echo "FAIL: the generator package must not put the analyzer in lib/"; exit 1; fi
+if grep -q " lib/" <<<"$listing"; then echo "FAIL: the generator package must not put the analyzer in lib/"; exit 1; fi
 
 # A consumer outside the repository (so none of the repo's Directory.*.props apply) that sees only the feed and
 # nuget.org. One UNCompProfile line compiles the profile; ClassName pins the generated class name.
@@ -79,6 +80,27 @@ CS
 
 dotnet build "$work/consumer/Consumer.csproj" -c Release -v minimal
 dotnet run --project "$work/consumer/Consumer.csproj" -c Release --no-build
+
+# The repository's sample, built from the packages alone (a copy outside the repository, UNCompUsePackages=true),
+# once the fixture profile it compiles exists; with the fixture model present it also runs.
+profile="$root/profiles/fixture-llama.uncomp.json"
+if [[ -f "$root/samples/FixtureNeedle/FixtureNeedle.csproj" && -f "$profile" ]]; then
+  mkdir -p "$work/sample"
+  cp "$root"/samples/FixtureNeedle/*.cs "$root/samples/FixtureNeedle/FixtureNeedle.csproj" "$work/sample/"
+  cp "$work/consumer/NuGet.config" "$work/sample/"
+  cat > "$work/sample/Directory.Packages.props" <<XML
+<Project>
+  <PropertyGroup><ManagePackageVersionsCentrally>true</ManagePackageVersionsCentrally></PropertyGroup>
+</Project>
+XML
+  dotnet build "$work/sample/FixtureNeedle.csproj" -c Release -v minimal -p:UNCompUsePackages=true \
+    -p:UNCompPackageVersion="$version" -p:UNCompSampleProfile="$profile" -p:TreatWarningsAsErrors=true
+  if [[ -f "$root/models/fixture-llama/config.json" ]]; then
+    dotnet run --project "$work/sample/FixtureNeedle.csproj" -c Release --no-build -- "$root/models/fixture-llama"
+  fi
+else
+  echo "note: samples/FixtureNeedle or profiles/fixture-llama.uncomp.json missing; built the minimal consumer only"
+fi
 
 dotnet tool install UNComp.Cli --tool-path "$work/tool" --add-source "$work/feed" --version "$version" >/dev/null
 "$work/tool/uncomp" --help >/dev/null

@@ -90,7 +90,10 @@ namespace UNComp.Generators
             bool hasRuntime = compilation.GetTypeByMetadataName(RuntimeSupport.EngineType) is not null
                 && compilation.GetTypeByMetadataName(RuntimeSupport.FingerprintType) is not null
                 && compilation.GetTypeByMetadataName(RuntimeSupport.LayoutType) is not null;
-            return hasRuntime ? new RuntimeSupport(true) : RuntimeSupport.None;
+            bool hasPolicy = hasRuntime
+                && compilation.GetTypeByMetadataName(RuntimeSupport.PolicyType) is not null
+                && compilation.GetTypeByMetadataName(RuntimeSupport.PrunerType) is not null;
+            return hasRuntime ? new RuntimeSupport(true, hasPolicy) : RuntimeSupport.None;
         }
 
         private static void EmitRuntimeSource(SourceProductionContext context, ProfileSpec spec, RuntimeSupport support)

@@ -63,9 +63,10 @@ internal sealed class TinyLlama : IDisposable
     }
 
     /// <summary>
-    /// A valid kvHead profile for this model: 2 groups, budgets 12/20 per layer (mean 16), window 4, one stage.
+    /// A valid kvHead profile for this model: 2 groups, budgets 12/20 per layer (mean 16), window 4; one stage, or with
+    /// <paramref name="hiddenStates"/> two (layer 0 keeps 64 tokens, layers 1-2 keep 24).
     /// </summary>
-    public static string Profile(string fingerprint, string name = "TinyLlama") => $$"""
+    public static string Profile(string fingerprint, string name = "TinyLlama", bool hiddenStates = false) => $$"""
         {
           "format": "uncomp-profile/1",
           "name": "{{name}}",
@@ -79,9 +80,11 @@ internal sealed class TinyLlama : IDisposable
           "compression": {
             "method": "uncomp", "granularity": "kvHead", "window": 4, "poolKernel": 3, "meanBudget": 16, "groupCount": 2,
             "groupWeights": [0.75, 1.25], "decode": "fixed",
-            "hiddenStates": { "enabled": false, "epsilon": 1.0, "minKeep": 64, "maxTokens": 64, "keepWindow": true }
+            "hiddenStates": { "enabled": {{(hiddenStates ? "true" : "false")}}, "epsilon": 1.0, "minKeep": 24, "maxTokens": 64, "keepWindow": true }
           },
-          "stages": [ { "firstLayer": 0, "lastLayer": 2, "keepTokens": 64 } ],
+          "stages": {{(hiddenStates
+              ? """[ { "firstLayer": 0, "lastLayer": 0, "keepTokens": 64 }, { "firstLayer": 1, "lastLayer": 2, "keepTokens": 24 } ]"""
+              : """[ { "firstLayer": 0, "lastLayer": 2, "keepTokens": 64 } ]""")}},
           "layers": [
             { "layer": 0, "score": 3.0, "entropy": [0.5, 0.6, 0.4, 0.7], "groups": [0, 1], "budgets": [12, 20] },
             { "layer": 1, "score": 2.5, "entropy": [0.5, 0.6, 0.4, 0.7], "groups": [1, 0], "budgets": [20, 12] },

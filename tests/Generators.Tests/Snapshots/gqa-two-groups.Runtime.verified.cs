@@ -79,7 +79,7 @@ public sealed partial class FixtureLlamaCompiled : global::System.IDisposable
         }
     }
 
-    /// <summary>Compression hooks used when <see cref="Load"/> gets none: the runtime's defaults (no eviction policy yet), inside the compiled capacities.</summary>
+    /// <summary>Compression hooks used when <see cref="Load"/> gets none: this runtime has no UNComp policy, so its defaults, inside the compiled capacities.</summary>
     public static global::UNComp.Runtime.Compression.CompressionHooks CreateHooks() => global::UNComp.Runtime.Compression.CompressionHooks.None;
 
     /// <summary>The KV layout of this profile for <paramref name="config"/>, checked unit by unit against the emitted offsets.</summary>

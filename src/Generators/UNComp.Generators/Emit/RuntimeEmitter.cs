@@ -132,10 +132,40 @@ namespace UNComp.Generators.Emit
             }
 
             w.Line();
-            // The runtime has no UNComp policy/pruner yet (issue 6); until it does, the compiled capacities are exact and
-            // a prompt longer than a unit's budget needs hooks passed to Load.
-            w.Summary("Compression hooks used when <see cref=\"Load\"/> gets none: the runtime's defaults (no eviction policy yet), inside the compiled capacities.");
-            w.Line("public static " + Rt + "Compression.CompressionHooks CreateHooks() => " + Rt + "Compression.CompressionHooks.None;");
+            if (support.HasUncompPolicy)
+            {
+                EmitUncompHooks(w, spec);
+            }
+            else
+            {
+                // A runtime without the UNComp policy: the compiled capacities are still exact, and a prompt longer
+                // than a unit's budget needs hooks passed to Load.
+                w.Summary("Compression hooks used when <see cref=\"Load\"/> gets none: this runtime has no UNComp policy, so its defaults, inside the compiled capacities.");
+                w.Line("public static " + Rt + "Compression.CompressionHooks CreateHooks() => " + Rt + "Compression.CompressionHooks.None;");
+            }
+
+            w.Line();
+        }
+
+        private static void EmitUncompHooks(IndentedWriter w, ProfileSpec spec)
+        {
+            CompressionSettings c = spec.Compression;
+            w.Line("/// <summary>");
+            w.Line("/// New UNComp hooks with the compiled settings: eviction by the last <see cref=\"Window\"/> queries' scores, max-pooled with");
+            w.Line("/// kernel <see cref=\"PoolKernel\"/>" + (c.HiddenStatesEnabled ? ", and hidden-state pruning to <see cref=\"LayerKeepTokens\"/> per layer." : "; hidden-state compression is off in this profile."));
+            w.Line("/// One instance per concurrent generation (the policy keeps decode scratch).");
+            w.Line("/// </summary>");
+            w.Line("public static " + Rt + "Compression.CompressionHooks CreateHooks() => new " + Rt + "Compression.CompressionHooks");
+            w.Line("{");
+            w.Line("    Policy = new " + Rt + "Compression.UncompPolicy(Window, PoolKernel),");
+            if (c.HiddenStatesEnabled)
+            {
+                // Pruning scores use the previous layer's last 8 query rows (method §3.2), as the interpreted path does.
+                w.Line("    Pruner = new " + Rt + "Compression.UncompHiddenStatePruner(LayerKeepTokens.ToArray(), 8, HiddenStatesKeepWindow),");
+            }
+
+            w.Line("};");
+
             w.Line();
         }
 
