@@ -21,6 +21,10 @@ internal static class Program
         var root = new RootCommand("uncomp: UNComp KV-cache compression for Llama-family models — calibrate, inspect, run, eval, bench.");
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(CalibrateCommand.Create());
+        root.Subcommands.Add(RecalibrateCommand.Create());
         return root;
     }
 }

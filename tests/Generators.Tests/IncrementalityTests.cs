@@ -31,12 +31,30 @@ public class IncrementalityTests
 
         foreach (string step in AllSteps)
         {
-            Assert.True(result.TrackedSteps.ContainsKey(step), $"step {step} was not tracked");
+            Assert.True(result.TrackedSteps.ContainsKey(step), $"step {step} was not tracked; tracked: {string.Join(", ", result.TrackedSteps.Keys)}");
             AssertAll(result, step, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
         }
 
         AssertOutputsNotRerun(result);
         Assert.Equal(2, result.GeneratedSources.Length);
+    }
+
+    [Fact]
+    public void Rerun_UnrelatedSourceEditWithRuntimeReferenced_RuntimeStepsCachedOrUnchanged()
+    {
+        CSharpCompilation compilation = GeneratorHarness.RuntimeCompilation("class A { }");
+        GeneratorDriver driver = GeneratorHarness.Driver(new[] { Gqa, Mha }).RunGenerators(compilation);
+
+        CSharpCompilation edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class B { int x; }", GeneratorHarness.ParseOptions));
+        GeneratorRunResult result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        foreach (string step in AllSteps.Append(TrackingNames.RuntimeSupport).Append(TrackingNames.RuntimeSpecs))
+        {
+            AssertAll(result, step, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        }
+
+        AssertOutputsNotRerun(result);
+        Assert.Equal(4, result.GeneratedSources.Length);
     }
 
     [Fact]

@@ -72,6 +72,44 @@ namespace UNComp.Generators
                 .Select(static (pair, _) => pair.Left)
                 .WithTrackingName(TrackingNames.EmittableSpecs);
             context.RegisterSourceOutput(emittable, static (spc, spec) => EmitSource(spc, spec));
+
+            // The runtime half (loader, unrolled prefill) only when UNComp.Runtime is referenced. Detection yields a
+            // small equatable record, so ordinary source edits leave it Unchanged.
+            IncrementalValueProvider<RuntimeSupport> runtime = context.CompilationProvider
+                .Select(static (compilation, _) => DetectRuntime(compilation))
+                .WithTrackingName(TrackingNames.RuntimeSupport);
+            IncrementalValuesProvider<(ProfileSpec Spec, RuntimeSupport Runtime)> runtimeSpecs = emittable
+                .Combine(runtime)
+                .Where(static pair => pair.Right.HasRuntime)
+                .WithTrackingName(TrackingNames.RuntimeSpecs);
+            context.RegisterSourceOutput(runtimeSpecs, static (spc, pair) => EmitRuntimeSource(spc, pair.Spec, pair.Runtime));
+        }
+
+        private static RuntimeSupport DetectRuntime(Compilation compilation)
+        {
+            bool hasRuntime = compilation.GetTypeByMetadataName(RuntimeSupport.EngineType) is not null
+                && compilation.GetTypeByMetadataName(RuntimeSupport.FingerprintType) is not null
+                && compilation.GetTypeByMetadataName(RuntimeSupport.LayoutType) is not null;
+            return hasRuntime ? new RuntimeSupport(true) : RuntimeSupport.None;
+        }
+
+        private static void EmitRuntimeSource(SourceProductionContext context, ProfileSpec spec, RuntimeSupport support)
+        {
+            try
+            {
+                context.AddSource(RuntimeEmitter.HintName(spec), RuntimeEmitter.Emit(spec, support));
+            }
+            catch (OperationCanceledException)
+            {
+                throw;
+            }
+#pragma warning disable CA1031 // The generator must never throw: any failure becomes a diagnostic.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.InternalError, Location.None, spec.FileName, exception.GetType().Name + ": " + exception.Message));
+            }
         }
 
         private static ProfileInput ReadInput(AdditionalText file, AnalyzerConfigOptionsProvider options, CancellationToken cancellationToken)

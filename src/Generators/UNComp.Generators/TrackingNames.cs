@@ -31,5 +31,11 @@ namespace UNComp.Generators
 
         /// <summary>Specs that will be emitted (valid and with a unique class name).</summary>
         public const string EmittableSpecs = nameof(EmittableSpecs);
+
+        /// <summary>Which UNComp.Runtime types the compilation references (decides whether the runtime half is emitted).</summary>
+        public const string RuntimeSupport = nameof(RuntimeSupport);
+
+        /// <summary>Emittable specs paired with the runtime support, when the runtime is referenced.</summary>
+        public const string RuntimeSpecs = nameof(RuntimeSpecs);
     }
 }

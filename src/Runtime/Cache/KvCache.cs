@@ -319,8 +319,17 @@ public sealed unsafe class KvCache : IDisposable
         NextPosition = 0;
     }
 
+    /// <summary>Frees the native buffers if <see cref="Dispose"/> was not called.</summary>
+    ~KvCache() => Free();
+
     /// <inheritdoc />
     public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Free()
     {
         if (_disposed)
         {

@@ -63,10 +63,11 @@ public sealed unsafe class CpuBackend : IComputeBackend
         public const int Block = 16;
 
         private readonly float* _x, _w, _bias, _y;
-        private readonly int _rows, _inDim;
+        private readonly int _rows, _inDim, _yStride;
 
-        public MatMulJob(float* x, float* w, float* bias, float* y, int rows, int inDim, int outDim)
+        public MatMulJob(float* x, float* w, float* bias, float* y, int rows, int inDim, int outDim, int yStride = 0)
         {
+            _yStride = yStride > 0 ? yStride : outDim;
             _x = x;
             _w = w;
             _bias = bias;
@@ -81,7 +82,7 @@ public sealed unsafe class CpuBackend : IComputeBackend
         public void Run(int o0, int o1)
         {
             float* xs = _x, ws = _w, bs = _bias, ys = _y;
-            int rows = _rows, inDim = _inDim, outDim = OutDim;
+            int rows = _rows, inDim = _inDim, outDim = _yStride;
             int r = 0;
             if (Vector256.IsHardwareAccelerated && inDim >= 8)
             {
@@ -373,25 +374,77 @@ public sealed unsafe class CpuBackend : IComputeBackend
         ReadOnlySpan<float> newValue, Span<float> probs, Span<float> output, int length, int queryHeads, int headDim, float scale)
     {
         int d = headDim;
-        for (int h = 0; h < queryHeads; h++)
+        CheckLength(q, (long)queryHeads * d, nameof(q));
+        CheckLength(keys, (long)length * d, nameof(keys));
+        CheckLength(values, (long)length * d, nameof(values));
+        CheckLength(probs, (long)queryHeads * (length + 1), nameof(probs));
+        CheckLength(output, (long)queryHeads * d, nameof(output));
+        fixed (float* pq = q, pk = keys, pv = values, pp = probs, po = output)
         {
-            var qh = q.Slice(h * d, d);
-            var p = probs.Slice(h * (length + 1), length + 1);
-            for (int j = 0; j < length; j++)
+            if (length > 0)
             {
-                p[j] = TensorPrimitives.Dot(qh, keys.Slice(j * d, d)) * scale;
+                // All query heads of the unit against the cached keys at once (register-tiled like a linear layer).
+                new MatMulJob(pq, pk, null, pp, queryHeads, d, length, length + 1).Run(0, length);
             }
 
-            p[length] = TensorPrimitives.Dot(qh, newKey) * scale;
-            TensorPrimitives.SoftMax(p, p);
-            var oh = output.Slice(h * d, d);
-            oh.Clear();
-            for (int j = 0; j < length; j++)
+            for (int h = 0; h < queryHeads; h++)
             {
-                TensorPrimitives.MultiplyAdd(values.Slice(j * d, d), p[j], oh, oh);
+                var p = probs.Slice(h * (length + 1), length + 1);
+                TensorPrimitives.Multiply(p.Slice(0, length), scale, p.Slice(0, length));
+                p[length] = TensorPrimitives.Dot(q.Slice(h * d, d), newKey) * scale;
+                TensorPrimitives.SoftMax(p, p);
+                WeightedSum(pv, pp + ((long)h * (length + 1)), length, d, po + ((long)h * d));
+                TensorPrimitives.MultiplyAdd(newValue, p[length], output.Slice(h * d, d), output.Slice(h * d, d));
+            }
+        }
+    }
+
+    /// <summary>out[0..d) = Σ_j p[j] · v[j, 0..d), with the accumulators held in registers for 32 columns at a time.</summary>
+    private static void WeightedSum(float* v, float* p, int n, int d, float* output)
+    {
+        int c = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 32 <= d; c += 32)
+            {
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int j = 0; j < n; j++)
+                {
+                    var pj = Vector256.Create(p[j]);
+                    float* row = v + ((long)j * d) + c;
+                    a0 = Vector256.MultiplyAddEstimate(Vector256.Load(row), pj, a0);
+                    a1 = Vector256.MultiplyAddEstimate(Vector256.Load(row + 8), pj, a1);
+                    a2 = Vector256.MultiplyAddEstimate(Vector256.Load(row + 16), pj, a2);
+                    a3 = Vector256.MultiplyAddEstimate(Vector256.Load(row + 24), pj, a3);
+                }
+
+                a0.Store(output + c);
+                a1.Store(output + c + 8);
+                a2.Store(output + c + 16);
+                a3.Store(output + c + 24);
             }
 
-            TensorPrimitives.MultiplyAdd(newValue, p[length], oh, oh);
+            for (; c + 8 <= d; c += 8)
+            {
+                Vector256<float> a0 = default;
+                for (int j = 0; j < n; j++)
+                {
+                    a0 = Vector256.MultiplyAddEstimate(Vector256.Load(v + ((long)j * d) + c), Vector256.Create(p[j]), a0);
+                }
+
+                a0.Store(output + c);
+            }
+        }
+
+        for (; c < d; c++)
+        {
+            float acc = 0;
+            for (int j = 0; j < n; j++)
+            {
+                acc += p[j] * v[((long)j * d) + c];
+            }
+
+            output[c] = acc;
         }
     }
 

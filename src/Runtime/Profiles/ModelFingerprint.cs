@@ -9,7 +9,7 @@ namespace UNComp.Runtime.Profiles;
 /// and every tensor's name, dtype and shape (sorted by name, ordinal). It identifies shape and weight index, not
 /// weight values.
 /// </summary>
-public static class ModelFingerprint
+public static partial class ModelFingerprint
 {
     /// <summary>The exact text that is hashed, <c>\n</c> after every line.</summary>
     public static string CanonicalText(ModelDimensions dimensions, IEnumerable<TensorDescriptor> tensors)

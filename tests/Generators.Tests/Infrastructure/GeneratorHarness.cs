@@ -10,17 +10,29 @@ internal static class GeneratorHarness
 {
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.Diagnose);
 
-    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
-        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
-            .Split(Path.PathSeparator)
-            .Where(p => Path.GetFileName(p) is var name && (name.StartsWith("System.", StringComparison.Ordinal) || name is "netstandard.dll" or "mscorlib.dll"))
-            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
-            .ToImmutableArray());
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() => Platform(static name => false));
 
-    public static CSharpCompilation Compilation(params string[] sources) => CSharpCompilation.Create(
-        "Consumer",
+    /// <summary>The framework plus UNComp.Runtime and what its public surface needs.</summary>
+    private static readonly Lazy<ImmutableArray<MetadataReference>> RuntimeReferences = new(() =>
+        Platform(static name => name is "UNComp.Runtime.dll" or "Microsoft.Extensions.AI.Abstractions.dll"));
+
+    private static ImmutableArray<MetadataReference> Platform(Func<string, bool> extra)
+        => ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
+            .Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p) is var name && (name.StartsWith("System.", StringComparison.Ordinal) || name is "netstandard.dll" or "mscorlib.dll" || extra(name)))
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToImmutableArray();
+
+    /// <summary>A consumer compilation that does not reference UNComp.Runtime (constants only are generated).</summary>
+    public static CSharpCompilation Compilation(params string[] sources) => Create(References.Value, sources);
+
+    /// <summary>A consumer compilation that references UNComp.Runtime (the runtime half is generated too).</summary>
+    public static CSharpCompilation RuntimeCompilation(params string[] sources) => Create(RuntimeReferences.Value, sources);
+
+    private static CSharpCompilation Create(ImmutableArray<MetadataReference> references, string[] sources) => CSharpCompilation.Create(
+        "Consumer" + Guid.NewGuid().ToString("N"),
         sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")),
-        References.Value,
+        references,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     public static GeneratorDriver Driver(IEnumerable<AdditionalText> profiles, AnalyzerConfigOptionsProvider? options = null)
@@ -33,8 +45,12 @@ internal static class GeneratorHarness
 
     /// <summary>Runs once over the given profiles and returns the single generator's result plus the output compilation.</summary>
     public static (GeneratorRunResult Result, Compilation Output) RunWithOutput(AnalyzerConfigOptionsProvider? options, params AdditionalText[] profiles)
+        => RunOn(Compilation("namespace Consumer { internal static class Marker { } }"), options, profiles);
+
+    /// <summary>Runs over <paramref name="compilation"/> and returns the result plus the compilation with generated sources.</summary>
+    public static (GeneratorRunResult Result, Compilation Output) RunOn(Compilation compilation, AnalyzerConfigOptionsProvider? options, params AdditionalText[] profiles)
     {
-        GeneratorDriver driver = Driver(profiles, options).RunGeneratorsAndUpdateCompilation(Compilation("namespace Consumer { internal static class Marker { } }"), out Compilation output, out _);
+        GeneratorDriver driver = Driver(profiles, options).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
         return (driver.GetRunResult().Results.Single(), output);
     }
 

@@ -207,13 +207,16 @@ public class CpuBackendTests
         Approx.Equal(ec, sc, 1e-5, "column sums");
     }
 
-    [Fact]
-    public void DecodeAttention_MatchesNaiveOverCachePlusNewToken()
+    [Theory]
+    [InlineData(6, 2, 8)]
+    [InlineData(37, 4, 64)]
+    [InlineData(0, 4, 40)]
+    [InlineData(9, 5, 12)]
+    public void DecodeAttention_MatchesNaiveOverCachePlusNewToken(int n, int qh, int d)
     {
-        int n = 6, qh = 2, d = 8;
         var q = Approx.Random(qh * d, 13);
-        var keys = Approx.Random(n * d, 14);
-        var values = Approx.Random(n * d, 15);
+        var keys = Approx.Random(Math.Max(1, n * d), 14);
+        var values = Approx.Random(Math.Max(1, n * d), 15);
         var nk = Approx.Random(d, 16);
         var nv = Approx.Random(d, 17);
         var probs = new float[qh * (n + 1)];
