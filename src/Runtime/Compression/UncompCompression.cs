@@ -19,7 +19,11 @@ public static class UncompCompression
     /// <param name="meanBudget">Mean tokens per unit, or null for the profile's own budgets.</param>
     /// <param name="maxCapacity">Largest useful capacity (e.g. prompt + new tokens), or null.</param>
     /// <param name="hiddenStates">Override of the profile's hidden-state switch.</param>
-    public static CompressionSetup FromProfile(UncompProfile profile, ModelConfig config, double? meanBudget = null, int? maxCapacity = null, bool? hiddenStates = null)
+    /// <param name="promptLength">
+    /// When given, stage keep lengths are scaled to this prompt as the fraction keep/maxTokens of the profile (the
+    /// profile's absolute counts were planned for prompts of maxTokens tokens).
+    /// </param>
+    public static CompressionSetup FromProfile(UncompProfile profile, ModelConfig config, double? meanBudget = null, int? maxCapacity = null, bool? hiddenStates = null, int? promptLength = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(config);
@@ -37,7 +41,10 @@ public static class UncompCompression
         var hs = profile.Compression.HiddenStates;
         if (hiddenStates ?? hs.Enabled)
         {
-            keep = UncompHiddenStatePruner.KeepLengthsFromStages(config.NumLayers, profile.Stages.Select(s => (s.FirstLayer, s.LastLayer, s.KeepTokens)));
+            double scale = promptLength is int p && hs.MaxTokens > 0 ? (double)p / hs.MaxTokens : 1.0;
+            keep = UncompHiddenStatePruner.KeepLengthsFromStages(
+                config.NumLayers,
+                profile.Stages.Select(s => (s.FirstLayer, s.LastLayer, Math.Max(1, (int)Math.Ceiling(s.KeepTokens * scale)))));
         }
 
         return Create(plan, keep, profile.Compression.Window, profile.Compression.PoolKernel, hs.KeepWindow);
