@@ -25,6 +25,7 @@ internal static class Program
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(CalibrateCommand.Create());
         root.Subcommands.Add(RecalibrateCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 }
