@@ -79,8 +79,17 @@ public sealed partial class FixtureLlamaCompiled : global::System.IDisposable
         }
     }
 
-    /// <summary>Compression hooks used when <see cref="Load"/> gets none: this runtime has no UNComp policy, so its defaults, inside the compiled capacities.</summary>
-    public static global::UNComp.Runtime.Compression.CompressionHooks CreateHooks() => global::UNComp.Runtime.Compression.CompressionHooks.None;
+    /// <summary>
+    /// New UNComp hooks with the compiled settings: eviction by the last <see cref="Window"/> queries' scores, max-pooled with
+    /// kernel <see cref="PoolKernel"/>, and hidden-state pruning to <see cref="LayerKeepTokens"/> per layer.
+    /// One instance per concurrent generation (the policy keeps decode scratch).
+    /// </summary>
+    public static global::UNComp.Runtime.Compression.CompressionHooks CreateHooks() => new global::UNComp.Runtime.Compression.CompressionHooks
+    {
+        Policy = new global::UNComp.Runtime.Compression.UncompPolicy(Window, PoolKernel),
+        Pruner = new global::UNComp.Runtime.Compression.UncompHiddenStatePruner(LayerKeepTokens.ToArray(), 8, HiddenStatesKeepWindow),
+    };
+
 
     /// <summary>The KV layout of this profile for <paramref name="config"/>, checked unit by unit against the emitted offsets.</summary>
     /// <exception cref="global::System.InvalidOperationException">The runtime lays the units out differently from the emitted plan.</exception>
