@@ -46,17 +46,11 @@ internal sealed class CalibrationOptionSet
         PostRope = !parse.GetValue(PreRope),
     };
 
-    /// <summary>The model's tokenizer, or null when it has none or it is not available in this build (JSONL "ids" still work).</summary>
+    /// <summary>The model's tokenizer.json as a codec, or null when the folder has none (JSONL "ids" still work).</summary>
     public static ITokenCodec? TryLoadCodec(string modelDirectory)
     {
-        try
-        {
-            return TokenCodecs.Load(modelDirectory);
-        }
-        catch (Exception e) when (e is IOException or NotSupportedException)
-        {
-            return null;
-        }
+        string path = Path.Combine(modelDirectory, "tokenizer.json");
+        return File.Exists(path) ? new TokenizerCodec(UNComp.Runtime.Tokenization.Tokenizer.FromFile(path)) : null;
     }
 
     /// <summary>Runs the measurement with a progress bar (samples, ETA) on stderr when it is a terminal.</summary>
@@ -102,6 +96,13 @@ internal sealed class CalibrationOptionSet
     }
 
     private static int Positive(int value, string name) => value >= 1 ? value : throw new ArgumentException($"{name} must be ≥ 1, got {value}.");
+
+    private sealed class TokenizerCodec(UNComp.Runtime.Tokenization.Tokenizer tokenizer) : ITokenCodec
+    {
+        public IReadOnlyList<int> Encode(string text, bool addSpecialTokens) => tokenizer.EncodeToIds(text, addSpecialTokens);
+
+        public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens) => tokenizer.Decode(ids, skipSpecialTokens);
+    }
 
     private sealed class InlineProgress(Action<CalibrationProgress> report) : IProgress<CalibrationProgress>
     {
