@@ -21,11 +21,17 @@ internal static class CalibrateCommand
         var plan = new PlanOptionSet(defaultBudget: 384);
         var outFile = new Option<string>("--out") { Description = "Profile to write (default: profiles/<model folder>.uncomp.json)." };
         var name = new Option<string?>("--name") { Description = "Profile name, a C# identifier (default: from the model folder)." };
+        var also = new Option<string[]>("--also")
+        {
+            Description = "Also plan another profile from the same measurements: GROUPS:GRANULARITY:OUT[:NAME], e.g. 8:queryHead:profiles/x-g8-qh.uncomp.json (repeatable).",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("calibrate", "Measure per-head matrix entropy on calibration text and write a UNComp profile.");
         set.AddTo(command);
         plan.AddTo(command);
         command.Options.Add(outFile);
         command.Options.Add(name);
+        command.Options.Add(also);
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliSupport.Run(parse, output =>
         {
             string dir = parse.GetValue(set.Model)!;
@@ -38,6 +44,20 @@ internal static class CalibrateCommand
             var profile = calibrator.Plan(measurements, samples, profileName, parse.GetValue(set.Data)!.Replace('\\', '/'), plan.Read(parse));
             string path = parse.GetValue(outFile) ?? Path.Combine("profiles", Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')) + ".uncomp.json");
             ProfileWriter.Save(profile, path);
+            foreach (string variant in parse.GetValue(also) ?? [])
+            {
+                var parts = variant.Split(':');
+                if (parts.Length is < 3 or > 4 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int groups))
+                {
+                    throw new ArgumentException($"--also \"{variant}\" must be GROUPS:GRANULARITY:OUT[:NAME].");
+                }
+
+                var extra = calibrator.Plan(measurements, samples, parts.Length == 4 ? parts[3] : profileName, parse.GetValue(set.Data)!.Replace('\\', '/'),
+                    plan.Read(parse) with { GroupCount = groups, Granularity = parts[1] });
+                ProfileWriter.Save(extra, parts[2]);
+                output.WriteLine($"Wrote {parts[2]} ({groups} groups, {parts[1]}).");
+            }
+
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Wrote {path}: {samples.Count} samples × {samples.Max(s => s.Length)} tokens, {profile.Compression.GroupCount} groups ({profile.Compression.Granularity}), mean budget {profile.Compression.MeanBudget:0.##}, {profile.Stages.Count} stage(s); {clock.Elapsed.TotalSeconds:0.0} s in all, measuring {calibrator.LastTiming!.Total.TotalSeconds:0.0} s of which entropy {calibrator.LastTiming.Entropy.TotalSeconds:0.00} s."));
             return 0;

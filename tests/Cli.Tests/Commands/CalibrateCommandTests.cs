@@ -41,6 +41,21 @@ public sealed class CalibrateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Calibrate_Also_WritesQueryHeadVariantFromSameMeasurements()
+    {
+        string main = Path.Combine(tiny.Directory, "a.uncomp.json");
+        string variant = Path.Combine(tiny.Directory, "b.uncomp.json");
+        var (code, _, error) = Run("calibrate", "--model", tiny.Directory, "--data", data, "--samples", "2", "--tokens", "32", "--mean-budget", "32",
+            "--out", main, "--name", "Tiny", "--also", $"4:queryHead:{variant}:TinyQh");
+        Assert.True(code == 0, error);
+        var a = ProfileLoader.Load(main);
+        var b = ProfileLoader.Load(variant);
+        Assert.Equal("TinyQh", b.Name);
+        Assert.Equal(4, b.Layers[0].Budgets.Count);
+        Assert.Equal(a.Layers[1].Entropy, b.Layers[1].Entropy);
+    }
+
+    [Fact]
     public void Recalibrate_SameData_ReportsNoChangeAndWrites()
     {
         string output = Path.Combine(tiny.Directory, "tiny.uncomp.json");
