@@ -104,6 +104,16 @@ public class TokenizerComponentTests
         Assert.Equal("a\uFFFD\uFFFD", tokenizer.Decode([0, 3, 3]));
     }
 
+    [Theory]
+    [InlineData("always", "ab c")]
+    [InlineData("never", " a▁b c")]
+    public void MetaspaceDecoder_FirstToken_DropsEveryReplacementUnlessNever(string scheme, string expected)
+    {
+        var tokenizer = Make("""{"▁a▁b": 0, "▁c": 1}""",
+            decoder: $$"""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "{{scheme}}", "split": true}""");
+        Assert.Equal(expected.Replace("▁", " "), tokenizer.Decode([0, 1]));
+    }
+
     [Fact]
     public void Decoders_StripAndReplace_ApplyPerToken()
     {
