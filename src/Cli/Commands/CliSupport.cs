@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using UNComp.Runtime.Generation;
+using UNComp.Runtime.Models;
+
+namespace UNComp.Cli.Commands;
+
+/// <summary>Helpers shared by commands: user-error handling, progress display, number formatting.</summary>
+internal static class CliSupport
+{
+    /// <summary>
+    /// Runs a command body; user errors (bad files, bad arguments, unsupported models) become one line on stderr
+    /// and exit code 1, without a stack trace. Cancellation (Ctrl+C) exits with 130.
+    /// </summary>
+    public static int Run(ParseResult parseResult, Func<TextWriter, int> body)
+    {
+        var output = parseResult.InvocationConfiguration.Output;
+        var error = parseResult.InvocationConfiguration.Error;
+        try
+        {
+            return body(output);
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("uncomp: cancelled.");
+            return 130;
+        }
+        catch (Exception ex) when (ex is ModelFormatException or ArgumentException or IOException or InvalidOperationException
+            or NotSupportedException or UnauthorizedAccessException or FormatException)
+        {
+            error.WriteLine("uncomp: error: " + ex.Message);
+            return 1;
+        }
+    }
+
+    /// <summary>Runs a prefill-shaped job with a progress bar on stderr when stderr is a terminal and the prompt is long.</summary>
+    public static void WithPrefillProgress(int layers, int promptTokens, Action<IProgress<int>?> work)
+    {
+        if (promptTokens < 512 || Console.IsErrorRedirected)
+        {
+            work(null);
+            return;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask($"prefill {promptTokens} tokens", maxValue: layers);
+                work(new Progress<int>(done => task.Value = done));
+            });
+    }
+
+    /// <summary>One summary line: prompt tokens, prefill and decode throughput, KV bytes.</summary>
+    public static string Summary(GenerationStats s) => string.Create(CultureInfo.InvariantCulture,
+        $"prompt {s.PromptTokens} tokens | prefill {s.PrefillTokensPerSecond:F1} tok/s | decode {s.DecodeTokensPerSecond:F1} tok/s ({s.DecodedTokens} tokens) | generated {s.GeneratedTokens} | KV in use {Bytes(s.KvBytesInUse)} of {Bytes(s.KvBytesAllocated)} allocated");
+
+    /// <summary>Human-readable bytes (binary units).</summary>
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.Length - 1)
+        {
+            v /= 1024;
+            u++;
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{v:0.##} {units[u]}");
+    }
+
+    /// <summary>Parses "1,2,3" into token ids.</summary>
+    public static int[] ParseIds(string text) =>
+        text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int id)
+                ? id
+                : throw new FormatException($"--prompt-ids: '{s}' is not a token id; pass comma-separated non-negative integers."))
+            .ToArray();
+}

@@ -1,0 +1,154 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+using UNComp.Runtime.Evaluation;
+using UNComp.Runtime.Models;
+using UNComp.Runtime.Profiles;
+
+namespace UNComp.Cli.Commands;
+
+/// <summary>
+/// <c>uncomp eval --model DIR --profile FILE [--methods … --budgets … --lengths … --depths … --out DIR]</c>:
+/// passkey, needle-in-a-haystack and multi-key retrieval under every method × mean budget; writes results.json,
+/// results.md and needle heat maps.
+/// </summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model directory (HF layout with tokenizer.json).", Required = true };
+        var profile = new Option<string?>("--profile") { Description = "Calibrated profile for the uncomp methods (uncomp calibrate writes one)." };
+        var output = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "docs/results" };
+        var tasks = new Option<string>("--tasks") { Description = "Comma list: passkey, needle, multikey.", DefaultValueFactory = _ => "passkey,needle,multikey" };
+        var methods = new Option<string>("--methods") { Description = "Comma list of: " + string.Join(", ", EvalMethods.All) + ".", DefaultValueFactory = _ => "full,uncomp,snapkv,pyramidkv,streamingllm,h2o" };
+        var budgets = new Option<string>("--budgets") { Description = "Mean budgets as % of the context, comma list.", DefaultValueFactory = _ => "2,5,10,25" };
+        var lengths = new Option<string>("--lengths") { Description = "Needle context lengths in tokens; passkey and multi-key use the largest.", DefaultValueFactory = _ => "512,1024,2048" };
+        var depths = new Option<string>("--depths") { Description = "Needle depths in %, comma list.", DefaultValueFactory = _ => "0,25,50,75,100" };
+        var needleSamples = new Option<int>("--needle-samples") { Description = "Needle prompts per (length, depth) cell.", DefaultValueFactory = _ => 1 };
+        var passkeySamples = new Option<int>("--passkey-samples") { Description = "Passkey prompts.", DefaultValueFactory = _ => 10 };
+        var multiKeySamples = new Option<int>("--multikey-samples") { Description = "Multi-key prompts.", DefaultValueFactory = _ => 10 };
+        var maxNew = new Option<int>("--max-new") { Description = "Greedy answer tokens at most.", DefaultValueFactory = _ => 12 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the prompts.", DefaultValueFactory = _ => 2024 };
+        var haystack = new Option<string?>("--haystack") { Description = "Haystack text (default: <model>/haystack.txt)." };
+        var templates = new Option<string?>("--templates") { Description = "JSON file overriding the prompt templates (see docs/compression.md)." };
+        var command = new Command("eval", "Retrieval accuracy (passkey, needle, multi-key) of UNComp and baselines across KV budgets.")
+        {
+            model, profile, output, tasks, methods, budgets, lengths, depths, needleSamples, passkeySamples, multiKeySamples, maxNew, seed, haystack, templates,
+        };
+        command.SetAction((parse, cancellationToken) => Task.FromResult(CliSupport.Run(parse, stdout =>
+        {
+            string dir = parse.GetValue(model)!;
+            var options = new EvalOptions
+            {
+                Tasks = [.. List(parse.GetValue(tasks)!, "--tasks").Select(ParseTask)],
+                Methods = List(parse.GetValue(methods)!, "--methods"),
+                Budgets = [.. Numbers(parse.GetValue(budgets)!, "--budgets").Select(b => b / 100)],
+                ContextLengths = [.. Numbers(parse.GetValue(lengths)!, "--lengths").Select(l => (int)l)],
+                Depths = [.. Numbers(parse.GetValue(depths)!, "--depths").Select(d => d / 100)],
+                NeedleSamplesPerCell = parse.GetValue(needleSamples),
+                PasskeySamples = parse.GetValue(passkeySamples),
+                MultiKeySamples = parse.GetValue(multiKeySamples),
+                MaxNewTokens = parse.GetValue(maxNew),
+                Seed = parse.GetValue(seed),
+                Templates = parse.GetValue(templates) is string t ? LoadTemplates(t) : TaskTemplates.Default,
+            };
+            string hayPath = parse.GetValue(haystack) ?? Path.Combine(dir, "haystack.txt");
+            if (!File.Exists(hayPath))
+            {
+                throw new IOException($"{hayPath}: not found; pass --haystack FILE with plain text for the needle and multi-key prompts.");
+            }
+
+            UncompProfile? uncompProfile = null;
+            if (options.Methods.Any(EvalMethods.NeedsProfile))
+            {
+                string p = parse.GetValue(profile) ?? throw new ArgumentException("the uncomp methods need --profile FILE; create one with: uncomp calibrate --model " + dir + " --data " + Path.Combine(dir, "calibration.txt"));
+                uncompProfile = ProfileLoader.Load(p);
+            }
+
+            using var llama = LlamaModel.Load(dir, cancellationToken);
+            var codec = TokenCodecs.Load(dir);
+            var runner = new EvalRunner(llama, codec, File.ReadAllText(hayPath), options, uncompProfile);
+            var report = RunWithProgress(runner, parse.InvocationConfiguration.Error, cancellationToken);
+            string commandLine = "uncomp eval " + string.Join(' ', parse.Tokens.Select(x => x.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{x.Value}\"" : x.Value));
+            var written = EvalReportWriter.WriteAll(report, parse.GetValue(output)!, commandLine);
+            stdout.Write(EvalReportWriter.ToMarkdown(report, commandLine));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wrote {written.Count} files to {parse.GetValue(output)} in {report.Seconds:0} s."));
+            return 0;
+        })));
+        return command;
+    }
+
+    private static EvalReport RunWithProgress(EvalRunner runner, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (Console.IsErrorRedirected)
+        {
+            int lastPercent = -1;
+            var lines = new SyncProgress(p =>
+            {
+                int percent = p.RunsTotal == 0 ? 100 : p.RunsDone * 100 / p.RunsTotal;
+                if (percent / 5 != lastPercent / 5)
+                {
+                    lastPercent = percent;
+                    error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eval {p.RunsDone}/{p.RunsTotal} ({percent}%) {p.Current}"));
+                }
+            });
+            return runner.Run(lines, cancellationToken);
+        }
+
+        EvalReport? report = null;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("eval", maxValue: 1);
+                report = runner.Run(new SyncProgress(p =>
+                {
+                    task.MaxValue = Math.Max(1, p.RunsTotal);
+                    task.Value = p.RunsDone;
+                    task.Description = Markup.Escape(p.Current);
+                }), cancellationToken);
+            });
+        return report!;
+    }
+
+    private static TaskTemplates LoadTemplates(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(path), EvalJsonContext.Default.TaskTemplates)
+                ?? throw new FormatException($"{path}: the templates document is null; write a JSON object with template fields (docs/compression.md).");
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"{path}: invalid templates JSON at {e.Path}: {e.Message}", e);
+        }
+    }
+
+    private static string[] List(string text, string option)
+    {
+        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return items.Length > 0 ? items : throw new ArgumentException($"{option}: give at least one value.");
+    }
+
+    private static double[] Numbers(string text, string option) =>
+        [.. List(text, option).Select(s => double.TryParse(s.TrimEnd('%'), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0
+            ? v
+            : throw new FormatException($"{option}: '{s}' is not a non-negative number."))];
+
+    private static UNComp.Runtime.Evaluation.EvalTask ParseTask(string s) => s.ToLowerInvariant() switch
+    {
+        "passkey" => UNComp.Runtime.Evaluation.EvalTask.Passkey,
+        "needle" => UNComp.Runtime.Evaluation.EvalTask.Needle,
+        "multikey" or "multi-key" => UNComp.Runtime.Evaluation.EvalTask.MultiKey,
+        _ => throw new ArgumentException($"--tasks: unknown task '{s}'; use passkey, needle, multikey."),
+    };
+
+    /// <summary>Reports synchronously on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class SyncProgress(Action<EvalProgress> report) : IProgress<EvalProgress>
+    {
+        public void Report(EvalProgress value) => report(value);
+    }
+}

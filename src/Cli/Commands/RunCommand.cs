@@ -1,0 +1,90 @@
+using System.CommandLine;
+using UNComp.Runtime.Generation;
+using UNComp.Runtime.Models;
+
+namespace UNComp.Cli.Commands;
+
+/// <summary><c>uncomp run</c>: generate from a prompt on CPU, streaming the output, then print a summary line.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model directory (HF layout: config.json, *.safetensors, tokenizer.json).", Required = true };
+        var prompt = new Option<string?>("--prompt") { Description = "Prompt text (needs tokenizer.json in the model directory)." };
+        var promptIds = new Option<string?>("--prompt-ids") { Description = "Prompt as comma-separated token ids (instead of --prompt)." };
+        var maxNew = new Option<int>("--max-new") { Description = "Tokens to generate at most.", DefaultValueFactory = _ => 128 };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 = greedy.", DefaultValueFactory = _ => 0 };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 = no limit.", DefaultValueFactory = _ => 0 };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling threshold in (0, 1].", DefaultValueFactory = _ => 1.0 };
+        var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
+        var maxLength = new Option<int?>("--max-length") { Description = "Prompt + new tokens the buffers hold (default: prompt + max-new)." };
+
+        var command = new Command("run", "Generate text from a prompt (CPU, full KV cache) and print throughput and KV memory.")
+        {
+            model, prompt, promptIds, maxNew, temperature, topK, topP, seed, maxLength,
+        };
+        command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
+        {
+            string dir = parseResult.GetValue(model)!;
+            string? text = parseResult.GetValue(prompt);
+            string? ids = parseResult.GetValue(promptIds);
+            if ((text is null) == (ids is null))
+            {
+                throw new ArgumentException("pass exactly one of --prompt TEXT or --prompt-ids 1,2,3.");
+            }
+
+            int newTokens = parseResult.GetValue(maxNew);
+            if (newTokens < 0)
+            {
+                throw new ArgumentException("--max-new must be ≥ 0.");
+            }
+
+            var sampling = new SamplingOptions
+            {
+                Temperature = parseResult.GetValue(temperature),
+                TopK = parseResult.GetValue(topK),
+                TopP = parseResult.GetValue(topP),
+                Seed = parseResult.GetValue(seed),
+            };
+            sampling.Validate();
+            using var llama = LlamaModel.Load(dir, cancellationToken);
+            ITokenCodec? codec = text is null ? null : TokenCodecs.Load(dir);
+            int[] promptTokens = codec is null ? CliSupport.ParseIds(ids!) : [.. codec.Encode(text!, addSpecialTokens: true)];
+            var p = new GeneratorParams
+            {
+                MaxNewTokens = newTokens,
+                Sampling = sampling,
+                MaxLength = parseResult.GetValue(maxLength) ?? Math.Max(1, promptTokens.Length + newTokens),
+            };
+            using var generator = new Generator(llama, p);
+            CliSupport.WithPrefillProgress(llama.Config.NumLayers, promptTokens.Length, progress => generator.AppendTokens(promptTokens, progress, cancellationToken));
+            var generated = new List<int>();
+            string shown = string.Empty;
+            while (!generator.IsDone && newTokens > 0)
+            {
+                int token = generator.GenerateNextToken(cancellationToken);
+                generated.Add(token);
+                if (codec is null)
+                {
+                    output.Write(generated.Count == 1 ? token.ToString(System.Globalization.CultureInfo.InvariantCulture) : "," + token.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    string all = codec.Decode(generated, skipSpecialTokens: true);
+                    if (!all.EndsWith('\uFFFD') && all.StartsWith(shown, StringComparison.Ordinal))
+                    {
+                        output.Write(all[shown.Length..]);
+                        shown = all;
+                    }
+                }
+
+                output.Flush();
+            }
+
+            output.WriteLine();
+            parseResult.InvocationConfiguration.Error.WriteLine(CliSupport.Summary(generator.Stats));
+            return 0;
+        })));
+        return command;
+    }
+}

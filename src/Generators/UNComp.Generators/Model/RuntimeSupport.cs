@@ -1,0 +1,17 @@
+namespace UNComp.Generators.Model
+{
+    /// <summary>
+    /// Which parts of <c>UNComp.Runtime</c> the consuming compilation references. The constants are emitted always;
+    /// the loader and the unrolled forward only when the runtime is there to call.
+    /// </summary>
+    internal sealed record RuntimeSupport(bool HasRuntime, bool HasUncompPolicy)
+    {
+        public const string EngineType = "UNComp.Runtime.Generation.InferenceEngine";
+        public const string FingerprintType = "UNComp.Runtime.Profiles.ModelFingerprint";
+        public const string LayoutType = "UNComp.Runtime.Cache.KvCacheLayout";
+        public const string PolicyType = "UNComp.Runtime.Compression.UncompPolicy";
+        public const string PrunerType = "UNComp.Runtime.Compression.UncompHiddenStatePruner";
+
+        public static RuntimeSupport None { get; } = new RuntimeSupport(false, false);
+    }
+}

@@ -1,0 +1,64 @@
+using UNComp.Runtime.Models;
+using UNComp.Runtime.Profiles;
+using CacheGranularity = UNComp.Runtime.Cache.CacheGranularity;
+
+namespace UNComp.Runtime.Compression;
+
+/// <summary>
+/// Builds UNComp's hooks (<see cref="UncompPolicy"/> + optional <see cref="UncompHiddenStatePruner"/>) and budget
+/// plan from a calibrated profile, or from plain per-(layer, unit) budgets and per-layer keep lengths.
+/// </summary>
+public static class UncompCompression
+{
+    /// <summary>
+    /// From a profile. With <paramref name="meanBudget"/> the profile's budgets are rescaled to that mean (their
+    /// ratios, i.e. the entropy groups, are kept); without it they are used exactly.
+    /// </summary>
+    /// <param name="profile">A validated profile.</param>
+    /// <param name="config">The model's config (must match the profile's shape).</param>
+    /// <param name="meanBudget">Mean tokens per unit, or null for the profile's own budgets.</param>
+    /// <param name="maxCapacity">Largest useful capacity (e.g. prompt + new tokens), or null.</param>
+    /// <param name="hiddenStates">Override of the profile's hidden-state switch.</param>
+    /// <param name="promptLength">
+    /// When given, stage keep lengths are scaled to this prompt as the fraction keep/maxTokens of the profile (the
+    /// profile's absolute counts were planned for prompts of maxTokens tokens).
+    /// </param>
+    public static CompressionSetup FromProfile(UncompProfile profile, ModelConfig config, double? meanBudget = null, int? maxCapacity = null, bool? hiddenStates = null, int? promptLength = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(config);
+        if (profile.Layers.Count != config.NumLayers)
+        {
+            throw new ArgumentException($"profile '{profile.Name}' has {profile.Layers.Count} layers but the model has {config.NumLayers}; calibrate this model (uncomp calibrate).", nameof(profile));
+        }
+
+        var granularity = profile.Compression.Granularity == Profiles.CacheGranularity.QueryHead ? CacheGranularity.QueryHead : CacheGranularity.KvHead;
+        var budgets = profile.Layers.Select(l => l.Budgets).ToArray();
+        var plan = meanBudget is double mean
+            ? KvBudgetPlanner.Scaled(config, budgets, mean, granularity, maxCapacity)
+            : KvBudgetPlanner.Exact(config, budgets, granularity);
+        int[]? keep = null;
+        var hs = profile.Compression.HiddenStates;
+        if (hiddenStates ?? hs.Enabled)
+        {
+            double scale = promptLength is int p && hs.MaxTokens > 0 ? (double)p / hs.MaxTokens : 1.0;
+            keep = UncompHiddenStatePruner.KeepLengthsFromStages(
+                config.NumLayers,
+                profile.Stages.Select(s => (s.FirstLayer, s.LastLayer, Math.Max(1, (int)Math.Ceiling(s.KeepTokens * scale)))));
+        }
+
+        return Create(plan, keep, profile.Compression.Window, profile.Compression.PoolKernel, hs.KeepWindow);
+    }
+
+    /// <summary>From a plan and optional per-layer hidden-state keep lengths (null = no hidden-state compression).</summary>
+    public static CompressionSetup Create(KvBudgetPlan plan, IReadOnlyList<int>? keepTokensPerLayer = null, int window = 8, int kernel = 7, bool keepLastWindow = true)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var hooks = new CompressionHooks
+        {
+            Policy = new UncompPolicy(window, kernel),
+            Pruner = keepTokensPerLayer is null ? null : new UncompHiddenStatePruner(keepTokensPerLayer, 8, keepLastWindow),
+        };
+        return new CompressionSetup(plan, hooks);
+    }
+}

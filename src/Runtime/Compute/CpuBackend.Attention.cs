@@ -1,0 +1,382 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
+namespace UNComp.Runtime.Compute;
+
+/// <summary>CPU attention: exact causal prefill attention with statistics, and decode attention.</summary>
+public sealed unsafe partial class CpuBackend
+{
+    /// <inheritdoc />
+    public void CausalAttention(in CausalAttentionArgs args)
+    {
+        int n = args.Tokens, heads = args.Heads, kvHeads = args.KvHeads, d = args.HeadDim;
+        CheckLength(args.Q, (long)n * heads * d, "Q");
+        CheckLength(args.K, (long)n * kvHeads * d, "K");
+        CheckLength(args.V, (long)n * kvHeads * d, "V");
+        CheckLength(args.Output, (long)n * heads * d, "Output");
+        if (args.Scratch.Length < (long)heads * n)
+        {
+            throw new ArgumentException($"scratch needs {heads * n} floats.", nameof(args));
+        }
+
+        int wa = args.WindowSumsA.IsEmpty ? 0 : Math.Min(args.WindowA, n);
+        int wb = args.WindowSumsB.IsEmpty ? 0 : Math.Min(args.WindowB, n);
+        bool cols = !args.ColumnSums.IsEmpty;
+        float scale = args.Scale;
+        int group = heads / kvHeads;
+
+        // Per KV head: keys transposed to [d × n] (scores for 4 query rows × 16 keys per register tile) and values
+        // contiguous [n × d] (weighted sums for 2 rows × 32 columns per tile). Per query head: 4 score rows.
+        long kvBlock = (long)kvHeads * d * n;
+        float[] work = ArrayPool<float>.Shared.Rent((int)((2 * kvBlock) + ((long)heads * RowBlock * n)));
+        try
+        {
+            var kt = work.AsSpan(0, (int)kvBlock);
+            var vc = work.AsSpan((int)kvBlock, (int)kvBlock);
+            for (int j = 0; j < n; j++)
+            {
+                for (int g = 0; g < kvHeads; g++)
+                {
+                    var kj = args.K.Slice(((j * kvHeads) + g) * d, d);
+                    args.V.Slice(((j * kvHeads) + g) * d, d).CopyTo(vc.Slice(((g * n) + j) * d, d));
+                    for (int e = 0; e < d; e++)
+                    {
+                        kt[(((g * d) + e) * n) + j] = kj[e];
+                    }
+                }
+            }
+
+            fixed (float* pq = args.Q, po = args.Output, pw = work, pa = args.WindowSumsA, pb = args.WindowSumsB, pc = args.ColumnSums)
+            {
+                var job = new AttentionJob
+                {
+                    Q = pq, Output = po, KeysT = pw, Values = pw + kvBlock, Rows = pw + (2 * kvBlock),
+                    SumA = pa, SumB = pb, SumC = pc, WindowA = wa, WindowB = wb, Columns = cols,
+                    Tokens = n, Heads = heads, HeadDim = d, Group = group, Scale = scale,
+                };
+                if ((long)n * n * d * heads < ParallelThreshold || heads == 1 || _parallel.MaxDegreeOfParallelism == 1)
+                {
+                    for (int h = 0; h < heads; h++)
+                    {
+                        job.RunHead(h);
+                    }
+                }
+                else
+                {
+                    Parallel.For(0, heads, _parallel, h => job.RunHead(h));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(work);
+        }
+    }
+
+    private const int RowBlock = 4;
+
+    /// <summary>Causal attention of one query head, 4 query rows at a time.</summary>
+    private readonly struct AttentionJob
+    {
+        public float* Q { get; init; }
+
+        public float* Output { get; init; }
+
+        public float* KeysT { get; init; }
+
+        public float* Values { get; init; }
+
+        public float* Rows { get; init; }
+
+        public float* SumA { get; init; }
+
+        public float* SumB { get; init; }
+
+        public float* SumC { get; init; }
+
+        public int WindowA { get; init; }
+
+        public int WindowB { get; init; }
+
+        public bool Columns { get; init; }
+
+        public int Tokens { get; init; }
+
+        public int Heads { get; init; }
+
+        public int HeadDim { get; init; }
+
+        public int Group { get; init; }
+
+        public float Scale { get; init; }
+
+        public void RunHead(int h)
+        {
+            int n = Tokens, d = HeadDim, heads = Heads;
+            int kvh = h / Group;
+            float* kt = KeysT + ((long)kvh * d * n);
+            float* v = Values + ((long)kvh * n * d);
+            float* s = Rows + ((long)h * RowBlock * n);
+            var sumA = WindowA > 0 ? new Span<float>(SumA + ((long)h * n), n) : default;
+            var sumB = WindowB > 0 ? new Span<float>(SumB + ((long)h * n), n) : default;
+            var sumC = Columns ? new Span<float>(SumC + ((long)h * n), n) : default;
+            sumA.Clear();
+            sumB.Clear();
+            sumC.Clear();
+            for (int i0 = 0; i0 < n; i0 += RowBlock)
+            {
+                int rows = Math.Min(RowBlock, n - i0);
+                int m = i0 + rows; // keys any row of the block may see
+                if (rows == RowBlock)
+                {
+                    Scores4(Q + ((((long)i0 * heads) + h) * d), (long)heads * d, kt, n, d, m, Scale, s);
+                }
+                else
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        ScoresRow(Q + ((((long)(i0 + r) * heads) + h) * d), kt, n, d, m, Scale, s + ((long)r * n));
+                    }
+                }
+
+                for (int r = 0; r < rows; r++)
+                {
+                    int i = i0 + r;
+                    var row = new Span<float>(s + ((long)r * n), m);
+                    TensorPrimitives.SoftMax(row.Slice(0, i + 1), row.Slice(0, i + 1));
+                    row.Slice(i + 1).Clear(); // causal: later keys contribute nothing to the weighted sum
+                    var p = row.Slice(0, i + 1);
+                    if (i >= n - WindowA)
+                    {
+                        TensorPrimitives.Add(sumA.Slice(0, i + 1), p, sumA.Slice(0, i + 1));
+                    }
+
+                    if (i >= n - WindowB)
+                    {
+                        TensorPrimitives.Add(sumB.Slice(0, i + 1), p, sumB.Slice(0, i + 1));
+                    }
+
+                    if (Columns)
+                    {
+                        TensorPrimitives.Add(sumC.Slice(0, i + 1), p, sumC.Slice(0, i + 1));
+                    }
+                }
+
+                int pr = 0;
+                for (; pr + 2 <= rows; pr += 2)
+                {
+                    WeightedSum2(v, s + ((long)pr * n), s + ((long)(pr + 1) * n), m, d,
+                        Output + ((((long)(i0 + pr) * heads) + h) * d), Output + ((((long)(i0 + pr + 1) * heads) + h) * d));
+                }
+
+                for (; pr < rows; pr++)
+                {
+                    WeightedSum(v, s + ((long)pr * n), m, d, Output + ((((long)(i0 + pr) * heads) + h) * d));
+                }
+            }
+        }
+    }
+
+    /// <summary>s[r·n + j] = scale · q_r · k_j for 4 query rows (q stride <paramref name="qStride"/>) and keys j &lt; m.</summary>
+    private static void Scores4(float* q, long qStride, float* kt, int n, int d, int m, float scale, float* s)
+    {
+        float* q0 = q, q1 = q + qStride, q2 = q + (2 * qStride), q3 = q + (3 * qStride);
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vs = Vector256.Create(scale);
+            for (; j + 16 <= m; j += 16)
+            {
+                Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
+                Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;
+                for (int e = 0; e < d; e++)
+                {
+                    float* ke = kt + ((long)e * n) + j;
+                    var k0 = Vector256.Load(ke);
+                    var k1 = Vector256.Load(ke + 8);
+                    var b = Vector256.Create(q0[e]);
+                    a00 = Vector256.MultiplyAddEstimate(b, k0, a00);
+                    a01 = Vector256.MultiplyAddEstimate(b, k1, a01);
+                    b = Vector256.Create(q1[e]);
+                    a10 = Vector256.MultiplyAddEstimate(b, k0, a10);
+                    a11 = Vector256.MultiplyAddEstimate(b, k1, a11);
+                    b = Vector256.Create(q2[e]);
+                    a20 = Vector256.MultiplyAddEstimate(b, k0, a20);
+                    a21 = Vector256.MultiplyAddEstimate(b, k1, a21);
+                    b = Vector256.Create(q3[e]);
+                    a30 = Vector256.MultiplyAddEstimate(b, k0, a30);
+                    a31 = Vector256.MultiplyAddEstimate(b, k1, a31);
+                }
+
+                (a00 * vs).Store(s + j);
+                (a01 * vs).Store(s + j + 8);
+                (a10 * vs).Store(s + n + j);
+                (a11 * vs).Store(s + n + j + 8);
+                (a20 * vs).Store(s + (2L * n) + j);
+                (a21 * vs).Store(s + (2L * n) + j + 8);
+                (a30 * vs).Store(s + (3L * n) + j);
+                (a31 * vs).Store(s + (3L * n) + j + 8);
+            }
+        }
+
+        for (; j < m; j++)
+        {
+            float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+            for (int e = 0; e < d; e++)
+            {
+                float k = kt[((long)e * n) + j];
+                c0 += q0[e] * k;
+                c1 += q1[e] * k;
+                c2 += q2[e] * k;
+                c3 += q3[e] * k;
+            }
+
+            s[j] = c0 * scale;
+            s[n + j] = c1 * scale;
+            s[(2L * n) + j] = c2 * scale;
+            s[(3L * n) + j] = c3 * scale;
+        }
+    }
+
+    /// <summary>s[j] = scale · q · k_j for keys j &lt; m (a single query row).</summary>
+    private static void ScoresRow(float* q, float* kt, int n, int d, int m, float scale, float* s)
+    {
+        var row = new Span<float>(s, m);
+        row.Clear();
+        for (int e = 0; e < d; e++)
+        {
+            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(kt + ((long)e * n), m), q[e] * scale, row, row);
+        }
+    }
+
+    /// <summary>o0 = Σ_j p0[j]·v_j and o1 = Σ_j p1[j]·v_j over j &lt; n, v row-major [n × d].</summary>
+    private static void WeightedSum2(float* v, float* p0, float* p1, int n, int d, float* o0, float* o1)
+    {
+        int c = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 32 <= d; c += 32)
+            {
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+                for (int j = 0; j < n; j++)
+                {
+                    float* row = v + ((long)j * d) + c;
+                    var v0 = Vector256.Load(row);
+                    var v1 = Vector256.Load(row + 8);
+                    var v2 = Vector256.Load(row + 16);
+                    var v3 = Vector256.Load(row + 24);
+                    var x = Vector256.Create(p0[j]);
+                    var y = Vector256.Create(p1[j]);
+                    a0 = Vector256.MultiplyAddEstimate(v0, x, a0);
+                    a1 = Vector256.MultiplyAddEstimate(v1, x, a1);
+                    a2 = Vector256.MultiplyAddEstimate(v2, x, a2);
+                    a3 = Vector256.MultiplyAddEstimate(v3, x, a3);
+                    b0 = Vector256.MultiplyAddEstimate(v0, y, b0);
+                    b1 = Vector256.MultiplyAddEstimate(v1, y, b1);
+                    b2 = Vector256.MultiplyAddEstimate(v2, y, b2);
+                    b3 = Vector256.MultiplyAddEstimate(v3, y, b3);
+                }
+
+                a0.Store(o0 + c);
+                a1.Store(o0 + c + 8);
+                a2.Store(o0 + c + 16);
+                a3.Store(o0 + c + 24);
+                b0.Store(o1 + c);
+                b1.Store(o1 + c + 8);
+                b2.Store(o1 + c + 16);
+                b3.Store(o1 + c + 24);
+            }
+        }
+
+        if (c < d)
+        {
+            // Narrow head dims: the single-row kernel handles the remaining columns for each row.
+            WeightedSumColumns(v, p0, n, d, c, o0);
+            WeightedSumColumns(v, p1, n, d, c, o1);
+        }
+    }
+
+    /// <inheritdoc />
+    public void DecodeAttention(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, ReadOnlySpan<float> newKey,
+        ReadOnlySpan<float> newValue, Span<float> probs, Span<float> output, int length, int queryHeads, int headDim, float scale)
+    {
+        int d = headDim;
+        CheckLength(q, (long)queryHeads * d, nameof(q));
+        CheckLength(keys, (long)length * d, nameof(keys));
+        CheckLength(values, (long)length * d, nameof(values));
+        CheckLength(probs, (long)queryHeads * (length + 1), nameof(probs));
+        CheckLength(output, (long)queryHeads * d, nameof(output));
+        fixed (float* pq = q, pk = keys, pv = values, pp = probs, po = output)
+        {
+            if (length > 0)
+            {
+                // All query heads of the unit against the cached keys at once (register-tiled like a linear layer).
+                new MatMulJob(pq, pk, null, pp, queryHeads, d, length, length + 1).Run(0, length);
+            }
+
+            for (int h = 0; h < queryHeads; h++)
+            {
+                var p = probs.Slice(h * (length + 1), length + 1);
+                TensorPrimitives.Multiply(p.Slice(0, length), scale, p.Slice(0, length));
+                p[length] = TensorPrimitives.Dot(q.Slice(h * d, d), newKey) * scale;
+                TensorPrimitives.SoftMax(p, p);
+                WeightedSum(pv, pp + ((long)h * (length + 1)), length, d, po + ((long)h * d));
+                TensorPrimitives.MultiplyAdd(newValue, p[length], output.Slice(h * d, d), output.Slice(h * d, d));
+            }
+        }
+    }
+
+    /// <summary>out[0..d) = Σ_j p[j] · v[j, 0..d), with the accumulators held in registers for 32 columns at a time.</summary>
+    private static void WeightedSum(float* v, float* p, int n, int d, float* output) => WeightedSumColumns(v, p, n, d, 0, output);
+
+    /// <summary>Columns [c0, d) of Σ_j p[j] · v[j, ·].</summary>
+    private static void WeightedSumColumns(float* v, float* p, int n, int d, int c0, float* output)
+    {
+        int c = c0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 32 <= d; c += 32)
+            {
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int j = 0; j < n; j++)
+                {
+                    var pj = Vector256.Create(p[j]);
+                    float* row = v + ((long)j * d) + c;
+                    a0 = Vector256.MultiplyAddEstimate(Vector256.Load(row), pj, a0);
+                    a1 = Vector256.MultiplyAddEstimate(Vector256.Load(row + 8), pj, a1);
+                    a2 = Vector256.MultiplyAddEstimate(Vector256.Load(row + 16), pj, a2);
+                    a3 = Vector256.MultiplyAddEstimate(Vector256.Load(row + 24), pj, a3);
+                }
+
+                a0.Store(output + c);
+                a1.Store(output + c + 8);
+                a2.Store(output + c + 16);
+                a3.Store(output + c + 24);
+            }
+
+            for (; c + 8 <= d; c += 8)
+            {
+                Vector256<float> a0 = default;
+                for (int j = 0; j < n; j++)
+                {
+                    a0 = Vector256.MultiplyAddEstimate(Vector256.Load(v + ((long)j * d) + c), Vector256.Create(p[j]), a0);
+                }
+
+                a0.Store(output + c);
+            }
+        }
+
+        for (; c < d; c++)
+        {
+            float acc = 0;
+            for (int j = 0; j < n; j++)
+            {
+                acc += p[j] * v[((long)j * d) + c];
+            }
+
+            output[c] = acc;
+        }
+    }
+}

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using UNComp.Runtime.Cache;
+using UNComp.Runtime.Models;
+
+namespace UNComp.Runtime.Generation;
+
+/// <summary>
+/// Token-level generation loop (ONNX Runtime GenAI style): <see cref="AppendTokens"/> feeds the prompt (prefill)
+/// or further tokens (decode), <see cref="GenerateNextToken"/> samples one token, <see cref="IsDone"/> turns
+/// true on an eos id or <see cref="GeneratorParams.MaxNewTokens"/>. Owns its engine buffers and KV cache.
+/// </summary>
+public sealed class Generator : IDisposable
+{
+    private readonly InferenceEngine _engine;
+    private readonly KvCache _cache;
+    private readonly GeneratorParams _params;
+    private readonly TokenSampler _sampler;
+    private readonly float[] _logits;
+    private readonly HashSet<int> _eos;
+    private readonly List<int> _sequence = [];
+    private int? _pending;
+    private bool _hasLogits;
+
+    /// <summary>Creates a generator (allocates the engine buffers and the cache).</summary>
+    public Generator(LlamaModel model, GeneratorParams generatorParams)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(generatorParams);
+        _params = generatorParams;
+        ArgumentOutOfRangeException.ThrowIfNegative(generatorParams.MaxNewTokens);
+        var config = model.Config;
+        int maxLength = generatorParams.MaxLength ?? Math.Min(config.MaxPositionEmbeddings, 4096);
+        var layout = generatorParams.CacheLayout ?? KvCacheLayout.Full(config, maxLength, generatorParams.Granularity);
+        _engine = new InferenceEngine(model, Math.Max(maxLength, layout.MaxCapacity));
+        _cache = InferenceEngine.CreateCache(layout, generatorParams.Hooks);
+        _sampler = new TokenSampler(generatorParams.Sampling, config.VocabSize);
+        _logits = new float[config.VocabSize];
+        _eos = [.. generatorParams.EosTokenIds ?? model.GenerationConfig.EosTokenIds];
+        MaxLength = maxLength;
+        Stats.KvBytesAllocated = _cache.Bytes;
+    }
+
+    /// <summary>The engine (for layer-level access).</summary>
+    public InferenceEngine Engine => _engine;
+
+    /// <summary>The KV cache.</summary>
+    public KvCache Cache => _cache;
+
+    /// <summary>Longest sequence supported.</summary>
+    public int MaxLength { get; }
+
+    /// <summary>Prompt and generated tokens so far.</summary>
+    public IReadOnlyList<int> Sequence => _sequence;
+
+    /// <summary>Counters and timings.</summary>
+    public GenerationStats Stats { get; } = new();
+
+    /// <summary>Logits of the next token (valid after <see cref="AppendTokens"/>).</summary>
+    public ReadOnlySpan<float> Logits => _logits;
+
+    /// <summary>True once an eos token was generated, MaxNewTokens were generated, or MaxLength is reached.</summary>
+    public bool IsDone { get; private set; }
+
+    /// <summary>
+    /// Feeds tokens: the first call prefills them (reporting finished layers to <paramref name="layersDone"/>), later
+    /// calls decode them one by one. Afterwards <see cref="Logits"/> predict the next token.
+    /// </summary>
+    public void AppendTokens(ReadOnlySpan<int> tokens, IProgress<int>? layersDone = null, CancellationToken cancellationToken = default)
+    {
+        if (tokens.IsEmpty)
+        {
+            return;
+        }
+
+        FlushPending();
+        var sw = Stopwatch.StartNew();
+        if (_sequence.Count == 0)
+        {
+            _engine.Prefill(tokens, _cache, _params.Hooks, _logits, layersDone, cancellationToken);
+            Stats.PromptTokens += tokens.Length;
+            Stats.PrefillTime += sw.Elapsed;
+        }
+        else
+        {
+            foreach (int t in tokens)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                _engine.Decode(t, _cache, _params.Hooks, _logits);
+            }
+
+            Stats.DecodedTokens += tokens.Length;
+            Stats.DecodeTime += sw.Elapsed;
+        }
+
+        foreach (int t in tokens)
+        {
+            _sequence.Add(t);
+        }
+
+        _hasLogits = true;
+        Stats.KvBytesInUse = _cache.BytesInUse;
+        if (_sequence.Count >= MaxLength)
+        {
+            IsDone = true;
+        }
+    }
+
+    /// <summary>Samples the next token from the current logits and appends it; returns it.</summary>
+    /// <exception cref="InvalidOperationException">No prompt yet, or generation is done.</exception>
+    public int GenerateNextToken(CancellationToken cancellationToken = default)
+    {
+        if (IsDone)
+        {
+            throw new InvalidOperationException("generation is done (eos, MaxNewTokens or MaxLength reached).");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        FlushPending();
+        if (!_hasLogits)
+        {
+            throw new InvalidOperationException("append a prompt with AppendTokens before generating.");
+        }
+
+        int token = _sampler.Sample(_logits);
+        _sequence.Add(token);
+        Stats.GeneratedTokens++;
+        if (_eos.Contains(token) || Stats.GeneratedTokens >= _params.MaxNewTokens || _sequence.Count >= MaxLength)
+        {
+            IsDone = true;
+        }
+        else
+        {
+            // The token is decoded lazily, so the last generated token never costs a forward pass.
+            _pending = token;
+            _hasLogits = false;
+        }
+
+        return token;
+    }
+
+    /// <summary>Prefills <paramref name="prompt"/> and streams generated tokens until done.</summary>
+    public IEnumerable<int> Generate(IReadOnlyList<int> prompt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        AppendTokens([.. prompt], null, cancellationToken);
+        while (!IsDone)
+        {
+            yield return GenerateNextToken(cancellationToken);
+        }
+    }
+
+    /// <summary>Asynchronous streaming: compute runs on the thread pool, tokens are yielded as they are sampled.</summary>
+    public async IAsyncEnumerable<int> GenerateAsync(IReadOnlyList<int> prompt, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        int[] tokens = [.. prompt];
+        await Task.Run(() => AppendTokens(tokens, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+        while (!IsDone)
+        {
+            yield return await Task.Run(() => GenerateNextToken(cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void FlushPending()
+    {
+        if (_pending is not int token)
+        {
+            return;
+        }
+
+        _pending = null;
+        var sw = Stopwatch.StartNew();
+        _engine.Decode(token, _cache, _params.Hooks, _logits);
+        Stats.DecodedTokens++;
+        Stats.DecodeTime += sw.Elapsed;
+        Stats.KvBytesInUse = _cache.BytesInUse;
+        _hasLogits = true;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _cache.Dispose();
+}

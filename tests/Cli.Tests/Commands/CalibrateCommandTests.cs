@@ -1,0 +1,65 @@
+using UNComp.Runtime.Profiles;
+using UNComp.Runtime.Tests.TestSupport;
+
+namespace UNComp.Cli.Tests.Commands;
+
+public sealed class CalibrateCommandTests : IDisposable
+{
+    private readonly TinyModel tiny = new(new TinyModelSpec { Layers = 2, Heads = 4, KvHeads = 2, HeadDim = 8, Vocab = 40 });
+    private readonly string data;
+
+    public CalibrateCommandTests()
+    {
+        data = Path.Combine(tiny.Directory, "calib.jsonl");
+        var rng = new Random(1);
+        File.WriteAllLines(data, Enumerable.Range(0, 4).Select(_ => "{\"ids\": [" + string.Join(",", Enumerable.Range(0, 64).Select(_ => rng.Next(4, 40))) + "]}"));
+    }
+
+    public void Dispose() => tiny.Dispose();
+
+    private (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Invoke(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Calibrate_TinyModelJsonlIds_WritesValidProfile()
+    {
+        string output = Path.Combine(tiny.Directory, "tiny.uncomp.json");
+        var (code, text, error) = Run("calibrate", "--model", tiny.Directory, "--data", data, "--samples", "3", "--tokens", "32", "--k", "4",
+            "--mean-budget", "32", "--min-keep-ratio", "0.5", "--out", output, "--name", "Tiny");
+        Assert.True(code == 0, error);
+        Assert.Contains("Wrote", text, StringComparison.Ordinal);
+        var profile = ProfileLoader.Load(output);
+        Assert.Equal(3, profile.Calibration.Samples);
+        Assert.Equal(32, profile.Calibration.Tokens);
+        Assert.Equal(4, profile.Calibration.TruncationK);
+        Assert.Equal(32.0, profile.Layers.SelectMany(l => l.Budgets).Average());
+    }
+
+    [Fact]
+    public void Recalibrate_SameData_ReportsNoChangeAndWrites()
+    {
+        string output = Path.Combine(tiny.Directory, "tiny.uncomp.json");
+        Assert.Equal(0, Run("calibrate", "--model", tiny.Directory, "--data", data, "--samples", "2", "--tokens", "32", "--mean-budget", "32", "--out", output, "--name", "Tiny").Code);
+        string updated = Path.Combine(tiny.Directory, "updated.uncomp.json");
+        var (code, text, error) = Run("recalibrate", output, "--model", tiny.Directory, "--data", data, "--samples", "2", "--tokens", "32", "--write", updated);
+        Assert.True(code == 0, error);
+        Assert.Contains("mean ρ 1.000", text, StringComparison.Ordinal);
+        Assert.Contains("0 of 4 kvHead units would change", text, StringComparison.Ordinal);
+        Assert.True(File.Exists(updated));
+    }
+
+    [Fact]
+    public void Calibrate_TextWithoutTokenizer_ExplainsTheFix()
+    {
+        string text = Path.Combine(tiny.Directory, "plain.txt");
+        File.WriteAllText(text, "hello world");
+        var (code, _, error) = Run("calibrate", "--model", tiny.Directory, "--data", text, "--out", Path.Combine(tiny.Directory, "x.json"));
+        Assert.Equal(1, code);
+        Assert.Contains("tokenizer", error, StringComparison.Ordinal);
+    }
+}

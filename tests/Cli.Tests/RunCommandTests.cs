@@ -1,0 +1,70 @@
+using UNComp.Runtime.Tests.TestSupport;
+
+namespace UNComp.Cli.Tests;
+
+public class RunCommandTests
+{
+    [Fact]
+    public void Run_WithPromptIds_StreamsTokensAndPrintsSummary()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec());
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Invoke(["run", "--model", tiny.Directory, "--prompt-ids", "1,5,9,13", "--max-new", "5"], output, error);
+        Assert.True(code == 0, error.ToString());
+        var ids = output.ToString().Trim().Split(',');
+        Assert.InRange(ids.Length, 1, 5);
+        Assert.All(ids, id => Assert.InRange(int.Parse(id), 0, 39));
+        Assert.Contains("prompt 4 tokens", error.ToString());
+        Assert.Contains("tok/s", error.ToString());
+        Assert.Contains("KV in use", error.ToString());
+    }
+
+    [Fact]
+    public void Run_SameSeed_SameTokens()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec());
+        string[] args = ["run", "--model", tiny.Directory, "--prompt-ids", "1,5,9", "--max-new", "6", "--temperature", "0.9", "--top-k", "10", "--seed", "3"];
+        var a = new StringWriter();
+        var b = new StringWriter();
+        Assert.Equal(0, Program.Invoke(args, a, new StringWriter()));
+        Assert.Equal(0, Program.Invoke(args, b, new StringWriter()));
+        Assert.Equal(a.ToString(), b.ToString());
+    }
+
+    [Fact]
+    public void Run_MissingModelDirectory_PrintsErrorWithoutStackTrace()
+    {
+        var error = new StringWriter();
+        int code = Program.Invoke(["run", "--model", "/nonexistent/model", "--prompt-ids", "1"], new StringWriter(), error);
+        Assert.Equal(1, code);
+        Assert.Contains("/nonexistent/model", error.ToString());
+        Assert.DoesNotContain("   at ", error.ToString());
+    }
+
+    [Fact]
+    public void Run_UnsupportedArchitecture_NamesFileFieldAndSupportedList()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec());
+        string config = Path.Combine(tiny.Directory, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("LlamaForCausalLM", "GPT2LMHeadModel"));
+        var error = new StringWriter();
+        int code = Program.Invoke(["run", "--model", tiny.Directory, "--prompt-ids", "1"], new StringWriter(), error);
+        Assert.Equal(1, code);
+        Assert.Contains("config.json", error.ToString());
+        Assert.Contains("architectures", error.ToString());
+        Assert.Contains("Qwen2ForCausalLM", error.ToString());
+    }
+
+    [Fact]
+    public void Bench_PrintsPrefillAndDecodeThroughput()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec());
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Invoke(["bench", "--model", tiny.Directory, "--prompt-tokens", "16", "--new", "4"], output, error);
+        Assert.True(code == 0, error.ToString());
+        Assert.Contains("prefill: 16 tokens", output.ToString());
+        Assert.Contains("decode:  3 tokens", output.ToString());
+    }
+}

@@ -1,0 +1,138 @@
+using UNComp.Runtime.Evaluation;
+using UNComp.Runtime.Tests.Profiles;
+using UNComp.Runtime.Tests.TestSupport;
+
+namespace UNComp.Runtime.Tests.Evaluation;
+
+public class EvaluationTests
+{
+    private static readonly string Haystack = string.Join('\n', Enumerable.Range(0, 200).Select(i => $"Line {i} of the haystack talks about nothing much at all."));
+
+    [Theory]
+    [InlineData(300)]
+    [InlineData(1000)]
+    public void Generator_AllTasks_HitTargetLengthAndContainAnswer(int target)
+    {
+        var codec = new AsciiCodec();
+        var gen = new TaskGenerator(codec, Haystack, TaskTemplates.Default);
+        var samples = new[]
+        {
+            gen.Passkey(target, 0.5, 0, new Random(1)),
+            gen.Needle(target, 0.3, 0, new Random(2)),
+            gen.MultiKey(target, 0, new Random(3)),
+        };
+        foreach (var s in samples)
+        {
+            Assert.InRange(s.Tokens.Length, target - Math.Max(2, target / 100) - 60, target + Math.Max(2, target / 100));
+            string text = codec.Decode(s.Tokens, true);
+            Assert.Contains(s.Answer, text);
+            Assert.Matches("^[0-9]+$", s.Answer);
+        }
+    }
+
+    [Fact]
+    public void Generator_NeedleDepth_PlacesNeedleAtThatDepth()
+    {
+        var codec = new AsciiCodec();
+        var gen = new TaskGenerator(codec, Haystack, TaskTemplates.Default);
+        foreach (double depth in new[] { 0.0, 0.5, 1.0 })
+        {
+            var s = gen.Needle(800, depth, 0, new Random(9));
+            string text = codec.Decode(s.Tokens, true);
+            int question = text.IndexOf("\nWhat is the special", StringComparison.Ordinal);
+            double at = text.IndexOf("The special magic number", StringComparison.Ordinal) / (double)question;
+            Assert.InRange(at, depth - 0.1, depth + 0.1);
+        }
+    }
+
+    [Fact]
+    public void Generator_SameSeed_SamePrompts()
+    {
+        var options = new EvalOptions { ContextLengths = [200], Depths = [0, 1], PasskeySamples = 2, MultiKeySamples = 2, Methods = ["full"] };
+        using var tiny = new TinyModel(new TinyModelSpec { Vocab = 128 });
+        using var model = tiny.Load();
+        var a = new EvalRunner(model, new AsciiCodec(), Haystack, options, null).GenerateSamples();
+        var b = new EvalRunner(model, new AsciiCodec(), Haystack, options, null).GenerateSamples();
+        Assert.Equal(6, a.Count);
+        Assert.Equal(a.Select(s => string.Join(',', s.Tokens)), b.Select(s => string.Join(',', s.Tokens)));
+        Assert.Equal(a.Select(s => s.Answer), b.Select(s => s.Answer));
+    }
+
+    [Theory]
+    [InlineData(" 12345.", "12345")]
+    [InlineData("is 7 and 8", "7")]
+    [InlineData("none", "")]
+    [InlineData("99", "99")]
+    public void FirstNumber_ExtractsFirstDigitRun(string text, string expected) => Assert.Equal(expected, EvalRunner.FirstNumber(text));
+
+    [Fact]
+    public void Runner_TinyGrid_RecordsEveryRunAndWritesReport()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec { Vocab = 128, Layers = 2, Heads = 4, KvHeads = 2 });
+        using var model = tiny.Load();
+        var profile = TestProfiles.Build(layers: 2, heads: 4, kvHeads: 2);
+        var options = new EvalOptions
+        {
+            ContextLengths = [120, 200],
+            Depths = [0, 1],
+            PasskeySamples = 1,
+            MultiKeySamples = 1,
+            Budgets = [0.1, 0.25],
+            Methods = ["full", "uncomp", "snapkv", "pyramidkv", "streamingllm", "h2o"],
+            MaxNewTokens = 3,
+        };
+        var progress = new List<EvalProgress>();
+        var report = new EvalRunner(model, new AsciiCodec(), Haystack, options, profile).Run(new SyncProgress(progress.Add));
+
+        int samples = 1 + 4 + 1;
+        int runs = 1 + (5 * 2);
+        Assert.Equal(samples * runs, report.Records.Count);
+        Assert.Equal(samples * runs, progress[^1].RunsDone);
+        Assert.All(report.Records.Where(r => r.Method != "full"), r => Assert.True(r.KvBytes < r.FullKvBytes, $"{r.Method} {r.Budget}"));
+        Assert.All(report.Records.Where(r => r.Method == "full"), r => Assert.Equal(r.FullKvBytes, r.KvBytes));
+        var snap = report.Records.First(r => r.Method == "snapkv" && r.Budget == 0.1);
+        Assert.Equal(Math.Round(0.1 * snap.PromptTokens, 2), snap.MeanTokensPerUnit, 0.5);
+
+        string dir = Path.Combine(Path.GetTempPath(), "uncomp-eval-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var files = EvalReportWriter.WriteAll(report, dir, "uncomp eval --test");
+            Assert.Equal(1 + 1 + 11, files.Count); // json, md, one needle map per (method, budget)
+            var back = EvalReportWriter.FromJson(File.ReadAllText(Path.Combine(dir, "results.json")));
+            Assert.Equal(report.Records.Count, back.Records.Count);
+            string md = File.ReadAllText(Path.Combine(dir, "results.md"));
+            Assert.Contains("| method | 10% | 25% |", md);
+            Assert.Contains("![needle-uncomp-10pct.svg](needle-uncomp-10pct.svg)", md);
+            Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(dir, "needle-full.svg")).TrimStart().Replace("<?xml version=\"1.0\" encoding=\"utf-8\"?>", "").TrimStart());
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Runner_Cancelled_Throws()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec { Vocab = 128 });
+        using var model = tiny.Load();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var runner = new EvalRunner(model, new AsciiCodec(), Haystack, new EvalOptions { ContextLengths = [100], Methods = ["full"] }, null);
+        Assert.Throws<OperationCanceledException>(() => runner.Run(null, cts.Token));
+    }
+
+    [Fact]
+    public void Runner_UncompWithoutProfile_IsRejected()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec { Vocab = 128 });
+        using var model = tiny.Load();
+        var e = Assert.Throws<ArgumentException>(() => new EvalRunner(model, new AsciiCodec(), Haystack, new EvalOptions(), null));
+        Assert.Contains("profile", e.Message);
+    }
+
+    private sealed class SyncProgress(Action<EvalProgress> report) : IProgress<EvalProgress>
+    {
+        public void Report(EvalProgress value) => report(value);
+    }
+}
