@@ -1,18 +1,20 @@
 using System.IO.Compression;
+using UNComp.Runtime.Generation;
 
 namespace UNComp.Runtime.Tokenization;
 
 /// <summary>
 /// A Hugging Face <c>tokenizer.json</c> tokenizer (BPE model: byte-level like GPT-2/Llama-3, or
 /// SentencePiece-style with byte fallback like Llama-2) that produces the same ids as HF <c>tokenizers</c>.
-/// The public shape follows Microsoft.ML.Tokenizers (<c>EncodeToIds</c>, <c>Decode</c>, <c>CountTokens</c>).
+/// The public shape follows Microsoft.ML.Tokenizers (<c>EncodeToIds</c>, <c>Decode</c>, <c>CountTokens</c>); it is also
+/// the runtime's <see cref="ITokenCodec"/>.
 /// Instances are immutable and safe to use from several threads.
 /// </summary>
 /// <remarks>
 /// A lone UTF-16 surrogate in the input cannot be represented in UTF-8; it is encoded as U+FFFD, which is what
 /// HF tokenizers sees after Python replaces it.
 /// </remarks>
-public sealed class Tokenizer
+public sealed class Tokenizer : ITokenCodec
 {
     private static readonly string[] BosNames = ["<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>", "<|endoftext|>"];
     private static readonly string[] EosNames = ["</s>", "<|end_of_text|>", "<eos>", "<|endoftext|>", "<|im_end|>"];
@@ -136,6 +138,12 @@ public sealed class Tokenizer
 
         return _decoder is null ? string.Join(' ', tokens) : string.Concat(_decoder.DecodeChain(tokens));
     }
+
+    /// <inheritdoc/>
+    IReadOnlyList<int> ITokenCodec.Encode(string text, bool addSpecialTokens) => EncodeToIds(text, addSpecialTokens);
+
+    /// <inheritdoc/>
+    string ITokenCodec.Decode(IReadOnlyList<int> ids, bool skipSpecialTokens) => Decode(ids, skipSpecialTokens);
 
     /// <summary>The id of a token string (added tokens first, then the model vocabulary), or null.</summary>
     public int? TokenToId(string token)

@@ -186,6 +186,17 @@ public class TokenizerComponentTests
     }
 
     [Fact]
+    public void TokenCodec_EncodeDecode_SameAsTokenizer()
+    {
+        var tokenizer = TokenizerFixtures.Load("llama2");
+        UNComp.Runtime.Generation.ITokenCodec codec = tokenizer;
+        var ids = codec.Encode("Hello world", addSpecialTokens: true);
+        Assert.Equal(tokenizer.EncodeToIds("Hello world"), ids);
+        Assert.Equal(1, ids[0]);
+        Assert.Equal("Hello world", codec.Decode(ids, skipSpecialTokens: true));
+    }
+
+    [Fact]
     public void EncodeToIds_LoneSurrogate_EncodedAsReplacementCharacter()
     {
         var tokenizer = TokenizerFixtures.Load("gpt2");
