@@ -37,17 +37,21 @@ public sealed class Tokenizer : ITokenCodec
         _model = parts.Model;
         _decoder = parts.Decoder;
         _postProcessor = parts.PostProcessor;
-        foreach (var token in parts.AddedTokens)
+        // As in HF, an added token whose text is already in the model vocabulary takes the model's id.
+        var addedTokens = parts.AddedTokens
+            .Select(t => _model.TokenToId(t.Content) is { } modelId && modelId != t.Id ? t with { Id = modelId } : t)
+            .ToList();
+        foreach (var token in addedTokens)
         {
             _addedById[token.Id] = token;
             _addedByContent[token.Content] = token;
         }
 
-        AddedTokens = parts.AddedTokens;
-        _rawAdded = new AddedVocabulary(parts.AddedTokens.Where(t => !t.Normalized).Select(t => (t.Content, t)));
-        _normalizedAdded = new AddedVocabulary(parts.AddedTokens.Where(t => t.Normalized)
+        AddedTokens = addedTokens;
+        _rawAdded = new AddedVocabulary(addedTokens.Where(t => !t.Normalized).Select(t => (t.Content, t)));
+        _normalizedAdded = new AddedVocabulary(addedTokens.Where(t => t.Normalized)
             .Select(t => (_normalizer?.Normalize(t.Content) ?? t.Content, t)));
-        VocabSize = Math.Max(_model.IdCount, parts.AddedTokens.Count == 0 ? 0 : parts.AddedTokens.Max(t => t.Id) + 1);
+        VocabSize = Math.Max(_model.IdCount, addedTokens.Count == 0 ? 0 : addedTokens.Max(t => t.Id) + 1);
         BosTokenId = TemplateEnd(first: true) ?? FindByName(BosNames);
         EosTokenId = TemplateEnd(first: false) ?? FindByName(EosNames);
     }
@@ -72,7 +76,7 @@ public sealed class Tokenizer : ITokenCodec
     /// <summary>One more than the largest id (model vocabulary and added tokens).</summary>
     public int VocabSize { get; }
 
-    /// <summary>The added tokens of the file, in file order.</summary>
+    /// <summary>The added tokens of the file, in file order (with the model's id where the text is in the vocabulary).</summary>
     public IReadOnlyList<AddedToken> AddedTokens { get; }
 
     /// <summary>Reads a tokenizer.json file (or a gzip-compressed one whose name ends in <c>.gz</c>).</summary>
