@@ -94,6 +94,38 @@ public class TokenizerComponentTests
     }
 
     [Fact]
+    public void Bpe_ContinuingSubwordPrefix_PrefixesInnerCharactersAndMerges()
+    {
+        var tokenizer = Make("""{"a": 0, "##b": 1, "ab": 2, "##a": 3}""", """["a ##b"]""",
+            modelExtra: """, "continuing_subword_prefix": "##" """);
+        Assert.Equal([2, 3], tokenizer.EncodeToIds("aba"));
+    }
+
+    [Fact]
+    public void Bpe_EndOfWordSuffix_SuffixesLastCharacterAndMerges()
+    {
+        var tokenizer = Make("""{"a": 0, "b</w>": 1, "ab</w>": 2, "b": 3}""", """["a b</w>"]""",
+            modelExtra: """, "end_of_word_suffix": "</w>" """);
+        Assert.Equal([2], tokenizer.EncodeToIds("ab"));
+        Assert.Equal([3, 2], tokenizer.EncodeToIds("bab"));
+    }
+
+    [Fact]
+    public void EncodeToIds_ManyThreads_SameAsOneThread()
+    {
+        var tokenizer = TokenizerFixtures.Load("llama3");
+        var texts = TokenizerFixtures.Corpus.Take(600).Select(c => c.Text).ToArray();
+        var expected = texts.Select(t => tokenizer.EncodeToIds(t).ToArray()).ToArray();
+        var actual = new int[texts.Length][];
+        Parallel.For(0, texts.Length * 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+            actual[i % texts.Length] = tokenizer.EncodeToIds(texts[i % texts.Length]).ToArray());
+        for (var i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(expected[i], actual[i]);
+        }
+    }
+
+    [Fact]
     public void Bpe_ByteFallback_UsesByteTokensAndDecodesThem()
     {
         var tokenizer = Make("""{"a": 0, "<unk>": 1, "<0xC3>": 2, "<0xA9>": 3}""",
