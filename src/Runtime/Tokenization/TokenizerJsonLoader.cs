@@ -146,6 +146,14 @@ internal static class TokenizerJsonLoader
     private static TextNormalizer Normalizer(JsonPathNode node)
     {
         var type = node.TypeName();
+        if (type is "NFC" or "NFD" or "NFKC" or "NFKD" && !UnicodeNormalizer.IsAvailable)
+        {
+            throw new NotSupportedException(
+                $"{node.Source}: {node.Path}.type: {type} normalization is unavailable because the process runs in " +
+                "globalization-invariant mode (InvariantGlobalization=true or DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1); " +
+                "turn it off and install ICU (libicu) so ids match HF tokenizers.");
+        }
+
         return type switch
         {
             "Sequence" => new SequenceNormalizer([.. node.Required("normalizers").Items().Select(Normalizer)]),

@@ -218,6 +218,14 @@ public class TokenizerComponentTests
     }
 
     [Fact]
+    public void Nfkc_WithIcu_NormalizesCompatibilityCharacters()
+    {
+        Assert.True(UnicodeNormalizer.IsAvailable, "tests run with ICU; NFC/NFKC parity depends on it");
+        var tokenizer = Make("""{"f": 0, "i": 1, "1": 2}""", normalizer: """{"type": "NFKC"}""");
+        Assert.Equal([0, 1, 2], tokenizer.EncodeToIds("\uFB01\u2460"));
+    }
+
+    [Fact]
     public void TokenCodec_EncodeDecode_SameAsTokenizer()
     {
         var tokenizer = TokenizerFixtures.Load("llama2");
