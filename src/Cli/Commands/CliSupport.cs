@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using UNComp.Runtime.Generation;
 using UNComp.Runtime.Models;
+using UNComp.Runtime.Tokenization;
 
 namespace UNComp.Cli.Commands;
 
@@ -26,8 +27,8 @@ internal static class CliSupport
             error.WriteLine("uncomp: cancelled.");
             return 130;
         }
-        catch (Exception ex) when (ex is ModelFormatException or ArgumentException or IOException or InvalidOperationException
-            or NotSupportedException or UnauthorizedAccessException or FormatException)
+        catch (Exception ex) when (ex is ModelFormatException or TokenizerFormatException or ArgumentException or IOException
+            or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or FormatException)
         {
             error.WriteLine("uncomp: error: " + ex.Message);
             return 1;

@@ -60,6 +60,7 @@ internal static class RunCommand
             CliSupport.WithPrefillProgress(llama.Config.NumLayers, promptTokens.Length, progress => generator.AppendTokens(promptTokens, progress, cancellationToken));
             var generated = new List<int>();
             string shown = string.Empty;
+            var stream = (codec as TokenizerCodec)?.Tokenizer.CreateStreamDecoder(skipSpecialTokens: true);
             while (!generator.IsDone && newTokens > 0)
             {
                 int token = generator.GenerateNextToken(cancellationToken);
@@ -67,6 +68,10 @@ internal static class RunCommand
                 if (codec is null)
                 {
                     output.Write(generated.Count == 1 ? token.ToString(System.Globalization.CultureInfo.InvariantCulture) : "," + token.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+                else if (stream is not null)
+                {
+                    output.Write(stream.Append(token));
                 }
                 else
                 {
