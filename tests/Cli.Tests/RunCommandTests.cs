@@ -96,9 +96,10 @@ public class RunCommandTests
         using var tiny = new TinyModel(new TinyModelSpec());
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = Program.Invoke(["bench", "--model", tiny.Directory, "--prompt-tokens", "16", "--new", "4"], output, error);
+        int code = Program.Invoke(["bench", "--model", tiny.Directory, "--prompt-tokens", "16", "--new", "4", "--threads", "1"], output, error);
         Assert.True(code == 0, error.ToString());
         Assert.Contains("prefill: 16 tokens", output.ToString());
         Assert.Contains("decode:  3 tokens", output.ToString());
+        Assert.Contains("1 of ", output.ToString());
     }
 }

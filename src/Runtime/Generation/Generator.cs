@@ -32,7 +32,7 @@ public sealed class Generator : IDisposable
         var config = model.Config;
         int maxLength = generatorParams.MaxLength ?? Math.Min(config.MaxPositionEmbeddings, 4096);
         var layout = generatorParams.CacheLayout ?? KvCacheLayout.Full(config, maxLength, generatorParams.Granularity);
-        _engine = new InferenceEngine(model, Math.Max(maxLength, layout.MaxCapacity));
+        _engine = new InferenceEngine(model, Math.Max(maxLength, layout.MaxCapacity), generatorParams.Backend);
         _cache = InferenceEngine.CreateCache(layout, generatorParams.Hooks);
         _sampler = new TokenSampler(generatorParams.Sampling, config.VocabSize);
         _logits = new float[config.VocabSize];
