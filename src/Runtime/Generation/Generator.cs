@@ -100,7 +100,7 @@ public sealed class Generator : IDisposable
 
         _hasLogits = true;
         Stats.KvBytesInUse = _cache.BytesInUse;
-        if (_sequence.Count >= MaxLength)
+        if (_sequence.Count >= MaxLength || Stats.GeneratedTokens >= _params.MaxNewTokens)
         {
             IsDone = true;
         }

@@ -39,6 +39,17 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void Generation_MaxNewTokensZero_GeneratesNothing()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec());
+        using var model = tiny.Load();
+        using var gen = new Generator(model, new GeneratorParams { MaxNewTokens = 0, MaxLength = 16 });
+        Assert.Empty(gen.Generate(Prompt));
+        Assert.True(gen.IsDone);
+        Assert.Equal(model.Config.VocabSize, gen.Logits.Length);
+    }
+
+    [Fact]
     public void Generation_StopsAtEosToken()
     {
         using var tiny = new TinyModel(new TinyModelSpec());
