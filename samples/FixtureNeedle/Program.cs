@@ -38,10 +38,11 @@ Result Answer(string label, Generator generator)
         var tokens = generator.Generate(prompt).ToList();
         string text = codec.Decode(tokens, skipSpecialTokens: true);
         string firstLine = text.Split('\n')[0].Trim();
+        string shown = firstLine.Length <= 40 ? firstLine : firstLine[..37] + "...";
         bool correct = firstLine.StartsWith(needle.Answer, StringComparison.Ordinal);
         long bytes = generator.Cache.Bytes;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{label,-18} answer: {firstLine,-40} {(correct ? "correct" : "WRONG"),-8} KV {bytes,12:N0} bytes"));
+            $"{label,-18} answer: {shown,-40} {(correct ? "correct" : "WRONG"),-8} KV {bytes,12:N0} bytes"));
         return new Result(correct, bytes);
     }
 }
