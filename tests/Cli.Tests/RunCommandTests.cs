@@ -20,6 +20,40 @@ public class RunCommandTests
         Assert.Contains("KV in use", error.ToString());
     }
 
+    /// <summary>A 40-token character tokenizer matching the tiny model's vocabulary.</summary>
+    internal static void WriteCharTokenizer(string directory)
+    {
+        const string chars = "abcdefghijklmnopqrstuvwxyz 0123456789.,!";
+        var vocab = string.Join(", ", chars.Select((c, i) => $"\"{c}\": {i}"));
+        File.WriteAllText(Path.Combine(directory, "tokenizer.json"),
+            "{\"added_tokens\": [], \"normalizer\": null, \"pre_tokenizer\": null, \"post_processor\": null, \"decoder\": null, "
+            + "\"model\": {\"type\": \"BPE\", \"vocab\": {" + vocab + "}, \"merges\": []}}");
+    }
+
+    [Fact]
+    public void Run_WithTextPrompt_StreamsDecodedText()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec());
+        WriteCharTokenizer(tiny.Directory);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Invoke(["run", "--model", tiny.Directory, "--prompt", "hello world", "--max-new", "6"], output, error);
+        Assert.True(code == 0, error.ToString());
+        string text = output.ToString().TrimEnd('\n', '\r');
+        Assert.NotEmpty(text); // a tokenizer without a decoder joins tokens with spaces, as HF does
+        Assert.All(text, c => Assert.Contains(c, "abcdefghijklmnopqrstuvwxyz 0123456789.,!"));
+        Assert.Contains("prompt 11 tokens", error.ToString());
+    }
+
+    [Fact]
+    public void Run_TextPromptWithoutTokenizer_SaysWhatIsMissing()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec());
+        var error = new StringWriter();
+        Assert.Equal(1, Program.Invoke(["run", "--model", tiny.Directory, "--prompt", "hi"], new StringWriter(), error));
+        Assert.Contains("tokenizer.json: not found", error.ToString());
+    }
+
     [Fact]
     public void Run_SameSeed_SameTokens()
     {
@@ -62,9 +96,10 @@ public class RunCommandTests
         using var tiny = new TinyModel(new TinyModelSpec());
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = Program.Invoke(["bench", "--model", tiny.Directory, "--prompt-tokens", "16", "--new", "4"], output, error);
+        int code = Program.Invoke(["bench", "--model", tiny.Directory, "--prompt-tokens", "16", "--new", "4", "--threads", "1"], output, error);
         Assert.True(code == 0, error.ToString());
         Assert.Contains("prefill: 16 tokens", output.ToString());
         Assert.Contains("decode:  3 tokens", output.ToString());
+        Assert.Contains("1 of ", output.ToString());
     }
 }

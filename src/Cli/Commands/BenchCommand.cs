@@ -15,9 +15,10 @@ internal static class BenchCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 512 };
         var newTokens = new Option<int>("--new") { Description = "Tokens to decode.", DefaultValueFactory = _ => 64 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random prompt.", DefaultValueFactory = _ => 1 };
+        var threads = CliSupport.ThreadsOption();
         var command = new Command("bench", "Measure CPU prefill and decode tokens/s (full KV cache, greedy, eos ignored).")
         {
-            model, promptTokens, newTokens, seed,
+            model, promptTokens, newTokens, seed, threads,
         };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
         {
@@ -35,7 +36,7 @@ internal static class BenchCommand
             var rng = new Random(parseResult.GetValue(seed));
             int[] prompt = Enumerable.Range(0, n).Select(_ => rng.Next(llama.Config.VocabSize)).ToArray();
 #pragma warning restore CA5394
-            var p = new GeneratorParams { MaxNewTokens = m, MaxLength = n + m + 1, EosTokenIds = [] };
+            var p = new GeneratorParams { MaxNewTokens = m, MaxLength = n + m + 1, EosTokenIds = [], Backend = CliSupport.Backend(parseResult.GetValue(threads)) };
             using var generator = new Generator(llama, p);
             // CPU time next to wall time: on a shared machine wall-clock tok/s mostly measures the neighbours.
             using var process = Process.GetCurrentProcess();
@@ -53,7 +54,7 @@ internal static class BenchCommand
 
             var s = generator.Stats;
             var c = CultureInfo.InvariantCulture;
-            output.WriteLine(string.Create(c, $"model {Path.GetFileName(Path.GetFullPath(llama.Directory))} ({llama.Config.Architecture}, {llama.Config.NumLayers} layers, hidden {llama.Config.HiddenSize}), {Environment.ProcessorCount} cores, loaded in {load.Elapsed.TotalSeconds:F2} s"));
+            output.WriteLine(string.Create(c, $"model {Path.GetFileName(Path.GetFullPath(llama.Directory))} ({llama.Config.Architecture}, {llama.Config.NumLayers} layers, hidden {llama.Config.HiddenSize}), {(parseResult.GetValue(threads) > 0 ? parseResult.GetValue(threads) : Environment.ProcessorCount)} of {Environment.ProcessorCount} cores, loaded in {load.Elapsed.TotalSeconds:F2} s"));
             double prefillCpu = (cpu1 - cpu0).TotalSeconds, decodeCpu = (cpu2 - cpu1).TotalSeconds;
             output.WriteLine(string.Create(c, $"prefill: {s.PromptTokens} tokens in {s.PrefillTime.TotalSeconds:F3} s = {s.PrefillTokensPerSecond:F1} tok/s (CPU time {prefillCpu:F3} s)"));
             output.WriteLine(string.Create(c, $"decode:  {s.DecodedTokens} tokens in {s.DecodeTime.TotalSeconds:F3} s = {s.DecodeTokensPerSecond:F1} tok/s (CPU time {decodeCpu:F3} s)"));

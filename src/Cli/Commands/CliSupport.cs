@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
+using UNComp.Runtime.Compute;
 using UNComp.Runtime.Generation;
 using UNComp.Runtime.Models;
+using UNComp.Runtime.Tokenization;
 
 namespace UNComp.Cli.Commands;
 
@@ -26,8 +28,8 @@ internal static class CliSupport
             error.WriteLine("uncomp: cancelled.");
             return 130;
         }
-        catch (Exception ex) when (ex is ModelFormatException or ArgumentException or IOException or InvalidOperationException
-            or NotSupportedException or UnauthorizedAccessException or FormatException)
+        catch (Exception ex) when (ex is ModelFormatException or TokenizerFormatException or ArgumentException or IOException
+            or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or FormatException)
         {
             error.WriteLine("uncomp: error: " + ex.Message);
             return 1;
@@ -72,6 +74,18 @@ internal static class CliSupport
 
         return string.Create(CultureInfo.InvariantCulture, $"{v:0.##} {units[u]}");
     }
+
+    /// <summary>The shared <c>--threads</c> option (0 = all cores).</summary>
+    public static Option<int> ThreadsOption() =>
+        new("--threads") { Description = "CPU threads for the compute backend; 0 = all cores.", DefaultValueFactory = _ => 0 };
+
+    /// <summary>The CPU backend for a <c>--threads</c> value.</summary>
+    public static CpuBackend Backend(int threads) => threads switch
+    {
+        0 => CpuBackend.Shared,
+        > 0 => new CpuBackend(threads),
+        _ => throw new ArgumentException("--threads must be ≥ 0 (0 = all cores)."),
+    };
 
     /// <summary>Parses "1,2,3" into token ids.</summary>
     public static int[] ParseIds(string text) =>

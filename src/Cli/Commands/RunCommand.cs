@@ -18,10 +18,11 @@ internal static class RunCommand
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling threshold in (0, 1].", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
         var maxLength = new Option<int?>("--max-length") { Description = "Prompt + new tokens the buffers hold (default: prompt + max-new)." };
+        var threads = CliSupport.ThreadsOption();
 
         var command = new Command("run", "Generate text from a prompt (CPU, full KV cache) and print throughput and KV memory.")
         {
-            model, prompt, promptIds, maxNew, temperature, topK, topP, seed, maxLength,
+            model, prompt, promptIds, maxNew, temperature, topK, topP, seed, maxLength, threads,
         };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
         {
@@ -55,11 +56,13 @@ internal static class RunCommand
                 MaxNewTokens = newTokens,
                 Sampling = sampling,
                 MaxLength = parseResult.GetValue(maxLength) ?? Math.Max(1, promptTokens.Length + newTokens),
+                Backend = CliSupport.Backend(parseResult.GetValue(threads)),
             };
             using var generator = new Generator(llama, p);
             CliSupport.WithPrefillProgress(llama.Config.NumLayers, promptTokens.Length, progress => generator.AppendTokens(promptTokens, progress, cancellationToken));
             var generated = new List<int>();
             string shown = string.Empty;
+            var stream = (codec as TokenizerCodec)?.Tokenizer.CreateStreamDecoder(skipSpecialTokens: true);
             while (!generator.IsDone && newTokens > 0)
             {
                 int token = generator.GenerateNextToken(cancellationToken);
@@ -67,6 +70,10 @@ internal static class RunCommand
                 if (codec is null)
                 {
                     output.Write(generated.Count == 1 ? token.ToString(System.Globalization.CultureInfo.InvariantCulture) : "," + token.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+                else if (stream is not null)
+                {
+                    output.Write(stream.Append(token));
                 }
                 else
                 {

@@ -13,6 +13,6 @@ internal static class TokenCodecs
             throw new IOException($"{path}: not found; text prompts need the model's tokenizer.json (or pass --prompt-ids).");
         }
 
-        throw new NotSupportedException($"{path}: text tokenization is not wired into this build yet; pass --prompt-ids.");
+        return TokenizerCodec.Load(path);
     }
 }

@@ -20,8 +20,21 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
     }
 
-    /// <summary>A shared instance using every core.</summary>
-    public static CpuBackend Shared { get; } = new();
+    /// <summary>Environment variable that sets the worker count of <see cref="Shared"/> (unset or 0 = all cores).</summary>
+    public const string ThreadsVariable = "UNCOMP_THREADS";
+
+    /// <summary>
+    /// The shared instance: all cores, or <c>UNCOMP_THREADS</c> workers when that variable holds a positive integer
+    /// (on a busy shared machine one thread can beat two).
+    /// </summary>
+    public static CpuBackend Shared { get; } = new(ThreadsFromEnvironment());
+
+    private static int ThreadsFromEnvironment() =>
+        int.TryParse(Environment.GetEnvironmentVariable(ThreadsVariable), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0 ? n : -1;
+
+    /// <summary>Worker limit (-1 = all cores).</summary>
+    public int MaxDegreeOfParallelism => _parallel.MaxDegreeOfParallelism;
 
     /// <inheritdoc />
     public string Name => "cpu";

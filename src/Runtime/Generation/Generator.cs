@@ -32,7 +32,7 @@ public sealed class Generator : IDisposable
         var config = model.Config;
         int maxLength = generatorParams.MaxLength ?? Math.Min(config.MaxPositionEmbeddings, 4096);
         var layout = generatorParams.CacheLayout ?? KvCacheLayout.Full(config, maxLength, generatorParams.Granularity);
-        _engine = new InferenceEngine(model, Math.Max(maxLength, layout.MaxCapacity));
+        _engine = new InferenceEngine(model, Math.Max(maxLength, layout.MaxCapacity), generatorParams.Backend);
         _cache = InferenceEngine.CreateCache(layout, generatorParams.Hooks);
         _sampler = new TokenSampler(generatorParams.Sampling, config.VocabSize);
         _logits = new float[config.VocabSize];
@@ -100,7 +100,7 @@ public sealed class Generator : IDisposable
 
         _hasLogits = true;
         Stats.KvBytesInUse = _cache.BytesInUse;
-        if (_sequence.Count >= MaxLength)
+        if (_sequence.Count >= MaxLength || Stats.GeneratedTokens >= _params.MaxNewTokens)
         {
             IsDone = true;
         }

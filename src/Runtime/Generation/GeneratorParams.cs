@@ -1,5 +1,6 @@
 using UNComp.Runtime.Cache;
 using UNComp.Runtime.Compression;
+using UNComp.Runtime.Compute;
 
 namespace UNComp.Runtime.Generation;
 
@@ -26,6 +27,9 @@ public sealed record GeneratorParams
 
     /// <summary>Cache unit granularity of the default layout.</summary>
     public CacheGranularity Granularity { get; init; } = CacheGranularity.KvHead;
+
+    /// <summary>Compute backend; default <see cref="CpuBackend.Shared"/> (all cores).</summary>
+    public IComputeBackend? Backend { get; init; }
 
     /// <summary>Token ids that stop generation; default: the model's generation config.</summary>
     public IReadOnlyList<int>? EosTokenIds { get; init; }

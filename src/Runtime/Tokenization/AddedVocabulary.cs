@@ -126,15 +126,16 @@ internal sealed class AddedVocabulary
             codePoint = text[index];
         }
 
-        if (codePoint == '_')
+        // Rust regex \w: alphabetic, marks, decimal digits, connector punctuation, joiners.
+        if (codePoint is 0x200C or 0x200D)
         {
             return true;
         }
 
         var category = System.Globalization.CharUnicodeInfo.GetUnicodeCategory(codePoint);
-        return category is <= System.Globalization.UnicodeCategory.OtherLetter
+        return category is <= System.Globalization.UnicodeCategory.EnclosingMark
             or System.Globalization.UnicodeCategory.DecimalDigitNumber
             or System.Globalization.UnicodeCategory.LetterNumber
-            or System.Globalization.UnicodeCategory.OtherNumber;
+            or System.Globalization.UnicodeCategory.ConnectorPunctuation;
     }
 }

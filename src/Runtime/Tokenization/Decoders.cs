@@ -144,7 +144,10 @@ internal sealed class ReplaceDecoder(string? literal, Regex? regex, string conte
         tokens.Select(t => ReplacePattern.Apply(t, literal, regex, content)).ToList();
 }
 
-/// <summary>Replacement character back to spaces; the first token loses its prepended space.</summary>
+/// <summary>
+/// Replacement character back to spaces, except in the first token, where (unless the prepend scheme is
+/// <c>never</c>) every replacement character is dropped, as HF does.
+/// </summary>
 internal sealed class MetaspaceDecoder(char replacement, PrependScheme scheme) : TokenDecoder
 {
     public override List<string> DecodeChain(List<string> tokens)
@@ -152,13 +155,9 @@ internal sealed class MetaspaceDecoder(char replacement, PrependScheme scheme) :
         var output = new List<string>(tokens.Count);
         for (var i = 0; i < tokens.Count; i++)
         {
-            var text = tokens[i].Replace(replacement, ' ');
-            if (i == 0 && scheme != PrependScheme.Never && text.StartsWith(' '))
-            {
-                text = text[1..];
-            }
-
-            output.Add(text);
+            output.Add(i == 0 && scheme != PrependScheme.Never
+                ? tokens[i].Replace(replacement.ToString(), string.Empty, StringComparison.Ordinal)
+                : tokens[i].Replace(replacement, ' '));
         }
 
         return output;

@@ -11,6 +11,12 @@ internal abstract class TextNormalizer
 
 internal sealed class UnicodeNormalizer(NormalizationForm form) : TextNormalizer
 {
+    /// <summary>
+    /// False when the process runs in globalization-invariant mode, where .NET leaves non-ASCII text
+    /// unnormalized without an error (normalization needs ICU on Linux).
+    /// </summary>
+    public static bool IsAvailable { get; } = "e\u0301".Normalize(NormalizationForm.FormC) == "\u00e9";
+
     public override string Normalize(string text) => text.IsNormalized(form) ? text : text.Normalize(form);
 }
 

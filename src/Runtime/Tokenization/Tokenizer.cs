@@ -1,18 +1,20 @@
 using System.IO.Compression;
+using UNComp.Runtime.Generation;
 
 namespace UNComp.Runtime.Tokenization;
 
 /// <summary>
 /// A Hugging Face <c>tokenizer.json</c> tokenizer (BPE model: byte-level like GPT-2/Llama-3, or
 /// SentencePiece-style with byte fallback like Llama-2) that produces the same ids as HF <c>tokenizers</c>.
-/// The public shape follows Microsoft.ML.Tokenizers (<c>EncodeToIds</c>, <c>Decode</c>, <c>CountTokens</c>).
+/// The public shape follows Microsoft.ML.Tokenizers (<c>EncodeToIds</c>, <c>Decode</c>, <c>CountTokens</c>); it is also
+/// the runtime's <see cref="ITokenCodec"/>.
 /// Instances are immutable and safe to use from several threads.
 /// </summary>
 /// <remarks>
 /// A lone UTF-16 surrogate in the input cannot be represented in UTF-8; it is encoded as U+FFFD, which is what
 /// HF tokenizers sees after Python replaces it.
 /// </remarks>
-public sealed class Tokenizer
+public sealed class Tokenizer : ITokenCodec
 {
     private static readonly string[] BosNames = ["<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>", "<|endoftext|>"];
     private static readonly string[] EosNames = ["</s>", "<|end_of_text|>", "<eos>", "<|endoftext|>", "<|im_end|>"];
@@ -35,17 +37,21 @@ public sealed class Tokenizer
         _model = parts.Model;
         _decoder = parts.Decoder;
         _postProcessor = parts.PostProcessor;
-        foreach (var token in parts.AddedTokens)
+        // As in HF, an added token whose text is already in the model vocabulary takes the model's id.
+        var addedTokens = parts.AddedTokens
+            .Select(t => _model.TokenToId(t.Content) is { } modelId && modelId != t.Id ? t with { Id = modelId } : t)
+            .ToList();
+        foreach (var token in addedTokens)
         {
             _addedById[token.Id] = token;
             _addedByContent[token.Content] = token;
         }
 
-        AddedTokens = parts.AddedTokens;
-        _rawAdded = new AddedVocabulary(parts.AddedTokens.Where(t => !t.Normalized).Select(t => (t.Content, t)));
-        _normalizedAdded = new AddedVocabulary(parts.AddedTokens.Where(t => t.Normalized)
+        AddedTokens = addedTokens;
+        _rawAdded = new AddedVocabulary(addedTokens.Where(t => !t.Normalized).Select(t => (t.Content, t)));
+        _normalizedAdded = new AddedVocabulary(addedTokens.Where(t => t.Normalized)
             .Select(t => (_normalizer?.Normalize(t.Content) ?? t.Content, t)));
-        VocabSize = Math.Max(_model.IdCount, parts.AddedTokens.Count == 0 ? 0 : parts.AddedTokens.Max(t => t.Id) + 1);
+        VocabSize = Math.Max(_model.IdCount, addedTokens.Count == 0 ? 0 : addedTokens.Max(t => t.Id) + 1);
         BosTokenId = TemplateEnd(first: true) ?? FindByName(BosNames);
         EosTokenId = TemplateEnd(first: false) ?? FindByName(EosNames);
     }
@@ -70,7 +76,7 @@ public sealed class Tokenizer
     /// <summary>One more than the largest id (model vocabulary and added tokens).</summary>
     public int VocabSize { get; }
 
-    /// <summary>The added tokens of the file, in file order.</summary>
+    /// <summary>The added tokens of the file, in file order (with the model's id where the text is in the vocabulary).</summary>
     public IReadOnlyList<AddedToken> AddedTokens { get; }
 
     /// <summary>Reads a tokenizer.json file (or a gzip-compressed one whose name ends in <c>.gz</c>).</summary>
@@ -136,6 +142,12 @@ public sealed class Tokenizer
 
         return _decoder is null ? string.Join(' ', tokens) : string.Concat(_decoder.DecodeChain(tokens));
     }
+
+    /// <inheritdoc/>
+    IReadOnlyList<int> ITokenCodec.Encode(string text, bool addSpecialTokens) => EncodeToIds(text, addSpecialTokens);
+
+    /// <inheritdoc/>
+    string ITokenCodec.Decode(IReadOnlyList<int> ids, bool skipSpecialTokens) => Decode(ids, skipSpecialTokens);
 
     /// <summary>The id of a token string (added tokens first, then the model vocabulary), or null.</summary>
     public int? TokenToId(string token)

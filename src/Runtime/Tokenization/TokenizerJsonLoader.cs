@@ -21,7 +21,7 @@ internal static class TokenizerJsonLoader
 
         using (document)
         {
-            var root = new JsonNode(document.RootElement, "$", source);
+            var root = new JsonPathNode(document.RootElement, "$", source);
             var normalizer = root.Optional("normalizer") is { } n ? Normalizer(n) : null;
             var preTokenizer = root.Optional("pre_tokenizer") is { } p ? PreTokenizer(p) : null;
             var model = Model(root.Required("model"));
@@ -32,7 +32,7 @@ internal static class TokenizerJsonLoader
         }
     }
 
-    private static BpeModel Model(JsonNode node)
+    private static BpeModel Model(JsonPathNode node)
     {
         var type = node.Optional("type")?.String() ?? "BPE";
         if (type != "BPE")
@@ -125,7 +125,7 @@ internal static class TokenizerJsonLoader
             node.OptionalBool("ignore_merges", false));
     }
 
-    private static List<AddedToken> AddedTokens(JsonNode? node)
+    private static List<AddedToken> AddedTokens(JsonPathNode? node)
     {
         var list = new List<AddedToken>();
         foreach (var item in node?.Items() ?? [])
@@ -143,9 +143,17 @@ internal static class TokenizerJsonLoader
         return list;
     }
 
-    private static TextNormalizer Normalizer(JsonNode node)
+    private static TextNormalizer Normalizer(JsonPathNode node)
     {
         var type = node.TypeName();
+        if (type is "NFC" or "NFD" or "NFKC" or "NFKD" && !UnicodeNormalizer.IsAvailable)
+        {
+            throw new NotSupportedException(
+                $"{node.Source}: {node.Path}.type: {type} normalization is unavailable because the process runs in " +
+                "globalization-invariant mode (InvariantGlobalization=true or DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1); " +
+                "turn it off and install ICU (libicu) so ids match HF tokenizers.");
+        }
+
         return type switch
         {
             "Sequence" => new SequenceNormalizer([.. node.Required("normalizers").Items().Select(Normalizer)]),
@@ -161,7 +169,7 @@ internal static class TokenizerJsonLoader
         };
     }
 
-    private static PreTokenizer PreTokenizer(JsonNode node)
+    private static PreTokenizer PreTokenizer(JsonPathNode node)
     {
         var type = node.TypeName();
         switch (type)
@@ -200,7 +208,7 @@ internal static class TokenizerJsonLoader
         }
     }
 
-    private static TokenDecoder Decoder(JsonNode node)
+    private static TokenDecoder Decoder(JsonPathNode node)
     {
         var type = node.TypeName();
         return type switch
@@ -216,7 +224,7 @@ internal static class TokenizerJsonLoader
         };
     }
 
-    private static PostProcessor PostProcessor(JsonNode node, BpeModel model, List<AddedToken> added)
+    private static PostProcessor PostProcessor(JsonPathNode node, BpeModel model, List<AddedToken> added)
     {
         var type = node.TypeName();
         switch (type)
@@ -265,20 +273,20 @@ internal static class TokenizerJsonLoader
         }
     }
 
-    private static int TokenIdPair(JsonNode node)
+    private static int TokenIdPair(JsonPathNode node)
     {
         var items = node.Items();
         return items.Count == 2 ? items[1].Int() : throw node.Error("expected [\"token\", id]");
     }
 
-    private static T ReplaceParts<T>(JsonNode node, Func<string?, Regex?, string, T> create)
+    private static T ReplaceParts<T>(JsonPathNode node, Func<string?, Regex?, string, T> create)
     {
         var (literal, regexText, patternNode) = Pattern(node.Required("pattern"));
         var regex = regexText is null ? null : CompileRegex(regexText, patternNode);
         return create(literal, regex, node.Required("content").String());
     }
 
-    private static (string? Literal, string? Regex, JsonNode Node) Pattern(JsonNode node)
+    private static (string? Literal, string? Regex, JsonPathNode Node) Pattern(JsonPathNode node)
     {
         if (node.Optional("String") is { } literal)
         {
@@ -293,7 +301,7 @@ internal static class TokenizerJsonLoader
         throw node.Error("expected {\"String\": ...} or {\"Regex\": ...}");
     }
 
-    private static Regex CompileRegex(string pattern, JsonNode node)
+    private static Regex CompileRegex(string pattern, JsonPathNode node)
     {
         try
         {
@@ -305,10 +313,10 @@ internal static class TokenizerJsonLoader
         }
     }
 
-    private static char Replacement(JsonNode node) =>
+    private static char Replacement(JsonPathNode node) =>
         node.Optional("replacement") is { } r ? SingleChar(r) : '\u2581';
 
-    private static PrependScheme Scheme(JsonNode node)
+    private static PrependScheme Scheme(JsonPathNode node)
     {
         if (node.Optional("prepend_scheme") is { } scheme)
         {
@@ -325,7 +333,7 @@ internal static class TokenizerJsonLoader
         return node.OptionalBool("add_prefix_space", true) ? PrependScheme.Always : PrependScheme.Never;
     }
 
-    private static char SingleChar(JsonNode node)
+    private static char SingleChar(JsonPathNode node)
     {
         var text = node.String();
         return text.Length == 1 ? text[0] : throw node.Error($"expected a single character, found \"{text}\"");

@@ -39,6 +39,17 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void Generation_MaxNewTokensZero_GeneratesNothing()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec());
+        using var model = tiny.Load();
+        using var gen = new Generator(model, new GeneratorParams { MaxNewTokens = 0, MaxLength = 16 });
+        Assert.Empty(gen.Generate(Prompt));
+        Assert.True(gen.IsDone);
+        Assert.Equal(model.Config.VocabSize, gen.Logits.Length);
+    }
+
+    [Fact]
     public void Generation_StopsAtEosToken()
     {
         using var tiny = new TinyModel(new TinyModelSpec());
@@ -140,6 +151,20 @@ public class GeneratorTests
         Assert.InRange(response.Text.Length, 1, 4);
         Assert.Equal(4, response.Usage!.OutputTokenCount);
         Assert.NotNull(((IChatClient)client).GetService<ChatClientMetadata>());
+    }
+
+    [Fact]
+    public void TokenizerCodec_PassesThroughToTokenizer()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec());
+        const string chars = "abcdefghijklmnopqrstuvwxyz 0123456789.,!";
+        var vocab = string.Join(", ", chars.Select((c, i) => $"\"{c}\": {i}"));
+        File.WriteAllText(Path.Combine(tiny.Directory, "tokenizer.json"),
+            "{\"added_tokens\": [], \"normalizer\": null, \"pre_tokenizer\": null, \"post_processor\": null, "
+            + "\"decoder\": {\"type\": \"Fuse\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {" + vocab + "}, \"merges\": []}}");
+        var codec = TokenizerCodec.Load(tiny.Directory);
+        Assert.Equal([7, 8, 26, 27], codec.Encode("hi 0", addSpecialTokens: true));
+        Assert.Equal("hi 0", codec.Decode([7, 8, 26, 27], skipSpecialTokens: true));
     }
 
     /// <summary>Maps characters to ids modulo a 40-token vocabulary and ids to letters: enough to exercise the text path.</summary>

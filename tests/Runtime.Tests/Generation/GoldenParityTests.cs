@@ -78,7 +78,7 @@ public class GoldenParityTests(ITestOutputHelper output)
             }
 
             int[] greedy = Ints(logits.ReadInt64(name + ".greedy_ids"));
-            Assert.Equal(greedy, Greedy(model, ids, greedy.Length));
+            AssertGreedy(greedy, Margins(logits, name + ".greedy_margins"), Greedy(model, ids, greedy.Length), name);
         }
 
         string queries = Path.Combine(dir, "queries.safetensors");
@@ -136,7 +136,7 @@ public class GoldenParityTests(ITestOutputHelper output)
             }
 
             int[] greedy = Ints(golden.ReadInt64($"prompt{index}.greedy_ids"));
-            Assert.Equal(greedy, Greedy(model, ids, greedy.Length));
+            AssertGreedy(greedy, Margins(golden, $"prompt{index}.greedy_margins"), Greedy(model, ids, greedy.Length), $"prompt {index}");
         }
 
         Assert.True(rows > 0, $"{goldenJsonPath} holds no prompts.");
@@ -201,6 +201,28 @@ public class GoldenParityTests(ITestOutputHelper output)
             }
         }
     }
+
+    /// <summary>
+    /// Greedy tokens must be identical, except that a divergence is accepted at a step where transformers' own
+    /// top-2 logit margin is within the logit tolerance (a near-tie fp32 rounding may flip); later steps then
+    /// continue from different text and are not compared.
+    /// </summary>
+    private static void AssertGreedy(int[] expected, float[]? margins, int[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (expected[i] != actual[i])
+            {
+                float margin = margins is not null && i < margins.Length ? margins[i] : float.PositiveInfinity;
+                Assert.True(margin <= 2 * LogitTolerance,
+                    $"{what}: greedy token {i} is {actual[i]}, transformers chose {expected[i]} with a top-2 margin of {margin}.");
+                return;
+            }
+        }
+    }
+
+    private static float[]? Margins(SafetensorsFile file, string name) => file.Find(name) is null ? null : file.ReadSingle(name);
 
     private static int[] Ints(long[] values) => Array.ConvertAll(values, v => checked((int)v));
 

@@ -94,6 +94,38 @@ public class TokenizerComponentTests
     }
 
     [Fact]
+    public void Bpe_ContinuingSubwordPrefix_PrefixesInnerCharactersAndMerges()
+    {
+        var tokenizer = Make("""{"a": 0, "##b": 1, "ab": 2, "##a": 3}""", """["a ##b"]""",
+            modelExtra: """, "continuing_subword_prefix": "##" """);
+        Assert.Equal([2, 3], tokenizer.EncodeToIds("aba"));
+    }
+
+    [Fact]
+    public void Bpe_EndOfWordSuffix_SuffixesLastCharacterAndMerges()
+    {
+        var tokenizer = Make("""{"a": 0, "b</w>": 1, "ab</w>": 2, "b": 3}""", """["a b</w>"]""",
+            modelExtra: """, "end_of_word_suffix": "</w>" """);
+        Assert.Equal([2], tokenizer.EncodeToIds("ab"));
+        Assert.Equal([3, 2], tokenizer.EncodeToIds("bab"));
+    }
+
+    [Fact]
+    public void EncodeToIds_ManyThreads_SameAsOneThread()
+    {
+        var tokenizer = TokenizerFixtures.Load("llama3");
+        var texts = TokenizerFixtures.Corpus.Take(600).Select(c => c.Text).ToArray();
+        var expected = texts.Select(t => tokenizer.EncodeToIds(t).ToArray()).ToArray();
+        var actual = new int[texts.Length][];
+        Parallel.For(0, texts.Length * 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+            actual[i % texts.Length] = tokenizer.EncodeToIds(texts[i % texts.Length]).ToArray());
+        for (var i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(expected[i], actual[i]);
+        }
+    }
+
+    [Fact]
     public void Bpe_ByteFallback_UsesByteTokensAndDecodesThem()
     {
         var tokenizer = Make("""{"a": 0, "<unk>": 1, "<0xC3>": 2, "<0xA9>": 3}""",
@@ -102,6 +134,16 @@ public class TokenizerComponentTests
         Assert.Equal([0, 2, 3, 1], tokenizer.EncodeToIds("aé€"));
         Assert.Equal("aé<unk>", tokenizer.Decode([0, 2, 3, 1]));
         Assert.Equal("a\uFFFD\uFFFD", tokenizer.Decode([0, 3, 3]));
+    }
+
+    [Theory]
+    [InlineData("always", "ab c")]
+    [InlineData("never", " a▁b c")]
+    public void MetaspaceDecoder_FirstToken_DropsEveryReplacementUnlessNever(string scheme, string expected)
+    {
+        var tokenizer = Make("""{"▁a▁b": 0, "▁c": 1}""",
+            decoder: $$"""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "{{scheme}}", "split": true}""");
+        Assert.Equal(expected.Replace("▁", " "), tokenizer.Decode([0, 1]));
     }
 
     [Fact]
@@ -173,6 +215,25 @@ public class TokenizerComponentTests
         Assert.Equal("a🤖b", string.Concat(pieces));
         Assert.DoesNotContain(pieces, p => p.Contains('\uFFFD'));
         Assert.Contains("🤖", pieces);
+    }
+
+    [Fact]
+    public void Nfkc_WithIcu_NormalizesCompatibilityCharacters()
+    {
+        Assert.True(UnicodeNormalizer.IsAvailable, "tests run with ICU; NFC/NFKC parity depends on it");
+        var tokenizer = Make("""{"f": 0, "i": 1, "1": 2}""", normalizer: """{"type": "NFKC"}""");
+        Assert.Equal([0, 1, 2], tokenizer.EncodeToIds("\uFB01\u2460"));
+    }
+
+    [Fact]
+    public void TokenCodec_EncodeDecode_SameAsTokenizer()
+    {
+        var tokenizer = TokenizerFixtures.Load("llama2");
+        UNComp.Runtime.Generation.ITokenCodec codec = tokenizer;
+        var ids = codec.Encode("Hello world", addSpecialTokens: true);
+        Assert.Equal(tokenizer.EncodeToIds("Hello world"), ids);
+        Assert.Equal(1, ids[0]);
+        Assert.Equal("Hello world", codec.Decode(ids, skipSpecialTokens: true));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using UNComp.Runtime.Tokenization;
 
 namespace UNComp.Runtime.Tests.Tokenization;
@@ -16,7 +17,33 @@ internal static class TokenizerFixtures
     public static IReadOnlyList<CorpusItem> Corpus => LazyCorpus.Value;
 
     public static Tokenizer Load(string name) =>
-        Tokenizers.GetOrAdd(name, n => Tokenizer.FromFile(Path.Combine(Directory, $"{n}.tokenizer.json.gz")));
+        Tokenizers.GetOrAdd(name, n => Tokenizer.FromJson(Source(n), $"{n}.tokenizer.json"));
+
+    /// <summary>The JSON of a stored fixture, or of a variant from variants.json built like golden_ids.py does.</summary>
+    public static string Source(string name)
+    {
+        var file = Path.Combine(Directory, $"{name}.tokenizer.json.gz");
+        if (File.Exists(file))
+        {
+            return string.Join('\n', ReadLines($"{name}.tokenizer.json.gz"));
+        }
+
+        var variants = JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, "variants.json")))!;
+        var variant = variants[name] ?? throw new FileNotFoundException($"no fixture or variant named {name}");
+        var doc = JsonNode.Parse(Source((string)variant["base"]!))!.AsObject();
+        foreach (var (key, value) in variant["set"]?.AsObject() ?? [])
+        {
+            doc[key] = value?.DeepClone();
+        }
+
+        var added = doc["added_tokens"]!.AsArray();
+        foreach (var token in variant["append_added_tokens"]?.AsArray() ?? [])
+        {
+            added.Add(token!.DeepClone());
+        }
+
+        return doc.ToJsonString();
+    }
 
     public static IEnumerable<string> ReadLines(string fileName)
     {

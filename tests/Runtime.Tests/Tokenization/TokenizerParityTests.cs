@@ -82,6 +82,7 @@ public class TokenizerParityTests
     [Theory]
     [InlineData("gpt2")]
     [InlineData("llama3")]
+    [InlineData("trained")]
     public void Decode_ByteLevelEncode_RoundTripsText(string name)
     {
         var tokenizer = TokenizerFixtures.Load(name);

@@ -3,9 +3,9 @@ using System.Text.Json;
 namespace UNComp.Runtime.Tokenization;
 
 /// <summary>A JSON value together with its path, so every error can name where it happened.</summary>
-internal readonly struct JsonNode
+internal readonly struct JsonPathNode
 {
-    public JsonNode(JsonElement element, string path, string source)
+    public JsonPathNode(JsonElement element, string path, string source)
     {
         Element = element;
         Path = path;
@@ -23,7 +23,7 @@ internal readonly struct JsonNode
     public TokenizerFormatException Error(string problem) => new(Source, Path, problem);
 
     /// <summary>The property, or null when it is missing or JSON null.</summary>
-    public JsonNode? Optional(string name)
+    public JsonPathNode? Optional(string name)
     {
         if (Element.ValueKind != JsonValueKind.Object)
         {
@@ -31,11 +31,11 @@ internal readonly struct JsonNode
         }
 
         return Element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
-            ? new JsonNode(value, Path + "." + name, Source)
+            ? new JsonPathNode(value, Path + "." + name, Source)
             : null;
     }
 
-    public JsonNode Required(string name) =>
+    public JsonPathNode Required(string name) =>
         Optional(name) ?? throw new TokenizerFormatException(Source, Path + "." + name, "required value is missing");
 
     public string String()
@@ -76,35 +76,35 @@ internal readonly struct JsonNode
 
     public string TypeName() => Required("type").String();
 
-    public List<JsonNode> Items()
+    public List<JsonPathNode> Items()
     {
         if (Element.ValueKind != JsonValueKind.Array)
         {
             throw Error($"expected an array, found {Describe()}");
         }
 
-        var items = new List<JsonNode>(Element.GetArrayLength());
+        var items = new List<JsonPathNode>(Element.GetArrayLength());
         var index = 0;
         foreach (var item in Element.EnumerateArray())
         {
-            items.Add(new JsonNode(item, $"{Path}[{index}]", Source));
+            items.Add(new JsonPathNode(item, $"{Path}[{index}]", Source));
             index++;
         }
 
         return items;
     }
 
-    public List<KeyValuePair<string, JsonNode>> Properties()
+    public List<KeyValuePair<string, JsonPathNode>> Properties()
     {
         if (Element.ValueKind != JsonValueKind.Object)
         {
             throw Error($"expected an object, found {Describe()}");
         }
 
-        var list = new List<KeyValuePair<string, JsonNode>>();
+        var list = new List<KeyValuePair<string, JsonPathNode>>();
         foreach (var property in Element.EnumerateObject())
         {
-            list.Add(new(property.Name, new JsonNode(property.Value, $"{Path}[\"{property.Name}\"]", Source)));
+            list.Add(new(property.Name, new JsonPathNode(property.Value, $"{Path}[\"{property.Name}\"]", Source)));
         }
 
         return list;
