@@ -25,7 +25,7 @@ public class RuntimeHalfTests
             {
                 public static float[][] Run(string directory, int[] prompt, int steps, global::UNComp.Runtime.Compression.CompressionHooks? hooks)
                 {
-                    using var model = global::Tests.TinyLlamaCompiled.Load(directory, 64, hooks);
+                    using var model = global::Tests.TinyLlamaCompiled.Load(directory, global::System.Math.Max(64, prompt.Length + steps + 1), hooks);
                     var rows = new global::System.Collections.Generic.List<float[]>();
                     var logits = new float[global::Tests.TinyLlamaCompiled.VocabSize];
                     model.Prefill(prompt, logits);
@@ -130,7 +130,7 @@ public class RuntimeHalfTests
 
     internal static float[][] Interpret(LlamaModel model, KvCacheLayout layout, int[] prompt, int steps, CompressionHooks hooks)
     {
-        var engine = new InferenceEngine(model, 64);
+        var engine = new InferenceEngine(model, Math.Max(64, Math.Max(prompt.Length + steps + 1, layout.MaxCapacity)));
         using KvCache cache = InferenceEngine.CreateCache(layout, hooks);
         var rows = new List<float[]>();
         var logits = new float[model.Config.VocabSize];
@@ -147,10 +147,11 @@ public class RuntimeHalfTests
 
     internal static int ArgMax(float[] values) => Array.IndexOf(values, values.Max());
 
-    internal static MethodInfo RunnerMethod(string profileJson, string name)
+    /// <summary>Compiles <paramref name="profileJson"/> plus the runner (calling class <paramref name="className"/>) and returns a runner method.</summary>
+    internal static MethodInfo RunnerMethod(string profileJson, string name, string className = "TinyLlamaCompiled")
     {
         (GeneratorRunResult result, Compilation output) = GeneratorHarness.RunOn(
-            GeneratorHarness.RuntimeCompilation(Runner), TestsNamespace, new InMemoryAdditionalText("/p/tiny.uncomp.json", profileJson));
+            GeneratorHarness.RuntimeCompilation(Runner.Replace("TinyLlamaCompiled", className, StringComparison.Ordinal)), TestsNamespace, new InMemoryAdditionalText("/p/tiny.uncomp.json", profileJson));
         Assert.Empty(result.Diagnostics);
         using var stream = new MemoryStream();
         var emit = output.Emit(stream);

@@ -96,7 +96,7 @@ XML
   dotnet build "$work/sample/FixtureNeedle.csproj" -c Release -v minimal -p:UNCompUsePackages=true \
     -p:UNCompPackageVersion="$version" -p:UNCompSampleProfile="$profile" -p:TreatWarningsAsErrors=true
   if [[ -f "$root/models/fixture-llama/config.json" ]]; then
-    dotnet run --project "$work/sample/FixtureNeedle.csproj" -c Release --no-build -- "$root/models/fixture-llama"
+    dotnet "$work/sample/bin/Release/net10.0/FixtureNeedle.dll" "$root/models/fixture-llama"
   fi
 else
   echo "note: samples/FixtureNeedle or profiles/fixture-llama.uncomp.json missing; built the minimal consumer only"
