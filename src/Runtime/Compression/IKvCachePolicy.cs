@@ -24,4 +24,11 @@ public interface IKvCachePolicy
     /// called once the unit is full.)
     /// </summary>
     int SelectDecodeEviction(in DecodeSelectionContext context);
+
+    /// <summary>
+    /// How many prompt tokens a unit of <paramref name="capacity"/> keeps after prefill (default: the capacity).
+    /// A policy whose units grow during decode (UNComp's "grow") returns less and leaves the rest as headroom;
+    /// <see cref="SelectPrefill"/> then receives this count as its capacity.
+    /// </summary>
+    int PrefillKeep(int layer, int unit, int capacity) => capacity;
 }

@@ -46,6 +46,13 @@ public sealed class KvBudgetPlan
     /// <summary>Capacity of one unit.</summary>
     public int Capacity(int layer, int unit) => Capacities[layer][unit];
 
+    /// <summary>The same plan with <paramref name="tokens"/> more capacity per unit (decode headroom for "grow").</summary>
+    public KvBudgetPlan WithHeadroom(int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        return new KvBudgetPlan(Config, [.. Capacities.Select(r => r.Select(c => c + tokens).ToArray())], Granularity);
+    }
+
     /// <summary>The cache layout with exactly these capacities.</summary>
     public KvCacheLayout ToLayout() => KvCacheLayout.FromCapacities(Config, [.. Capacities.Select(r => (int[])r.Clone())], Granularity);
 }

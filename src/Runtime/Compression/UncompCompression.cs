@@ -23,7 +23,8 @@ public static class UncompCompression
     /// When given, stage keep lengths are scaled to this prompt as the fraction keep/maxTokens of the profile (the
     /// profile's absolute counts were planned for prompts of maxTokens tokens).
     /// </param>
-    public static CompressionSetup FromProfile(UncompProfile profile, ModelConfig config, double? meanBudget = null, int? maxCapacity = null, bool? hiddenStates = null, int? promptLength = null)
+    /// <param name="growTokens">Decode headroom per unit when the profile's decode policy is "grow" (e.g. max new tokens).</param>
+    public static CompressionSetup FromProfile(UncompProfile profile, ModelConfig config, double? meanBudget = null, int? maxCapacity = null, bool? hiddenStates = null, int? promptLength = null, int growTokens = 0)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(config);
@@ -47,16 +48,25 @@ public static class UncompCompression
                 profile.Stages.Select(s => (s.FirstLayer, s.LastLayer, Math.Max(1, (int)Math.Ceiling(s.KeepTokens * scale)))));
         }
 
-        return Create(plan, keep, profile.Compression.Window, profile.Compression.PoolKernel, hs.KeepWindow);
+        int grow = profile.Compression.Decode == DecodePolicy.Grow ? growTokens : 0;
+        return Create(plan, keep, profile.Compression.Window, profile.Compression.PoolKernel, hs.KeepWindow, grow);
     }
 
-    /// <summary>From a plan and optional per-layer hidden-state keep lengths (null = no hidden-state compression).</summary>
-    public static CompressionSetup Create(KvBudgetPlan plan, IReadOnlyList<int>? keepTokensPerLayer = null, int window = 8, int kernel = 7, bool keepLastWindow = true)
+    /// <summary>
+    /// From a plan and optional per-layer hidden-state keep lengths (null = no hidden-state compression). With
+    /// <paramref name="growTokens"/> &gt; 0 the layout gets that much decode headroom per unit ("grow").
+    /// </summary>
+    public static CompressionSetup Create(KvBudgetPlan plan, IReadOnlyList<int>? keepTokensPerLayer = null, int window = 8, int kernel = 7, bool keepLastWindow = true, int growTokens = 0)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        if (growTokens > 0)
+        {
+            plan = plan.WithHeadroom(growTokens);
+        }
+
         var hooks = new CompressionHooks
         {
-            Policy = new UncompPolicy(window, kernel),
+            Policy = new UncompPolicy(window, kernel, growTokens: growTokens),
             Pruner = keepTokensPerLayer is null ? null : new UncompHiddenStatePruner(keepTokensPerLayer, 8, keepLastWindow),
         };
         return new CompressionSetup(plan, hooks);

@@ -159,7 +159,7 @@ public sealed partial class InferenceEngine
         {
             int kvHead = layout.KvHeadOfUnit(unit);
             int firstHead = layout.Granularity == Cache.CacheGranularity.KvHead ? unit * perUnit : unit;
-            int capacity = layout.Capacity(layer, unit);
+            int capacity = Math.Clamp(policy.PrefillKeep(layer, unit, layout.Capacity(layer, unit)), 1, layout.Capacity(layer, unit));
             int kept = Math.Min(n, capacity);
             var keep = _keep.AsSpan(0, kept);
             var unitColumns = _unitColumns.AsSpan(0, columns ? n : 0);

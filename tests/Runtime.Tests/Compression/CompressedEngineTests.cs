@@ -113,6 +113,28 @@ public sealed class CompressedEngineTests : IDisposable
         Assert.Equal(PromptLength, cache.Positions(2, 0)[^1]);
     }
 
+    [Fact]
+    public void GrowDecode_KeepsBudgetAfterPrefillThenAppendsWithoutEviction()
+    {
+        var plan = KvBudgetPlanner.Uniform(_model.Config, 12);
+        var setup = UncompCompression.Create(plan, growTokens: 5);
+        Assert.Equal(17, setup.Plan.Capacity(0, 0));
+        var engine = new InferenceEngine(_model, 64);
+        using var cache = setup.CreateCache();
+        var logits = new float[_model.Config.VocabSize];
+        engine.Prefill(_prompt.AsSpan(0, PromptLength), cache, setup.Hooks, logits);
+        Assert.Equal(12, cache.Length(1, 0));
+        var kept = cache.Positions(1, 0).ToArray();
+        for (int t = 0; t < 5; t++)
+        {
+            engine.Decode(_prompt[PromptLength + t], cache, setup.Hooks, logits);
+        }
+
+        Assert.Equal(kept.Concat(Enumerable.Range(PromptLength, 5)), cache.Positions(1, 0).ToArray());
+        engine.Decode(_prompt[PromptLength + 5], cache, setup.Hooks, logits);
+        Assert.Equal(17, cache.Length(1, 0)); // headroom used up: fixed-size eviction from here on
+    }
+
     private static void CheckCache(KvCache cache, KvBudgetPlan plan, string method, int window)
     {
         Assert.Equal(plan.Bytes, cache.Bytes);
