@@ -70,7 +70,7 @@ internal static class EvalCommand
             var codec = TokenCodecs.Load(dir);
             var runner = new EvalRunner(llama, codec, File.ReadAllText(hayPath), options, uncompProfile);
             var report = RunWithProgress(runner, parse.InvocationConfiguration.Error, cancellationToken);
-            string commandLine = "uncomp eval " + string.Join(' ', parse.Tokens.Select(x => x.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{x.Value}\"" : x.Value));
+            string commandLine = "uncomp " + string.Join(' ', parse.Tokens.Select(x => x.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{x.Value}\"" : x.Value));
             var written = EvalReportWriter.WriteAll(report, parse.GetValue(output)!, commandLine);
             stdout.Write(EvalReportWriter.ToMarkdown(report, commandLine));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wrote {written.Count} files to {parse.GetValue(output)} in {report.Seconds:0} s."));
