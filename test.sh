@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the solution (CPU only; GPU tests skip when no GPU is present).
+# Runs every test of the solution (CPU only; GPU tests skip when no GPU is present), then the packaging test.
 # Usage: ./test.sh            (restores, builds Release, runs all tests)
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -8,10 +8,23 @@ dotnet build UNComp.Compiler.sln -c Release -v minimal || exit 1
 log=$(mktemp)
 dotnet test UNComp.Compiler.sln -c Release --no-build -v minimal 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-# One plain closing line summed over every test project.
-awk '/(Passed|Failed)! +-/ {
+read -r passed failed skipped < <(awk '/(Passed|Failed)! +-/ {
        for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1));
          if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
-     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+     END { printf "%d %d %d\n", p, f, s }' "$log")
 rm -f "$log"
+
+# Packaging test: pack runtime, generator and CLI to a local feed, then build and run the sample from those
+# packages only and install the tool from the feed (tools/packaging/pack-and-build.sh, about a minute).
+if [ "$status" -eq 0 ]; then
+  plog="${TMPDIR:-/tmp}/uncomp-packaging.log"
+  if tools/packaging/pack-and-build.sh > "$plog" 2>&1; then
+    tail -1 "$plog"; passed=$((passed + 1))
+  else
+    tail -40 "$plog"; echo "packaging test FAILED (full log: $plog)"; failed=$((failed + 1)); status=1
+  fi
+fi
+
+# One plain closing line summed over every test project (and the packaging test).
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit "$status"
