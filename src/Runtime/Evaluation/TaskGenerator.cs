@@ -41,7 +41,9 @@ public sealed class TaskGenerator
         string Build(int fillerChars)
         {
             string filler = Repeat(_t.PasskeyFiller, fillerChars);
-            int at = SnapToLine(filler, (int)Math.Round(depth * filler.Length));
+            // The needle goes between whole filler sentences (the training prompts join pieces by single spaces).
+            int units = filler.Length / _t.PasskeyFiller.Length;
+            int at = (int)Math.Round(depth * units) * _t.PasskeyFiller.Length;
             return _t.PasskeyIntro + filler[..at] + needle + filler[at..] + _t.PasskeyQuestion;
         }
 
@@ -75,7 +77,7 @@ public sealed class TaskGenerator
         var keys = new List<string>();
         while (keys.Count < pairs)
         {
-            string k = Letters(random, _t.MultiKeyLetters);
+            string k = Digits(random, _t.MultiKeyKeyDigits);
             if (!keys.Contains(k))
             {
                 keys.Add(k);
@@ -197,17 +199,6 @@ public sealed class TaskGenerator
         for (int i = 1; i < count; i++)
         {
             sb.Append((char)('0' + random.Next(10)));
-        }
-
-        return sb.ToString();
-    }
-
-    private static string Letters(Random random, int count)
-    {
-        var sb = new StringBuilder(count);
-        for (int i = 0; i < count; i++)
-        {
-            sb.Append((char)('a' + random.Next(26)));
         }
 
         return sb.ToString();

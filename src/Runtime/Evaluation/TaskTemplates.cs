@@ -8,13 +8,13 @@ namespace UNComp.Runtime.Evaluation;
 public sealed record TaskTemplates
 {
     /// <summary>Text before the passkey haystack.</summary>
-    public string PasskeyIntro { get; init; } = "There is an important info hidden inside a lot of irrelevant text. Find it and memorize it. I will quiz you about the important information there.\n";
+    public string PasskeyIntro { get; init; } = "There is an important info hidden inside a lot of irrelevant text. Find it and memorize it. I will quiz you about the important information there. ";
 
     /// <summary>Filler sentence(s) repeated around the pass key.</summary>
-    public string PasskeyFiller { get; init; } = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.\n";
+    public string PasskeyFiller { get; init; } = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. ";
 
     /// <summary>The pass key sentence; {key} is the answer.</summary>
-    public string PasskeyNeedle { get; init; } = "The pass key is {key}. Remember it. {key} is the pass key.\n";
+    public string PasskeyNeedle { get; init; } = "The pass key is {key}. Remember it. {key} is the pass key. ";
 
     /// <summary>The question after the haystack; the model continues with the key.</summary>
     public string PasskeyQuestion { get; init; } = "What is the pass key? The pass key is";
@@ -26,10 +26,10 @@ public sealed record TaskTemplates
     public string NeedleIntro { get; init; } = string.Empty;
 
     /// <summary>The needle sentence.</summary>
-    public string NeedleSentence { get; init; } = "The special magic number for {city} is {number}.\n";
+    public string NeedleSentence { get; init; } = "The special magic {city} number is {number}.\n\n";
 
     /// <summary>The needle question.</summary>
-    public string NeedleQuestion { get; init; } = "\nWhat is the special magic number for {city}? The special magic number for {city} is";
+    public string NeedleQuestion { get; init; } = "\nQuestion: What is the special magic {city} number?\nAnswer: The special magic {city} number is";
 
     /// <summary>Digits of the needle number.</summary>
     public int NeedleDigits { get; init; } = 7;
@@ -45,16 +45,16 @@ public sealed record TaskTemplates
     public string MultiKeyIntro { get; init; } = string.Empty;
 
     /// <summary>One key/value sentence.</summary>
-    public string MultiKeySentence { get; init; } = "The value of key {key} is {value}.\n";
+    public string MultiKeySentence { get; init; } = "The value of key {key} is {value}.\n\n";
 
     /// <summary>The multi-key question.</summary>
-    public string MultiKeyQuestion { get; init; } = "\nWhat is the value of key {key}? The value of key {key} is";
+    public string MultiKeyQuestion { get; init; } = "\nQuestion: What is the value of key {key}?\nAnswer: The value of key {key} is";
 
     /// <summary>Key/value sentences per prompt.</summary>
     public int MultiKeyPairs { get; init; } = 4;
 
-    /// <summary>Letters of a key.</summary>
-    public int MultiKeyLetters { get; init; } = 6;
+    /// <summary>Digits of a key (the fixture was trained on 4-digit keys).</summary>
+    public int MultiKeyKeyDigits { get; init; } = 4;
 
     /// <summary>Digits of a value.</summary>
     public int MultiKeyDigits { get; init; } = 5;

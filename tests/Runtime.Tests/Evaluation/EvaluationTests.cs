@@ -39,10 +39,24 @@ public class EvaluationTests
         {
             var s = gen.Needle(800, depth, 0, new Random(9));
             string text = codec.Decode(s.Tokens, true);
-            int question = text.IndexOf("\nWhat is the special", StringComparison.Ordinal);
-            double at = text.IndexOf("The special magic number", StringComparison.Ordinal) / (double)question;
+            int question = text.IndexOf("\nQuestion: What is the special", StringComparison.Ordinal);
+            double at = text.IndexOf("The special magic ", StringComparison.Ordinal) / (double)question;
             Assert.InRange(at, depth - 0.1, depth + 0.1);
         }
+    }
+
+    [Fact]
+    public void Generator_Passkey_JoinsPiecesBySingleSpacesLikeTheFixtureTraining()
+    {
+        var codec = new AsciiCodec();
+        var gen = new TaskGenerator(codec, Haystack, TaskTemplates.Default);
+        var s = gen.Passkey(600, 0.5, 0, new Random(3));
+        string text = codec.Decode(s.Tokens, true);
+        const string Filler = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.";
+        Assert.StartsWith("There is an important info hidden inside a lot of irrelevant text. Find it and memorize it. I will quiz you about the important information there. " + Filler + " ", text, StringComparison.Ordinal);
+        Assert.Contains("again. The pass key is " + s.Answer + ". Remember it. " + s.Answer + " is the pass key. The grass", text, StringComparison.Ordinal);
+        Assert.EndsWith(Filler + " What is the pass key? The pass key is", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
