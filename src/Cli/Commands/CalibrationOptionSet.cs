@@ -28,23 +28,34 @@ internal sealed class CalibrationOptionSet
 
     public Option<bool> PreRope { get; } = new("--pre-rope") { Description = "Measure queries before RoPE." };
 
-    public void AddTo(Command command)
+    /// <summary>Adds the options; <paramref name="measurement"/> false leaves out --k/--elbow/--matrix/--pre-rope (recalibrate takes them from the profile).</summary>
+    public void AddTo(Command command, bool measurement = true)
     {
-        foreach (var o in new Option[] { Model, Data, Samples, Tokens, Seed, K, Elbow, Matrix, PreRope })
+        Option[] options = measurement ? [Model, Data, Samples, Tokens, Seed, K, Elbow, Matrix, PreRope] : [Model, Data, Samples, Tokens, Seed];
+        foreach (var o in options)
         {
             command.Options.Add(o);
         }
     }
 
-    public CalibrationOptions Read(ParseResult parse) => new()
+    /// <summary>Reads the options; with <paramref name="measurement"/> false the measurement settings keep their defaults (the caller sets them).</summary>
+    public CalibrationOptions Read(ParseResult parse, bool measurement = true)
     {
-        Samples = Positive(parse.GetValue(Samples), "--samples"),
-        Tokens = Positive(parse.GetValue(Tokens), "--tokens"),
-        Seed = parse.GetValue(Seed),
-        Entropy = new EntropyOptions(Positive(parse.GetValue(K), "--k"), parse.GetValue(Elbow)),
-        Matrix = parse.GetValue(Matrix)!,
-        PostRope = !parse.GetValue(PreRope),
-    };
+        var options = new CalibrationOptions
+        {
+            Samples = Positive(parse.GetValue(Samples), "--samples"),
+            Tokens = Positive(parse.GetValue(Tokens), "--tokens"),
+            Seed = parse.GetValue(Seed),
+        };
+        return measurement
+            ? options with
+            {
+                Entropy = new EntropyOptions(Positive(parse.GetValue(K), "--k"), parse.GetValue(Elbow)),
+                Matrix = parse.GetValue(Matrix)!,
+                PostRope = !parse.GetValue(PreRope),
+            }
+            : options;
+    }
 
     /// <summary>The model's tokenizer.json as a codec, or null when the folder has none (JSONL "ids" still work).</summary>
     public static ITokenCodec? TryLoadCodec(string modelDirectory)

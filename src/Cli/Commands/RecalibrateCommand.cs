@@ -20,7 +20,7 @@ internal static class RecalibrateCommand
         var write = new Option<string?>("--write") { Description = "Write the re-planned profile to this path (may be the same file)." };
         var command = new Command("recalibrate", "Re-measure head entropies on new prompts and report how far a profile has drifted.");
         command.Arguments.Add(profileArg);
-        set.AddTo(command);
+        set.AddTo(command, measurement: false);
         command.Options.Add(write);
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliSupport.Run(parse, output =>
         {
@@ -28,7 +28,7 @@ internal static class RecalibrateCommand
             string dir = parse.GetValue(set.Model)!;
             using var model = LlamaModel.Load(dir, cancellationToken);
             ModelFingerprint.EnsureMatches(profile, ModelFingerprint.Compute(model), parse.GetValue(profileArg), dir);
-            var options = set.Read(parse) with
+            var options = set.Read(parse, measurement: false) with
             {
                 Entropy = new EntropyOptions(profile.Calibration.TruncationK, profile.Calibration.Elbow),
                 Matrix = profile.Calibration.Matrix,
