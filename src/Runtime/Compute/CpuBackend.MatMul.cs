@@ -1,0 +1,231 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace UNComp.Runtime.Compute;
+
+/// <summary>Linear layers: packed, register-tiled GEMM for token blocks, 4-row GEMV for decode.</summary>
+public sealed unsafe partial class CpuBackend
+{
+    /// <summary>Multiply-adds a worker must get before a GEMM uses another thread (≈ 10 µs of work).</summary>
+    private const long GemmWorkPerWorker = 1L << 18;
+
+    /// <summary>Multiply-adds per worker for a GEMV (≈ 128 KB of weights, a few µs from cache).</summary>
+    private const long GemvWorkPerWorker = 1L << 15;
+
+    /// <summary>Output columns per GEMM task (a multiple of every panel width).</summary>
+    private const int GemmTaskColumns = 256;
+
+    /// <summary>Token rows per GEMM task at most, so a task's input block (rows × KBlock floats) stays in L2.</summary>
+    private const int GemmTaskRowBlocks = 32;
+
+    /// <inheritdoc />
+    public void MatMul(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int rows, int inDim, int outDim)
+    {
+        CheckLength(x, (long)rows * inDim, nameof(x));
+        CheckLength(w, (long)outDim * inDim, nameof(w));
+        CheckLength(y, (long)rows * outDim, nameof(y));
+        if (!bias.IsEmpty)
+        {
+            CheckLength(bias, outDim, nameof(bias));
+        }
+
+        if (rows <= 0 || outDim <= 0)
+        {
+            return;
+        }
+
+        fixed (float* px = x, pw = w, pb = bias, py = y)
+        {
+            float* b = bias.IsEmpty ? null : pb;
+            if (inDim == 0)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int o = 0; o < outDim; o++)
+                    {
+                        py[((long)r * outDim) + o] = b != null ? b[o] : 0;
+                    }
+                }
+            }
+            else if (rows <= 2 || !CpuSgemm.Vectorized)
+            {
+                Gemv(px, pw, b, py, rows, inDim, outDim);
+            }
+            else
+            {
+                Gemm(px, pw, b, py, rows, inDim, outDim);
+            }
+        }
+    }
+
+    /// <summary>Workers for an operation of <paramref name="work"/> units, at least <paramref name="perWorker"/> each.</summary>
+    private int WorkersFor(long work, long perWorker)
+    {
+        int max = _parallel.MaxDegreeOfParallelism is > 0 and int d ? Math.Min(d, Team.Size) : Team.Size;
+        return (int)Math.Clamp(work / perWorker, 1, max);
+    }
+
+    private static CpuWorkerTeam Team => CpuWorkerTeam.Shared;
+
+    private void Gemv(float* x, float* w, float* bias, float* y, int rows, int inDim, int outDim)
+    {
+        int workers = WorkersFor((long)outDim * inDim, GemvWorkPerWorker);
+        // Equal ranges of whole 4-row groups, one per worker: the same weight rows stay on the same core step after step.
+        int groups = (outDim + 3) / 4;
+        workers = Math.Min(workers, groups);
+        var job = new GemvJob { X = x, W = w, Bias = bias, Y = y, Rows = rows, InDim = inDim, OutDim = outDim, GroupsPerTask = (groups + workers - 1) / workers };
+        int tasks = (groups + job.GroupsPerTask - 1) / job.GroupsPerTask;
+        Team.Run(&GemvTask, &job, tasks, workers);
+    }
+
+    private struct GemvJob
+    {
+        public float* X, W, Bias, Y;
+        public int Rows, InDim, OutDim, GroupsPerTask;
+    }
+
+    private static void GemvTask(void* context, int task, int worker)
+    {
+        ref var job = ref Unsafe.AsRef<GemvJob>(context);
+        int o0 = task * job.GroupsPerTask * 4;
+        int o1 = Math.Min(job.OutDim, o0 + (job.GroupsPerTask * 4));
+        for (int r = 0; r < job.Rows; r++)
+        {
+            float* xr = job.X + ((long)r * job.InDim);
+            float* yr = job.Y + ((long)r * job.OutDim);
+            if (CpuSgemm.Vectorized)
+            {
+                CpuSgemm.Gemv(xr, job.W, job.Bias, yr, job.InDim, o0, o1);
+            }
+            else
+            {
+                for (int o = o0; o < o1; o++)
+                {
+                    float acc = TensorPrimitives.Dot(new ReadOnlySpan<float>(xr, job.InDim), new ReadOnlySpan<float>(job.W + ((long)o * job.InDim), job.InDim));
+                    yr[o] = job.Bias != null ? acc + job.Bias[o] : acc;
+                }
+            }
+        }
+    }
+
+    private void Gemm(float* x, float* w, float* bias, float* y, int rows, int inDim, int outDim)
+    {
+        int mr = CpuSgemm.TileRows, nr = CpuSgemm.PanelWidth;
+        int workers = WorkersFor((long)rows * inDim * outDim, GemmWorkPerWorker);
+        int colTasks = (outDim + GemmTaskColumns - 1) / GemmTaskColumns;
+        int rowBlocks = (rows + mr - 1) / mr;
+        int rowTasks = Math.Max((rowBlocks + GemmTaskRowBlocks - 1) / GemmTaskRowBlocks, workers > 1 ? ((3 * workers) + colTasks - 1) / colTasks : 1);
+        rowTasks = Math.Min(rowTasks, rowBlocks);
+        int rowsPerTask = ((rowBlocks + rowTasks - 1) / rowTasks) * mr;
+        rowTasks = (rows + rowsPerTask - 1) / rowsPerTask;
+
+        // Per worker: the packed panels of one task's columns, a padded input tile and an output tile for edges.
+        int kb = Math.Min(CpuSgemm.KBlock, inDim);
+        int panels = (Math.Min(GemmTaskColumns, outDim) + nr - 1) / nr;
+        int perWorker = AlignFloats((panels * nr * kb) + (mr * kb) + (mr * nr));
+        int team = Math.Min(workers, rowTasks * colTasks);
+        float[] scratch = ArrayPool<float>.Shared.Rent((perWorker * Math.Max(1, team)) + 16);
+        try
+        {
+            fixed (float* ps = scratch)
+            {
+                var job = new GemmJob
+                {
+                    X = x, W = w, Bias = bias, Y = y, Scratch = Align(ps), Rows = rows, InDim = inDim, OutDim = outDim,
+                    RowsPerTask = rowsPerTask, ColTasks = colTasks, PerWorker = perWorker,
+                };
+                Team.Run(&GemmTask, &job, rowTasks * colTasks, team);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    private static int AlignFloats(int n) => (n + 15) & ~15;
+
+    private static float* Align(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+
+    private struct GemmJob
+    {
+        public float* X, W, Bias, Y, Scratch;
+        public int Rows, InDim, OutDim, RowsPerTask, ColTasks, PerWorker;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemmTask(void* context, int task, int worker)
+    {
+        ref var job = ref Unsafe.AsRef<GemmJob>(context);
+        int mr = CpuSgemm.TileRows, nr = CpuSgemm.PanelWidth;
+        int m0 = (task / job.ColTasks) * job.RowsPerTask, m1 = Math.Min(job.Rows, m0 + job.RowsPerTask);
+        int n0 = (task % job.ColTasks) * GemmTaskColumns, n1 = Math.Min(job.OutDim, n0 + GemmTaskColumns);
+        int k = job.InDim, n = job.OutDim;
+        int panels = (n1 - n0 + nr - 1) / nr;
+        float* packed = job.Scratch + ((long)worker * job.PerWorker);
+        int kbMax = Math.Min(CpuSgemm.KBlock, k);
+        float* edgeA = packed + ((long)panels * nr * kbMax);
+        float* edgeY = edgeA + (mr * kbMax);
+        for (int k0 = 0; k0 < k; k0 += CpuSgemm.KBlock)
+        {
+            int kc = Math.Min(CpuSgemm.KBlock, k - k0);
+            bool accumulate = k0 > 0;
+            for (int p = 0; p < panels; p++)
+            {
+                CpuSgemm.PackPanel(job.W, k, n1, n0 + (p * nr), k0, kc, packed + ((long)p * nr * kc));
+            }
+
+            for (int p = 0; p < panels; p++)
+            {
+                int j0 = n0 + (p * nr);
+                int cols = Math.Min(nr, n1 - j0);
+                float* panel = packed + ((long)p * nr * kc);
+                float* bias = !accumulate && job.Bias != null ? job.Bias + j0 : null;
+                for (int r0 = m0; r0 < m1; r0 += mr)
+                {
+                    int rows = Math.Min(mr, m1 - r0);
+                    float* a = job.X + ((long)r0 * k) + k0;
+                    float* yTile = job.Y + ((long)r0 * n) + j0;
+                    if (rows == mr && cols == nr)
+                    {
+                        CpuSgemm.Tile(a, k, panel, kc, yTile, n, bias, accumulate);
+                    }
+                    else
+                    {
+                        EdgeTile(a, k, rows, cols, panel, kc, yTile, n, bias, accumulate, edgeA, edgeY);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A partial tile: pad the input rows with zeros, compute a full tile aside, merge the valid part.</summary>
+    private static void EdgeTile(float* a, long lda, int rows, int cols, float* panel, int kc, float* y, long ldy, float* bias, bool accumulate, float* edgeA, float* edgeY)
+    {
+        int mr = CpuSgemm.TileRows, nr = CpuSgemm.PanelWidth;
+        for (int r = 0; r < mr; r++)
+        {
+            var dst = new Span<float>(edgeA + ((long)r * kc), kc);
+            if (r < rows)
+            {
+                new ReadOnlySpan<float>(a + (r * lda), kc).CopyTo(dst);
+            }
+            else
+            {
+                dst.Clear();
+            }
+        }
+
+        CpuSgemm.Tile(edgeA, kc, panel, kc, edgeY, nr, null, false);
+        for (int r = 0; r < rows; r++)
+        {
+            float* yr = y + (r * ldy);
+            float* t = edgeY + (r * nr);
+            for (int c = 0; c < cols; c++)
+            {
+                yr[c] = accumulate ? yr[c] + t[c] : bias != null ? t[c] + bias[c] : t[c];
+            }
+        }
+    }
+}
