@@ -177,4 +177,11 @@ internal sealed record BenchPhase
 /// <summary>Source-generated JSON for the bench report (trim/AOT safe).</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(BenchReport))]
-internal sealed partial class BenchJsonContext : JsonSerializerContext;
+internal sealed partial class BenchJsonContext : JsonSerializerContext
+{
+    /// <summary>The same options without escaping '+', '&lt;', '·' and the like (the file is data, not HTML).</summary>
+    public static BenchJsonContext Readable { get; } = new(new System.Text.Json.JsonSerializerOptions(Default.Options!)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -69,7 +69,7 @@ internal static class BenchCommand
             var runner = new BenchRunner(llama, m, w, r, parseResult.GetValue(seed), uncompProfile);
             var c = CultureInfo.InvariantCulture;
             output.WriteLine(string.Create(c, $"model {Path.GetFileName(llama.Directory)} ({llama.Config.Architecture}, {llama.Config.NumLayers} layers, hidden {llama.Config.HiddenSize}) on {BenchEnvironment.CpuModel()}, {Environment.ProcessorCount} logical cores, kernels {Runtime.Compute.CpuBackend.KernelIsa}; {w} warm-up + {r} timed runs per row"));
-            output.WriteLine("threads | method | prompt | prefill tok/s best (median) | decode tok/s best (median) | prefill CPU s | KV in use");
+            output.WriteLine("threads | method | prompt | prefill tok/s best (median) | decode tok/s best (median) | CPU s prefill / decode (best) | KV in use");
             var results = new List<BenchResult>();
             foreach (int t in threadCounts)
             {
@@ -80,7 +80,7 @@ internal static class BenchCommand
                         var result = runner.Measure(new BenchPoint(t, method, method == "full" ? null : parseResult.GetValue(budget), n), cancellationToken);
                         results.Add(result);
                         output.WriteLine(string.Create(c,
-                            $"{result.Threads,7} | {method} | {n} | {result.Prefill.TokensPerSecondBest:F0} ({result.Prefill.TokensPerSecondMedian:F0}) | {result.Decode.TokensPerSecondBest:F1} ({result.Decode.TokensPerSecondMedian:F1}) | {result.Prefill.CpuSeconds!.Min():F3} | {CliSupport.Bytes(result.KvBytesInUse)}"));
+                            $"{result.Threads,7} | {method} | {n} | {result.Prefill.TokensPerSecondBest:F0} ({result.Prefill.TokensPerSecondMedian:F0}) | {result.Decode.TokensPerSecondBest:F1} ({result.Decode.TokensPerSecondMedian:F1}) | {result.Prefill.CpuSeconds!.Min():F3} / {result.Decode.CpuSeconds!.Min():F3} | {CliSupport.Bytes(result.KvBytesInUse)}"));
                     }
                 }
             }
@@ -111,7 +111,7 @@ internal static class BenchCommand
                     Directory.CreateDirectory(dir);
                 }
 
-                File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, BenchJsonContext.Default.BenchReport));
+                File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, BenchJsonContext.Readable.BenchReport));
                 output.WriteLine("report: " + jsonPath);
             }
 

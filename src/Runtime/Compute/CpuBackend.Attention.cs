@@ -30,21 +30,28 @@ public sealed unsafe partial class CpuBackend
         // Per KV head: keys transposed to [d × n] (scores for 4 query rows × 16 keys per register tile) and values
         // contiguous [n × d] (weighted sums for 2 rows × 32 columns per tile). Per worker: 4 score rows.
         int workers = WorkersFor((long)n * n * d * heads, GemmWorkPerWorker);
-        long kvBlock = (long)kvHeads * d * n;
-        float[] work = ArrayPool<float>.Shared.Rent((int)((2 * kvBlock) + ((long)workers * RowBlock * n)));
+        // Transposed keys and score rows have a stride padded to 32, so score tiles never need a scalar tail: the
+        // extra scores are computed from padding and then dropped with the causally masked ones.
+        int stride = (n + 31) & ~31;
+        long kvBlock = (long)kvHeads * d * stride;
+        float[] work = ArrayPool<float>.Shared.Rent((int)((2 * kvBlock) + ((long)workers * RowBlock * stride)));
         try
         {
             var kt = work.AsSpan(0, (int)kvBlock);
             var vc = work.AsSpan((int)kvBlock, (int)kvBlock);
-            for (int j = 0; j < n; j++)
+            for (int g = 0; g < kvHeads; g++)
             {
-                for (int g = 0; g < kvHeads; g++)
+                for (int j = 0; j < n; j++)
                 {
-                    var kj = args.K.Slice(((j * kvHeads) + g) * d, d);
-                    args.V.Slice(((j * kvHeads) + g) * d, d).CopyTo(vc.Slice(((g * n) + j) * d, d));
-                    for (int e = 0; e < d; e++)
+                    args.V.Slice(((j * kvHeads) + g) * d, d).CopyTo(vc.Slice(((g * stride) + j) * d, d));
+                }
+
+                for (int e = 0; e < d; e++)
+                {
+                    var row = kt.Slice(((g * d) + e) * stride, n);
+                    for (int j = 0; j < n; j++)
                     {
-                        kt[(((g * d) + e) * n) + j] = kj[e];
+                        row[j] = args.K[(((j * kvHeads) + g) * d) + e];
                     }
                 }
             }
@@ -59,7 +66,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     Q = pq, Output = po, KeysT = pw, Values = pw + kvBlock, Rows = pw + (2 * kvBlock),
                     SumA = pa, SumB = pb, SumC = pc, WindowA = wa, WindowB = wb, Columns = cols,
-                    Tokens = n, Heads = heads, HeadDim = d, Group = group, Scale = scale,
+                    Tokens = n, Stride = stride, Heads = heads, HeadDim = d, Group = group, Scale = scale,
                     StatsFrom = statsFrom, FreeBlocks = freeBlocks, TasksPerHead = freeBlocks + (statsFrom < n ? 1 : 0),
                 };
                 Team.Run(&AttentionTask, &job, heads * job.TasksPerHead, workers);
@@ -119,6 +126,9 @@ public sealed unsafe partial class CpuBackend
 
         public int Tokens { get; init; }
 
+        /// <summary>Row stride of the transposed keys and of the score rows (tokens rounded up to 32).</summary>
+        public int Stride { get; init; }
+
         public int Heads { get; init; }
 
         public int HeadDim { get; init; }
@@ -137,11 +147,11 @@ public sealed unsafe partial class CpuBackend
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void RunRows(int h, int start, int end, int worker, bool statistics)
         {
-            int n = Tokens, d = HeadDim, heads = Heads;
+            int n = Tokens, d = HeadDim, heads = Heads, st = Stride;
             int kvh = h / Group;
-            float* kt = KeysT + ((long)kvh * d * n);
-            float* v = Values + ((long)kvh * n * d);
-            float* s = Rows + ((long)worker * RowBlock * n);
+            float* kt = KeysT + ((long)kvh * d * st);
+            float* v = Values + ((long)kvh * st * d);
+            float* s = Rows + ((long)worker * RowBlock * st);
             var sumA = statistics && WindowA > 0 ? new Span<float>(SumA + ((long)h * n), n) : default;
             var sumB = statistics && WindowB > 0 ? new Span<float>(SumB + ((long)h * n), n) : default;
             var sumC = statistics && Columns ? new Span<float>(SumC + ((long)h * n), n) : default;
@@ -154,21 +164,21 @@ public sealed unsafe partial class CpuBackend
                 int m = i0 + rows; // keys any row of the block may see
                 if (rows == RowBlock)
                 {
-                    Scores4(Q + ((((long)i0 * heads) + h) * d), (long)heads * d, kt, n, d, m, Scale, s);
+                    Scores4(Q + ((((long)i0 * heads) + h) * d), (long)heads * d, kt, st, d, (m + 31) & ~31, Scale, s);
                 }
                 else
                 {
                     for (int r = 0; r < rows; r++)
                     {
-                        ScoresRow(Q + ((((long)(i0 + r) * heads) + h) * d), kt, n, d, m, Scale, s + ((long)r * n));
+                        ScoresRow(Q + ((((long)(i0 + r) * heads) + h) * d), kt, st, d, m, Scale, s + ((long)r * st));
                     }
                 }
 
                 for (int r = 0; r < rows; r++)
                 {
                     int i = i0 + r;
-                    var row = new Span<float>(s + ((long)r * n), m);
-                    TensorPrimitives.SoftMax(row.Slice(0, i + 1), row.Slice(0, i + 1));
+                    var row = new Span<float>(s + ((long)r * st), m);
+                    FastExp.Softmax(row.Slice(0, i + 1));
                     row.Slice(i + 1).Clear(); // causal: later keys contribute nothing to the weighted sum
                     var p = row.Slice(0, i + 1);
                     if (statistics && i >= n - WindowA)
@@ -190,19 +200,19 @@ public sealed unsafe partial class CpuBackend
                 int pr = 0;
                 if (rows == RowBlock && Vector512.IsHardwareAccelerated && d % 32 == 0)
                 {
-                    WeightedSum4(v, s, n, m, d, Output + ((((long)i0 * heads) + h) * d), (long)heads * d);
+                    WeightedSum4(v, s, st, m, d, Output + ((((long)i0 * heads) + h) * d), (long)heads * d);
                     pr = RowBlock;
                 }
 
                 for (; pr + 2 <= rows; pr += 2)
                 {
-                    WeightedSum2(v, s + ((long)pr * n), s + ((long)(pr + 1) * n), m, d,
+                    WeightedSum2(v, s + ((long)pr * st), s + ((long)(pr + 1) * st), m, d,
                         Output + ((((long)(i0 + pr) * heads) + h) * d), Output + ((((long)(i0 + pr + 1) * heads) + h) * d));
                 }
 
                 for (; pr < rows; pr++)
                 {
-                    WeightedSum(v, s + ((long)pr * n), m, d, Output + ((((long)(i0 + pr) * heads) + h) * d));
+                    WeightedSum(v, s + ((long)pr * st), m, d, Output + ((((long)(i0 + pr) * heads) + h) * d));
                 }
             }
         }
@@ -431,7 +441,7 @@ public sealed unsafe partial class CpuBackend
                 var p = probs.Slice(h * (length + 1), length + 1);
                 TensorPrimitives.Multiply(p.Slice(0, length), scale, p.Slice(0, length));
                 p[length] = TensorPrimitives.Dot(q.Slice(h * d, d), newKey) * scale;
-                TensorPrimitives.SoftMax(p, p);
+                FastExp.Softmax(p);
                 WeightedSum(pv, pp + ((long)h * (length + 1)), length, d, po + ((long)h * d));
                 TensorPrimitives.MultiplyAdd(newValue, p[length], output.Slice(h * d, d), output.Slice(h * d, d));
             }

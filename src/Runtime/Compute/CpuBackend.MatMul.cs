@@ -119,23 +119,32 @@ public sealed unsafe partial class CpuBackend
         rowTasks = Math.Min(rowTasks, rowBlocks);
         int rowsPerTask = ((rowBlocks + rowTasks - 1) / rowTasks) * mr;
         rowTasks = (rows + rowsPerTask - 1) / rowsPerTask;
-
-        // Per worker: the packed panels of one task's columns, a padded input tile and an output tile for edges.
-        int kb = Math.Min(CpuSgemm.KBlock, inDim);
-        int panels = (Math.Min(GemmTaskColumns, outDim) + nr - 1) / nr;
-        int perWorker = AlignFloats((panels * nr * kb) + (mr * kb) + (mr * nr));
         int team = Math.Min(workers, rowTasks * colTasks);
-        float[] scratch = ArrayPool<float>.Shared.Rent((perWorker * Math.Max(1, team)) + 16);
+
+        // Each block of KBlock input columns is packed once, by all workers (one panel per task), into a shared
+        // buffer; then every task multiplies its token rows against its columns' panels.
+        int kb = Math.Min(CpuSgemm.KBlock, inDim);
+        int panels = (outDim + nr - 1) / nr;
+        long packedFloats = (long)panels * nr * kb;
+        int perWorker = AlignFloats((mr * kb) + (mr * nr));
+        float[] scratch = ArrayPool<float>.Shared.Rent((int)(packedFloats + ((long)perWorker * Math.Max(1, team)) + 32));
         try
         {
             fixed (float* ps = scratch)
             {
+                float* packed = Align(ps);
                 var job = new GemmJob
                 {
-                    X = x, W = w, Bias = bias, Y = y, Scratch = Align(ps), Rows = rows, InDim = inDim, OutDim = outDim,
-                    RowsPerTask = rowsPerTask, ColTasks = colTasks, PerWorker = perWorker,
+                    X = x, W = w, Bias = bias, Y = y, Packed = packed, Scratch = packed + AlignFloats((int)packedFloats),
+                    Rows = rows, InDim = inDim, OutDim = outDim, RowsPerTask = rowsPerTask, ColTasks = colTasks, PerWorker = perWorker,
                 };
-                Team.Run(&GemmTask, &job, rowTasks * colTasks, team);
+                for (int k0 = 0; k0 < inDim; k0 += CpuSgemm.KBlock)
+                {
+                    job.K0 = k0;
+                    job.Kc = Math.Min(CpuSgemm.KBlock, inDim - k0);
+                    Team.Run(&PackTask, &job, panels, Math.Min(team, WorkersFor((long)panels * nr * job.Kc, ElementsPerWorker)));
+                    Team.Run(&GemmTask, &job, rowTasks * colTasks, team);
+                }
             }
         }
         finally
@@ -150,8 +159,15 @@ public sealed unsafe partial class CpuBackend
 
     private struct GemmJob
     {
-        public float* X, W, Bias, Y, Scratch;
-        public int Rows, InDim, OutDim, RowsPerTask, ColTasks, PerWorker;
+        public float* X, W, Bias, Y, Packed, Scratch;
+        public int Rows, InDim, OutDim, RowsPerTask, ColTasks, PerWorker, K0, Kc;
+    }
+
+    private static void PackTask(void* context, int panel, int worker)
+    {
+        ref var job = ref Unsafe.AsRef<GemmJob>(context);
+        int nr = CpuSgemm.PanelWidth;
+        CpuSgemm.PackPanel(job.W, job.InDim, job.OutDim, panel * nr, job.K0, job.Kc, job.Packed + ((long)panel * nr * job.Kc));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -161,40 +177,27 @@ public sealed unsafe partial class CpuBackend
         int mr = CpuSgemm.TileRows, nr = CpuSgemm.PanelWidth;
         int m0 = (task / job.ColTasks) * job.RowsPerTask, m1 = Math.Min(job.Rows, m0 + job.RowsPerTask);
         int n0 = (task % job.ColTasks) * GemmTaskColumns, n1 = Math.Min(job.OutDim, n0 + GemmTaskColumns);
-        int k = job.InDim, n = job.OutDim;
-        int panels = (n1 - n0 + nr - 1) / nr;
-        float* packed = job.Scratch + ((long)worker * job.PerWorker);
-        int kbMax = Math.Min(CpuSgemm.KBlock, k);
-        float* edgeA = packed + ((long)panels * nr * kbMax);
-        float* edgeY = edgeA + (mr * kbMax);
-        for (int k0 = 0; k0 < k; k0 += CpuSgemm.KBlock)
+        int k = job.InDim, n = job.OutDim, k0 = job.K0, kc = job.Kc;
+        float* edgeA = job.Scratch + ((long)worker * job.PerWorker);
+        float* edgeY = edgeA + (mr * kc);
+        bool accumulate = k0 > 0;
+        for (int j0 = n0; j0 < n1; j0 += nr)
         {
-            int kc = Math.Min(CpuSgemm.KBlock, k - k0);
-            bool accumulate = k0 > 0;
-            for (int p = 0; p < panels; p++)
+            int cols = Math.Min(nr, n1 - j0);
+            float* panel = job.Packed + ((long)(j0 / nr) * nr * kc);
+            float* bias = !accumulate && job.Bias != null ? job.Bias + j0 : null;
+            for (int r0 = m0; r0 < m1; r0 += mr)
             {
-                CpuSgemm.PackPanel(job.W, k, n1, n0 + (p * nr), k0, kc, packed + ((long)p * nr * kc));
-            }
-
-            for (int p = 0; p < panels; p++)
-            {
-                int j0 = n0 + (p * nr);
-                int cols = Math.Min(nr, n1 - j0);
-                float* panel = packed + ((long)p * nr * kc);
-                float* bias = !accumulate && job.Bias != null ? job.Bias + j0 : null;
-                for (int r0 = m0; r0 < m1; r0 += mr)
+                int rows = Math.Min(mr, m1 - r0);
+                float* a = job.X + ((long)r0 * k) + k0;
+                float* yTile = job.Y + ((long)r0 * n) + j0;
+                if (rows == mr && cols == nr)
                 {
-                    int rows = Math.Min(mr, m1 - r0);
-                    float* a = job.X + ((long)r0 * k) + k0;
-                    float* yTile = job.Y + ((long)r0 * n) + j0;
-                    if (rows == mr && cols == nr)
-                    {
-                        CpuSgemm.Tile(a, k, panel, kc, yTile, n, bias, accumulate);
-                    }
-                    else
-                    {
-                        EdgeTile(a, k, rows, cols, panel, kc, yTile, n, bias, accumulate, edgeA, edgeY);
-                    }
+                    CpuSgemm.Tile(a, k, panel, kc, yTile, n, bias, accumulate);
+                }
+                else
+                {
+                    EdgeTile(a, k, rows, cols, panel, kc, yTile, n, bias, accumulate, edgeA, edgeY);
                 }
             }
         }

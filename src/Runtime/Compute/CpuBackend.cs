@@ -279,7 +279,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             for (; i + 16 <= end; i += 16)
             {
                 var gv = Vector512.Load(g + i);
-                (gv / (Vector512<float>.One + Vector512.Exp(-gv)) * Vector512.Load(u + i)).Store(y + i);
+                (gv / (Vector512<float>.One + FastExp.Exp(-gv)) * Vector512.Load(u + i)).Store(y + i);
             }
         }
         else if (Vector256.IsHardwareAccelerated)
@@ -287,7 +287,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
             for (; i + 8 <= end; i += 8)
             {
                 var gv = Vector256.Load(g + i);
-                (gv / (Vector256<float>.One + Vector256.Exp(-gv)) * Vector256.Load(u + i)).Store(y + i);
+                (gv / (Vector256<float>.One + FastExp.Exp(-gv)) * Vector256.Load(u + i)).Store(y + i);
             }
         }
 
@@ -329,7 +329,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     public void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(a, b, y);
 
     /// <inheritdoc />
-    public void Softmax(Span<float> x) => TensorPrimitives.SoftMax(x, x);
+    public void Softmax(Span<float> x) => FastExp.Softmax(x);
 
     private static void CheckLength(ReadOnlySpan<float> s, long expected, string name)
     {

@@ -14,7 +14,7 @@ namespace UNComp.Runtime.Generation;
 /// </summary>
 public sealed partial class InferenceEngine
 {
-    private const int MlpChunk = 64;
+    private const int MlpChunk = 256;
 
     private readonly LlamaModel _model;
     private readonly ModelConfig _cfg;
