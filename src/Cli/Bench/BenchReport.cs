@@ -180,8 +180,11 @@ internal sealed record BenchPhase
 internal sealed partial class BenchJsonContext : JsonSerializerContext
 {
     /// <summary>The same options without escaping '+', '&lt;', '·' and the like (the file is data, not HTML).</summary>
-    public static BenchJsonContext Readable { get; } = new(new System.Text.Json.JsonSerializerOptions(Default.Options!)
+    public static BenchJsonContext Readable { get; } = new(new System.Text.Json.JsonSerializerOptions
     {
+        WriteIndented = true,
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 }
