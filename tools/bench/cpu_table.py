@@ -58,7 +58,9 @@ def main():
         return [r[phase]["tokensPerSecondBest"] for r in rows if r["threads"] == t and r["promptTokens"] == n]
 
     def rng(v):
-        return "%s–%s" % (f"{min(v):,.0f}", f"{max(v):,.0f}") if len(v) > 1 else (f"{v[0]:,.0f}" if v else "—")
+        if not v:
+            return "—"
+        return f"{min(v):,.0f}" if round(min(v)) == round(max(v)) else "%s–%s" % (f"{min(v):,.0f}", f"{max(v):,.0f}")
 
     keys = sorted({(r["threads"], r["promptTokens"]) for r in ours})
     lines = ["| threads | prompt | ours prefill tok/s | transformers prefill | ratio | ours decode tok/s | transformers decode | ratio |",

@@ -318,6 +318,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>s[j] = scale · q · k_j for keys j &lt; m (a single query row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScoresRow(float* q, float* kt, int n, int d, int m, float scale, float* s)
     {
         var row = new Span<float>(s, m);
@@ -371,6 +372,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>o0 = Σ_j p0[j]·v_j and o1 = Σ_j p1[j]·v_j over j &lt; n, v row-major [n × d].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightedSum2(float* v, float* p0, float* p1, int n, int d, float* o0, float* o1)
     {
         int c = 0;
@@ -419,6 +421,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void DecodeAttention(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, ReadOnlySpan<float> newKey,
         ReadOnlySpan<float> newValue, Span<float> probs, Span<float> output, int length, int queryHeads, int headDim, float scale)
     {
@@ -452,6 +455,7 @@ public sealed unsafe partial class CpuBackend
     private static void WeightedSum(float* v, float* p, int n, int d, float* output) => WeightedSumColumns(v, p, n, d, 0, output);
 
     /// <summary>Columns [c0, d) of Σ_j p[j] · v[j, ·].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightedSumColumns(float* v, float* p, int n, int d, int c0, float* output)
     {
         int c = c0;

@@ -85,6 +85,7 @@ public sealed unsafe partial class CpuBackend
         public int Rows, InDim, OutDim, GroupsPerTask;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GemvTask(void* context, int task, int worker)
     {
         ref var job = ref Unsafe.AsRef<GemvJob>(context);
@@ -163,6 +164,7 @@ public sealed unsafe partial class CpuBackend
         public int Rows, InDim, OutDim, RowsPerTask, ColTasks, PerWorker, K0, Kc;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackTask(void* context, int panel, int worker)
     {
         ref var job = ref Unsafe.AsRef<GemmJob>(context);
@@ -204,6 +206,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>A partial tile: pad the input rows with zeros, compute a full tile aside, merge the valid part.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EdgeTile(float* a, long lda, int rows, int cols, float* panel, int kc, float* y, long ldy, float* bias, bool accumulate, float* edgeA, float* edgeY)
     {
         int mr = CpuSgemm.TileRows, nr = CpuSgemm.PanelWidth;

@@ -73,6 +73,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
         public int OutDim { get; }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int o0, int o1)
         {
             float* xs = _x, ws = _w, bs = _bias, ys = _y;
@@ -127,6 +128,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     /// <summary>Multiply-adds below which an operation runs on the calling thread.</summary>
     public const long ParallelThreshold = 1L << 21;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x2(float* x, float* w, int inDim, float* y, int yStride)
     {
         float* x1 = x + inDim, x2 = x1 + inDim, x3 = x2 + inDim, w1 = w + inDim;
@@ -192,6 +194,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RmsNormRows(void* context, int task, int worker)
     {
         ref var job = ref Unsafe.AsRef<RowsJob>(context);
@@ -222,6 +225,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RopeRows(void* context, int task, int worker)
     {
         ref var job = ref Unsafe.AsRef<RowsJob>(context);

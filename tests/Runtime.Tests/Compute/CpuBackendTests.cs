@@ -8,35 +8,6 @@ public class CpuBackendTests
 {
     private readonly CpuBackend _cpu = new(2);
 
-    [Theory]
-    [InlineData(1, 37, 19, true)]
-    [InlineData(5, 64, 33, false)]
-    [InlineData(3, 8, 100, true)]
-    public void MatMul_MatchesNaiveLoops(int rows, int inDim, int outDim, bool bias)
-    {
-        var x = Approx.Random(rows * inDim, 1);
-        var w = Approx.Random(outDim * inDim, 2);
-        var b = bias ? Approx.Random(outDim, 3) : [];
-        var y = new float[rows * outDim];
-        _cpu.MatMul(x, w, b, y, rows, inDim, outDim);
-        var expected = new float[rows * outDim];
-        for (int r = 0; r < rows; r++)
-        {
-            for (int o = 0; o < outDim; o++)
-            {
-                double acc = bias ? b[o] : 0;
-                for (int i = 0; i < inDim; i++)
-                {
-                    acc += (double)x[(r * inDim) + i] * w[(o * inDim) + i];
-                }
-
-                expected[(r * outDim) + o] = (float)acc;
-            }
-        }
-
-        Approx.Equal(expected, y, 1e-5, "matmul");
-    }
-
     [Fact]
     public void RmsNorm_MatchesNaive()
     {

@@ -7,6 +7,9 @@ namespace UNComp.Runtime.Tests.Compute;
 public class CpuMatMulTests
 {
     [Theory]
+    [InlineData(1, 37, 19, true)]
+    [InlineData(5, 64, 33, false)]
+    [InlineData(3, 8, 100, true)]
     [InlineData(1, 256, 768, false)] // decode GEMV
     [InlineData(2, 33, 70, true)] // two rows still take the GEMV path; odd sizes
     [InlineData(6, 64, 64, false)] // exactly one register tile (AVX-512)
