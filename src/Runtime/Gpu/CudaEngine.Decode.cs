@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using UNComp.Runtime.Cuda;
 using UNComp.Runtime.Generation;
 
@@ -83,6 +84,19 @@ public sealed partial class CudaEngine
         }
 
         chosen.CopyTo(next);
+    }
+
+    /// <summary>Samples one token from given logits with one seed (checks the device sampler against its definition).</summary>
+    internal int SampleFixedLogits(ReadOnlySpan<float> logits, SamplingOptions sampling, ulong seed)
+    {
+        CheckLogits(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(logits), logits.Length), 1);
+        _logits.Buffer.CopyFromHost(logits, _logits.Offset);
+        _pinned.AsSpan<ulong>(SeedOffset(1), 1)[0] = seed;
+        _pinned.CopyToDeviceAsync(SeedOffset(1), _io.Address + (ulong)SeedOffset(MaxBatch), 8);
+        _device.Synchronize();
+        Span<int> next = stackalloc int[1];
+        SampleLogits(1, sampling, next);
+        return next[0];
     }
 
     /// <summary>Runs one decode step eagerly with an event after every operation and returns device milliseconds per operation kind.</summary>
