@@ -215,23 +215,24 @@ public sealed class EngineTests(ITestOutputHelper output)
         var device = Gpu.Device;
         var model = Fixture.Value;
         var cfg = model.Config;
-        var caps = Enumerable.Range(0, cfg.NumLayers).Select(l => Enumerable.Range(0, cfg.NumKeyValueHeads).Select(u => 1000 + (64 * u) + (128 * l)).ToArray()).ToArray();
+        var caps = Enumerable.Range(0, cfg.NumLayers).Select(l => Enumerable.Range(0, cfg.NumKeyValueHeads).Select(u => 20000 + (64 * u) + (128 * l)).ToArray()).ToArray();
         var layout = KvCacheLayout.FromCapacities(cfg, caps);
         lock (Gpu.MemoryGate)
         {
             device.Synchronize();
             long before = device.MemoryInfo().Free;
-            var arena = new KvArena(device, layout, 8);
+            var arena = new KvArena(device, layout, 64);
             device.Synchronize();
             long after = device.MemoryInfo().Free;
-            long plan = 2 * 8 * layout.ElementsPerBuffer * 2;
+            long plan = 2 * 64 * layout.ElementsPerBuffer * 2;
             Assert.Equal(plan, arena.KvBytes);
             long used = before - after;
             output.WriteLine($"plan KV bytes {plan:N0}, metadata {arena.MetadataBytes:N0}, cuMemGetInfo difference {used:N0}");
-            Assert.InRange(used, plan + arena.MetadataBytes, plan + arena.MetadataBytes + (16L << 20));
+            // The driver hands out memory in 2 MiB pages and larger chunks: allow 64 MiB over ~1 GiB.
+            Assert.InRange(used, plan + arena.MetadataBytes, plan + arena.MetadataBytes + (64L << 20));
             arena.Dispose();
             long back = device.MemoryInfo().Free;
-            Assert.InRange(before - back, -(4L << 20), 4L << 20);
+            Assert.InRange(before - back, -(64L << 20), 64L << 20);
         }
     }
 }

@@ -50,9 +50,18 @@ public sealed unsafe class CudaModule : IDisposable
         return f;
     }
 
-    /// <summary>Lets <paramref name="function"/> use up to <paramref name="bytes"/> of dynamic shared memory.</summary>
-    public void SetMaxDynamicSharedMemory(string function, int bytes) =>
-        Check(cuFuncSetAttribute(Function(function), CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes));
+    /// <summary>
+    /// Lets <paramref name="function"/> use up to <paramref name="bytes"/> of dynamic shared memory, capped so that
+    /// with its static shared memory it stays within the device's per-block limit; returns the dynamic limit set.
+    /// </summary>
+    public int SetMaxDynamicSharedMemory(string function, int bytes)
+    {
+        nint f = Function(function);
+        Check(cuFuncGetAttribute(out int staticBytes, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f));
+        int limit = Math.Min(bytes, _device.MaxSharedMemoryPerBlock - staticBytes);
+        Check(cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit));
+        return limit;
+    }
 
     /// <summary>Queues kernel <paramref name="name"/> on the device's stream.</summary>
     public void Launch(string name, (int X, int Y, int Z) grid, int block, int sharedBytes, params ReadOnlySpan<KernelArg> args)

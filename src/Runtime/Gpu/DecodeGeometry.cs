@@ -21,7 +21,8 @@ public readonly record struct DecodeGeometry(int Splits, int Chunk)
         int target = Math.Max(1, (4 * device.Multiprocessors) + (layout.UnitsPerLayer * batch) - 1) / (layout.UnitsPerLayer * batch);
         int splits = Math.Clamp(target, 1, Math.Max(1, (tokens + 63) / 64));
         int chunk = ChunkFor(tokens, splits);
-        while (LlamaKernels.DecodeSharedBytes(layout.HeadDim, layout.QueryHeadsPerUnit, chunk) > device.MaxSharedMemoryPerBlock)
+        // 1 KiB below the device limit leaves room for the kernel's static shared memory.
+        while (LlamaKernels.DecodeSharedBytes(layout.HeadDim, layout.QueryHeadsPerUnit, chunk) > device.MaxSharedMemoryPerBlock - 1024)
         {
             splits++;
             chunk = ChunkFor(tokens, splits);

@@ -14,6 +14,7 @@ internal static unsafe partial class CudaDriverApi
     internal const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
     internal const int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
     internal const int CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE = 38;
+    internal const int CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1;
     internal const int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
     internal const int CU_STREAM_NON_BLOCKING = 1;
     internal const int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
@@ -55,6 +56,7 @@ internal static unsafe partial class CudaDriverApi
     [LibraryImport(NativeLibraries.Driver)] internal static partial int cuModuleUnload(nint module);
     [LibraryImport(NativeLibraries.Driver)] internal static partial int cuModuleGetFunction(out nint function, nint module, byte* name);
     [LibraryImport(NativeLibraries.Driver)] internal static partial int cuFuncSetAttribute(nint function, int attribute, int value);
+    [LibraryImport(NativeLibraries.Driver)] internal static partial int cuFuncGetAttribute(out int value, int attribute, nint function);
     [LibraryImport(NativeLibraries.Driver)]
     internal static partial int cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedBytes, nint stream, void** parameters, void** extra);
