@@ -150,6 +150,22 @@ public sealed partial class CudaEngine : IDisposable
         return _nextPosition[slot];
     }
 
+    /// <summary>Forks the sequence in <paramref name="source"/> into <paramref name="destination"/> (cache and position), e.g. for parallel samples of one prompt.</summary>
+    public void CloneSlot(int source, int destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _arena.CheckSlot(source);
+        if (!_active[source])
+        {
+            throw new InvalidOperationException($"slot {source} holds no sequence to clone.");
+        }
+
+        _arena.CopySlot(source, destination);
+        _device.Synchronize();
+        _nextPosition[destination] = _nextPosition[source];
+        _active[destination] = true;
+    }
+
     /// <summary>Frees <paramref name="slot"/> for another sequence.</summary>
     public void Release(int slot)
     {
