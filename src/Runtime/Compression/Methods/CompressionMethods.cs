@@ -19,6 +19,9 @@ public static class CompressionMethods
         new KnormMethod(),
     ];
 
+    /// <summary>The methods <c>uncomp eval</c> compares when none are named: all but <c>uncomp-kv</c> and <c>knorm</c>.</summary>
+    public static IReadOnlyList<string> Compared { get; } = ["full", "uncomp", "snapkv", "pyramidkv", "streamingllm", "h2o"];
+
     /// <summary>Every method name.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(m => m.Name)];
 
