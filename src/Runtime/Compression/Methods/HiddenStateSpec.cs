@@ -13,6 +13,9 @@ namespace UNComp.Runtime.Compression.Methods;
 /// <param name="KeepLastWindow">Always keep the last <see cref="Window"/> tokens (the authors' code does not).</param>
 public sealed record HiddenStateSpec(IReadOnlyList<int> KeepTokensPerLayer, int Window, bool KeepLastWindow)
 {
+    /// <summary>Tokens layer l processes (a copy of the list given, so the spec stays immutable).</summary>
+    public IReadOnlyList<int> KeepTokensPerLayer { get; init; } = [.. KeepTokensPerLayer ?? throw new ArgumentNullException(nameof(KeepTokensPerLayer))];
+
     /// <summary>The selection the pruner runs on the layer's scores: the same top-k as KV selection, no pooling.</summary>
     public SelectionSpec Selection => new(ScoreSource.ObservationWindow, Window, 1, PoolingKind.None, 0, KeepLastWindow ? Window : 0, DecodeMode.Fixed);
 
