@@ -145,6 +145,25 @@ internal static class GpuBench
         json.WriteEndObject();
 
         WriteProfile(json, output, $"[{name}] where a batch-1 step's time goes (eager, events between operations)", "decode_b1_profile_ms", engine.ProfileDecode([0], next));
+
+        // The same batch-1 decode with the GEMV kernel in place of cuBLASLt, for the record (EngineOptions.UseGemv).
+        engine.UseGemv = true;
+        for (int i = 0; i < 3; i++)
+        {
+            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
+        }
+
+        watch.Restart();
+        for (int i = 0; i < s.NewTokens; i++)
+        {
+            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
+        }
+
+        double gemvTokS = s.NewTokens / watch.Elapsed.TotalSeconds;
+        output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the GEMV kernel: {gemvTokS:F1} tok/s ({100 * gemvTokS / bound:F1} % of the bound)"));
+        json.WriteNumber("decode_b1_gemv_tok_s", Math.Round(gemvTokS, 2));
+        WriteProfile(json, output, $"[{name}] with the GEMV kernel", "decode_b1_gemv_profile_ms", engine.ProfileDecode([0], next));
+        engine.UseGemv = false;
         if (s.Sweep)
         {
             Sweep(json, output, engine, maxBatch, name, token);

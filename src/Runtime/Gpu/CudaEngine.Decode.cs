@@ -12,6 +12,30 @@ public sealed partial class CudaEngine
     private readonly HashSet<int> _warm = [];
     private readonly StreamProfiler _profiler;
     private bool _profiling;
+    private bool _useGemv;
+
+    /// <summary>
+    /// Whether batch-1 decode steps use the GEMV kernel instead of cuBLASLt (starts as <see cref="CudaEngineOptions.UseGemv"/>;
+    /// changing it drops the captured graphs).
+    /// </summary>
+    public bool UseGemv
+    {
+        get => _useGemv;
+        set
+        {
+            if (value != _useGemv)
+            {
+                _useGemv = value;
+                foreach (var g in _graphs.Values)
+                {
+                    g.Dispose();
+                }
+
+                _graphs.Clear();
+                _warm.Clear();
+            }
+        }
+    }
 
     /// <summary>How decode attention is split at batch size <paramref name="batch"/>.</summary>
     public DecodeGeometry GeometryFor(int batch) => _geometry[batch];
@@ -278,7 +302,7 @@ public sealed partial class CudaEngine
     /// <summary>One token: the bandwidth-bound GEMV kernel (cuBLASLt reaches ~60 % of bandwidth there); more rows: cuBLASLt.</summary>
     private void MatMul(DeviceTensor x, DeviceTensor w, DeviceTensor y, bool accumulate)
     {
-        if (x.Rows == 1 && Options.UseGemv && w.Cols <= _kernels.GemvMaxK)
+        if (x.Rows == 1 && _useGemv && w.Cols <= _kernels.GemvMaxK)
         {
             _kernels.Gemv(w, x, y, accumulate);
         }

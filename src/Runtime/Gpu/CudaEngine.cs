@@ -113,6 +113,7 @@ public sealed partial class CudaEngine : IDisposable
         _nextPosition = new int[batch];
         _active = new bool[batch];
         _profiler = new StreamProfiler(_device);
+        _useGemv = options.UseGemv;
     }
 
     /// <summary>The model.</summary>

@@ -122,18 +122,31 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
         acc[r] = 0.f;
         wr[r] = (const uint4*)(w + (long)min(row0 + r, m - 1) * k);
     }
-    for (int i = lane; i < vecs; i += 32)
+    // Four 16-byte loads per row in flight per lane before any use (memory-level parallelism).
+    for (int i0 = lane; i0 < vecs; i0 += 32 * 4)
     {
-        uint4 xv = xs[i];
-        float xf[8] = { bf_lo(xv.x), bf_hi(xv.x), bf_lo(xv.y), bf_hi(xv.y), bf_lo(xv.z), bf_hi(xv.z), bf_lo(xv.w), bf_hi(xv.w) };
-        uint4 wv[GEMV_ROWS];
+        uint4 wv[4][GEMV_ROWS];
 #pragma unroll
-        for (int r = 0; r < GEMV_ROWS; r++) wv[r] = wr[r][i];
-#pragma unroll
-        for (int r = 0; r < GEMV_ROWS; r++)
+        for (int u = 0; u < 4; u++)
         {
-            acc[r] += bf_lo(wv[r].x) * xf[0] + bf_hi(wv[r].x) * xf[1] + bf_lo(wv[r].y) * xf[2] + bf_hi(wv[r].y) * xf[3]
-                    + bf_lo(wv[r].z) * xf[4] + bf_hi(wv[r].z) * xf[5] + bf_lo(wv[r].w) * xf[6] + bf_hi(wv[r].w) * xf[7];
+            int i = i0 + u * 32;
+#pragma unroll
+            for (int r = 0; r < GEMV_ROWS; r++) wv[u][r] = i < vecs ? wr[r][i] : make_uint4(0u, 0u, 0u, 0u);
+        }
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+        {
+            int i = i0 + u * 32;
+            if (i >= vecs) break;
+            uint4 xv = xs[i];
+            float xf[8] = { bf_lo(xv.x), bf_hi(xv.x), bf_lo(xv.y), bf_hi(xv.y), bf_lo(xv.z), bf_hi(xv.z), bf_lo(xv.w), bf_hi(xv.w) };
+#pragma unroll
+            for (int r = 0; r < GEMV_ROWS; r++)
+            {
+                uint4 v = wv[u][r];
+                acc[r] += bf_lo(v.x) * xf[0] + bf_hi(v.x) * xf[1] + bf_lo(v.y) * xf[2] + bf_hi(v.y) * xf[3]
+                        + bf_lo(v.z) * xf[4] + bf_hi(v.z) * xf[5] + bf_lo(v.w) * xf[6] + bf_hi(v.w) * xf[7];
+            }
         }
     }
 #pragma unroll
