@@ -25,7 +25,7 @@ python3 -c 'import torch; print(torch.__config__.parallel_info())' > "$OUT/torch
 for t in $THREADS; do
   for p in $(seq 1 "$PROCESSES"); do
     echo "== uncomp, $t thread(s), process $p"
-    "$BIN" bench --model "$MODEL" --prompt-tokens "$PROMPTS" --new "$NEW" --threads "$t" --warmup 1 --runs 3 \
+    "$BIN" bench --device cpu --model "$MODEL" --prompt-tokens "$PROMPTS" --new "$NEW" --threads "$t" --warmup 1 --runs 3 \
       --json "$OUT/uncomp-t$t-p$p.json" | tee "$OUT/uncomp-t$t-p$p.txt"
     echo "== transformers, $t thread(s), process $p"
     python3 tools/bench/cpu_peer.py --model "$MODEL" --prompt-tokens "$PROMPTS" --new "$NEW" --threads "$t" --warmup 1 --runs 3 \

@@ -27,9 +27,12 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs per grid point before the timed ones.", DefaultValueFactory = _ => 1 };
         var runs = new Option<int>("--runs") { Description = "Timed runs per grid point (min and median are reported).", DefaultValueFactory = _ => 3 };
         var json = new Option<string?>("--json") { Description = "Write the full report (machine, versions, command, every run) to this JSON file." };
-        var command = new Command("bench", "Measure prefill and decode tokens/s (greedy, eos ignored) over threads × methods × prompt lengths.")
+        var device = CliSupport.DeviceOption();
+        var budgetPercent = new Option<double>("--budget-percent") { Description = "CUDA: also measure a compressed two-group layout with this mean KV budget (% of the prompt); 0 = off.", DefaultValueFactory = _ => 0 };
+        var noSweep = new Option<bool>("--no-sweep") { Description = "CUDA: skip the batch-size sweep." };
+        var command = new Command("bench", "Measure prefill and decode tokens/s (greedy, eos ignored): on the CPU over threads × methods × prompt lengths, or on CUDA with bandwidth bound, per-kernel times and a batch sweep.")
         {
-            model, promptTokens, newTokens, seed, threads, methods, budget, profile, warmup, runs, json,
+            model, promptTokens, newTokens, seed, threads, methods, budget, profile, warmup, runs, json, device, budgetPercent, noSweep,
         };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
         {
@@ -48,6 +51,17 @@ internal static class BenchCommand
                 {
                     throw new ArgumentException($"--methods: unknown method '{name}'; use one of: {string.Join(", ", EvalMethods.All)}.");
                 }
+            }
+
+            if (CliSupport.ResolveDevice(parseResult.GetValue(device), parseResult.InvocationConfiguration.Error) == "cuda")
+            {
+                if (lengths.Length != 1)
+                {
+                    throw new ArgumentException("--device cuda measures one --prompt-tokens length per run.");
+                }
+
+                return GpuBench.Run(new GpuBench.Settings(parseResult.GetValue(model)!, lengths[0], m, parseResult.GetValue(seed), parseResult.GetValue(budgetPercent),
+                    parseResult.GetValue(json), "uncomp " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), !parseResult.GetValue(noSweep)), output, cancellationToken);
             }
 
             UncompProfile? uncompProfile = null;
