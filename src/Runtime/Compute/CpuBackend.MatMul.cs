@@ -10,8 +10,8 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Multiply-adds a worker must get before a GEMM uses another thread (≈ 10 µs of work).</summary>
     private const long GemmWorkPerWorker = 1L << 18;
 
-    /// <summary>Multiply-adds per worker for a GEMV (≈ 128 KB of weights, a few µs from cache).</summary>
-    private const long GemvWorkPerWorker = 1L << 15;
+    /// <summary>Multiply-adds per worker for a GEMV (256 KB of fp32 weights; a conservative choice, not tuned on many cores).</summary>
+    private const long GemvWorkPerWorker = 1L << 16;
 
     /// <summary>Output columns per GEMM task (a multiple of every panel width).</summary>
     private const int GemmTaskColumns = 256;
