@@ -72,7 +72,7 @@ internal sealed class BenchRunner(LlamaModel model, int newTokens, int warmupRun
         {
             Device = "cpu",
             Engine = "uncomp",
-            Threads = point.Threads > 0 ? point.Threads : Environment.ProcessorCount,
+            Threads = point.Threads > 0 ? point.Threads : backend.MaxDegreeOfParallelism > 0 ? backend.MaxDegreeOfParallelism : Environment.ProcessorCount,
             Method = point.Method,
             MeanBudget = point.MeanBudget,
             PromptTokens = point.PromptTokens,
