@@ -27,8 +27,8 @@ public sealed unsafe partial class CpuBackend
         float scale = args.Scale;
         int group = heads / kvHeads;
 
-        // Per KV head: keys transposed to [d × n] (scores for 4 query rows × 16 keys per register tile) and values
-        // contiguous [n × d] (weighted sums for 2 rows × 32 columns per tile). Per worker: 4 score rows.
+        // Per KV head: keys transposed to [d × stride] (scores for 4 query rows × 32 keys per register tile) and
+        // values contiguous [n × d] (weighted sums for 4 rows × 32 columns per tile). Per worker: 4 score rows.
         int workers = WorkersFor((long)n * n * d * heads, GemmWorkPerWorker);
         // Transposed keys and score rows have a stride padded to 32, so score tiles never need a scalar tail: the
         // extra scores are computed from padding and then dropped with the causally masked ones.
@@ -37,23 +37,10 @@ public sealed unsafe partial class CpuBackend
         float[] work = ArrayPool<float>.Shared.Rent((int)((2 * kvBlock) + ((long)workers * RowBlock * stride)));
         try
         {
-            var kt = work.AsSpan(0, (int)kvBlock);
-            var vc = work.AsSpan((int)kvBlock, (int)kvBlock);
-            for (int g = 0; g < kvHeads; g++)
+            fixed (float* pk = args.K, pv = args.V, pw = work)
             {
-                for (int j = 0; j < n; j++)
-                {
-                    args.V.Slice(((j * kvHeads) + g) * d, d).CopyTo(vc.Slice(((g * stride) + j) * d, d));
-                }
-
-                for (int e = 0; e < d; e++)
-                {
-                    var row = kt.Slice(((g * d) + e) * stride, n);
-                    for (int j = 0; j < n; j++)
-                    {
-                        row[j] = args.K[(((j * kvHeads) + g) * d) + e];
-                    }
-                }
+                var layout = new KvLayoutJob { K = pk, V = pv, KeysT = pw, Values = pw + kvBlock, Tokens = n, Stride = stride, KvHeads = kvHeads, HeadDim = d };
+                Team.Run(&KvLayoutTask, &layout, kvHeads * (d + 1), WorkersFor(2L * n * kvHeads * d, ElementsPerWorker));
             }
 
             // Query rows before the first one any statistic reads are independent: they are split into blocks
@@ -79,6 +66,38 @@ public sealed unsafe partial class CpuBackend
     }
 
     private const int RowBlock = 4;
+
+    /// <summary>Keys transposed per KV head to [d × stride], values copied per KV head to [n × d].</summary>
+    private struct KvLayoutJob
+    {
+        public float* K, V, KeysT, Values;
+        public int Tokens, Stride, KvHeads, HeadDim;
+    }
+
+    /// <summary>Task g·(d + 1) + e: row e of KV head g's transposed keys; e = d: KV head g's values.</summary>
+    private static void KvLayoutTask(void* context, int task, int worker)
+    {
+        ref var job = ref Unsafe.AsRef<KvLayoutJob>(context);
+        int d = job.HeadDim, n = job.Tokens, kvHeads = job.KvHeads;
+        int g = task / (d + 1), e = task % (d + 1);
+        long rowStride = (long)kvHeads * d;
+        if (e < d)
+        {
+            float* src = job.K + ((long)g * d) + e;
+            float* dst = job.KeysT + ((((long)g * d) + e) * job.Stride);
+            for (int j = 0; j < n; j++)
+            {
+                dst[j] = src[j * rowStride];
+            }
+        }
+        else
+        {
+            for (int j = 0; j < n; j++)
+            {
+                new ReadOnlySpan<float>(job.V + (j * rowStride) + ((long)g * d), d).CopyTo(new Span<float>(job.Values + ((((long)g * job.Stride) + j) * d), d));
+            }
+        }
+    }
 
     /// <summary>Query rows per attention task (a multiple of <see cref="RowBlock"/>).</summary>
     private const int AttentionTaskRows = 64;
