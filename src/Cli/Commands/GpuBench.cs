@@ -50,7 +50,8 @@ internal static class GpuBench
             json.WriteNumber("weight_bytes", model.WeightBytes);
             json.WriteNumber("copy_bandwidth_GBps", Math.Round(bandwidth / 1e9, 1));
             json.WriteNumber("context", s.Context);
-            int capacity = s.Context + s.NewTokens + 64;
+            // Room for every decode phase below (warm-up, timed steps, profiles, the sweep) so the full cache never evicts.
+            int capacity = s.Context + (4 * s.NewTokens) + 512;
             Measure(json, output, model, "full", KvCacheLayout.Full(cfg, capacity), prompt, s, bandwidth, cancellationToken);
             if (s.BudgetPercent > 0)
             {
