@@ -112,7 +112,7 @@ public sealed class LlamaKernels : IDisposable
 
     /// <summary>Dynamic shared memory of one decode-attention block.</summary>
     public static int DecodeSharedBytes(int headDim, int queryHeadsPerUnit, int chunk) =>
-        (2 * chunk * headDim * 2) + (4 * ((queryHeadsPerUnit * chunk) + (DecodeThreads / 32 * GroupBound(queryHeadsPerUnit) * headDim)));
+        4 * ((queryHeadsPerUnit * chunk) + (DecodeThreads / 32 * GroupBound(queryHeadsPerUnit) * headDim));
 
     /// <summary>The decode kernel instantiation for a group: the next power of two ≥ the query heads per unit.</summary>
     private static int GroupBound(int queryHeadsPerUnit) => queryHeadsPerUnit <= 1 ? 1 : queryHeadsPerUnit <= 2 ? 2 : queryHeadsPerUnit <= 4 ? 4 : 8;
