@@ -6,7 +6,7 @@ namespace UNComp.Runtime.Compute;
 /// <summary>
 /// Vectorized e^x in fp32 (Cephes expf: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r, 2^n through
 /// the exponent bits), within 2 ulp of e^x over [−87.3, 88]; below that it returns 0 (e^x is subnormal there),
-/// above it +∞. Used where the runtime library's vector Exp (computed through doubles) is several times slower.
+/// above it +∞. Used where the runtime library's vector Exp measured 4× slower (SwiGLU: 123 µs against 32 µs).
 /// </summary>
 internal static class FastExp
 {
