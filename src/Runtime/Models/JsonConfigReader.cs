@@ -25,9 +25,15 @@ internal readonly struct JsonConfigReader
             throw ModelFormatException.For(file, "file not found.");
         }
 
+        return Parse(File.ReadAllBytes(file), file);
+    }
+
+    /// <summary>Parses UTF-8 JSON whose top level must be an object; <paramref name="file"/> names it in errors.</summary>
+    public static JsonDocument Parse(byte[] utf8, string file)
+    {
         try
         {
-            var doc = JsonDocument.Parse(File.ReadAllBytes(file), new JsonDocumentOptions
+            var doc = JsonDocument.Parse(utf8, new JsonDocumentOptions
             {
                 AllowTrailingCommas = true,
                 CommentHandling = JsonCommentHandling.Skip,

@@ -89,7 +89,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return new SafetensorsFile(path, tensors, dataStart, dataLength);
     }
 
-    private static List<TensorInfo> ParseHeader(string path, byte[] header, long dataLength)
+    /// <summary>Validates a header (the JSON after the length prefix) against a data section of <paramref name="dataLength"/> bytes.</summary>
+    internal static List<TensorInfo> ParseHeader(string path, byte[] header, long dataLength)
     {
         JsonDocument doc;
         try

@@ -311,6 +311,10 @@ public static partial class ProfileValidator
                 {
                     Add($"{path}.budgets[{u}]", $"is {l.Budgets[u]}; must be >= window ({x.Window}).");
                 }
+                else if (l.Budgets[u] > m.MaxPositionEmbeddings)
+                {
+                    Add($"{path}.budgets[{u}]", $"is {l.Budgets[u]}; must be <= model.maxPositionEmbeddings ({m.MaxPositionEmbeddings}): a unit never holds more tokens than the model's context, and the cache would allocate them all.");
+                }
             }
 
             if (groupsCount == budgetsCount)
