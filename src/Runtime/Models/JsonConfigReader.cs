@@ -44,6 +44,12 @@ internal readonly struct JsonConfigReader
                 throw ModelFormatException.For(file, "the top level must be a JSON object.");
             }
 
+            if (JsonStrings.FindInvalid(doc.RootElement) is { } bad)
+            {
+                doc.Dispose();
+                throw ModelFormatException.For(file, $"field '{bad}': the string is not valid Unicode (invalid UTF-8 or a lone surrogate escape).");
+            }
+
             return doc;
         }
         catch (JsonException ex)

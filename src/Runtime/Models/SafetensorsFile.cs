@@ -109,6 +109,11 @@ public sealed unsafe class SafetensorsFile : IDisposable
                 throw ModelFormatException.For(path, "header must be a JSON object mapping tensor names to {dtype, shape, data_offsets}.");
             }
 
+            if (JsonStrings.FindInvalid(doc.RootElement) is { } bad)
+            {
+                throw ModelFormatException.For(path, $"header field '{bad}' is not valid Unicode (invalid UTF-8 or a lone surrogate escape).");
+            }
+
             var tensors = new List<TensorInfo>();
             foreach (var prop in doc.RootElement.EnumerateObject())
             {

@@ -10,9 +10,12 @@ internal sealed record FuzzFinding(long Case, string Mutations, string Problem);
 /// <summary>Counts of one fuzz run.</summary>
 internal sealed record FuzzReport(string Parser, long Cases, long Accepted, long Rejected, TimeSpan Elapsed, IReadOnlyList<FuzzFinding> Findings)
 {
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Parser}: {Cases:N0} cases in {Elapsed.TotalSeconds:F1} s: {Accepted:N0} accepted, {Rejected:N0} rejected with a typed error, {Findings.Count} findings"
-        + string.Concat(Findings.Take(10).Select(f => $"{Environment.NewLine}  case {f.Case} [{f.Mutations}]: {f.Problem}")));
+    public override string ToString()
+    {
+        string head = string.Create(CultureInfo.InvariantCulture,
+            $"{Parser}: {Cases:N0} cases in {Elapsed.TotalSeconds:F1} s: {Accepted:N0} accepted, {Rejected:N0} rejected with a typed error, {Findings.Count} findings");
+        return head + string.Concat(Findings.Take(10).Select(f => $"{Environment.NewLine}  case {f.Case} [{f.Mutations}]: {f.Problem}"));
+    }
 }
 
 /// <summary>
