@@ -239,7 +239,8 @@ namespace UNComp.Generators.Parsing
                 }
             }
 
-            if (!shapeOk || !groupsOk || c.GroupCount < 1)
+            // More groups than units cannot be an even split (and would size the tally by a hostile groupCount).
+            if (!shapeOk || !groupsOk || c.GroupCount < 1 || c.GroupCount > layer.Groups.Count)
             {
                 return;
             }
