@@ -124,7 +124,10 @@ internal static class TokenizerJsonLoader
             node.OptionalString("end_of_word_suffix"),
             node.OptionalBool("fuse_unk", false),
             node.OptionalBool("byte_fallback", false),
-            node.OptionalBool("ignore_merges", false));
+            node.OptionalBool("ignore_merges", false))
+        {
+            SourceName = node.Source,
+        };
     }
 
     /// <summary>Ids index arrays sized by the largest id, so they must be non-negative and bounded (real vocabularies stay far below).</summary>
