@@ -41,7 +41,7 @@ internal sealed class Mutator
     /// <summary>The bytes of case <paramref name="index"/> under <paramref name="seed"/>, and the mutations applied.</summary>
     public (byte[] Bytes, string Description) Case(int seed, long index)
     {
-        var rng = new Random(HashCode.Combine(seed, index));
+        var rng = new Random(CaseSeed(seed, index));
         var data = new List<byte>(_seeds[rng.Next(_seeds.Count)]);
         var applied = new StringBuilder();
         int count = 1 + rng.Next(4);
@@ -51,6 +51,19 @@ internal sealed class Mutator
         }
 
         return ([.. data], applied.ToString());
+    }
+
+    /// <summary>
+    /// A process-independent seed for one case (SplitMix64 of seed and index): HashCode.Combine is randomised per
+    /// process, so a case number would not reproduce in another run.
+    /// </summary>
+    public static int CaseSeed(int seed, long index)
+    {
+        ulong z = ((ulong)(uint)seed << 40) ^ (ulong)index;
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & 0x7fffffff);
     }
 
     private string Mutate(List<byte> data, Random rng)
