@@ -46,7 +46,7 @@ internal static class BenchCommand
             var rng = new Random(parseResult.GetValue(seed));
             int[] prompt = Enumerable.Range(0, n).Select(_ => rng.Next(llama.Config.VocabSize)).ToArray();
 #pragma warning restore CA5394
-            var limits = ContextLimits.For(llama, prompt, null, m, "--new");
+            var limits = ContextLimits.For(llama.Config, llama.Directory, prompt, null, m, "--new");
             if (limits.Note is { } note)
             {
                 parseResult.InvocationConfiguration.Error.WriteLine(note);

@@ -12,13 +12,13 @@ namespace UNComp.Cli.Commands;
 /// <param name="Note">A line for stderr when the new tokens were capped, else null.</param>
 internal readonly record struct ContextLimits(int MaxLength, string? Note)
 {
-    /// <summary>Limits for <paramref name="prompt"/> plus <paramref name="newTokens"/> on <paramref name="model"/>.</summary>
+    /// <summary>Limits for <paramref name="prompt"/> plus <paramref name="newTokens"/> on the model of <paramref name="config"/> in <paramref name="directory"/>.</summary>
     /// <exception cref="ArgumentException">The prompt or <c>--max-length</c> exceeds the context.</exception>
-    public static ContextLimits For(LlamaModel model, IReadOnlyCollection<int> prompt, int? maxLength, int newTokens, string newOption)
+    public static ContextLimits For(ModelConfig config, string directory, IReadOnlyCollection<int> prompt, int? maxLength, int newTokens, string newOption)
     {
-        int context = model.Config.MaxPositionEmbeddings;
+        int context = config.MaxPositionEmbeddings;
         var c = CultureInfo.InvariantCulture;
-        string where = Path.Combine(model.Directory, "config.json");
+        string where = Path.Combine(directory, "config.json");
         if (prompt.Count > context)
         {
             throw new ArgumentException(string.Create(c,

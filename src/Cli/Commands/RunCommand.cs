@@ -19,10 +19,11 @@ internal static class RunCommand
         var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
         var maxLength = new Option<int?>("--max-length") { Description = "Prompt + new tokens the buffers hold (default: prompt + max-new, at most the model's context)." };
         var threads = CliSupport.ThreadsOption();
+        var device = CliSupport.DeviceOption();
 
-        var command = new Command("run", "Generate text from a prompt (CPU, full KV cache) and print throughput and KV memory.")
+        var command = new Command("run", "Generate text from a prompt (CPU or CUDA, full KV cache) and print throughput and KV memory.")
         {
-            model, prompt, promptIds, maxNew, temperature, topK, topP, seed, maxLength, threads,
+            model, prompt, promptIds, maxNew, temperature, topK, topP, seed, maxLength, threads, device,
         };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
         {
@@ -59,7 +60,11 @@ internal static class RunCommand
                 throw new ArgumentException("--prompt-ids is empty; pass at least one token id, e.g. --prompt-ids 1,2,3.");
             }
 
-            using var llama = LlamaModel.Load(dir, cancellationToken);
+            bool cuda = CliSupport.ResolveDevice(parseResult.GetValue(device), parseResult.InvocationConfiguration.Error) == "cuda";
+            using var gpu = cuda ? UNComp.Runtime.Cuda.CudaDevice.Open() : null;
+            using var gpuModel = gpu is null ? null : UNComp.Runtime.Gpu.CudaModel.Load(gpu, dir, null, cancellationToken);
+            using var llama = gpuModel is null ? LlamaModel.Load(dir, cancellationToken) : null;
+            var config = gpuModel?.Config ?? llama!.Config;
             ITokenCodec? codec = text is null ? null : TokenCodecs.Load(dir);
             int[] promptTokens = codec is null ? parsedIds : [.. codec.Encode(text!, addSpecialTokens: true)];
             if (promptTokens.Length == 0)
@@ -67,12 +72,12 @@ internal static class RunCommand
                 throw new ArgumentException("--prompt encodes to no tokens with this tokenizer; pass a longer prompt.");
             }
 
-            if (promptTokens.FirstOrDefault(id => id >= llama.Config.VocabSize, -1) is int outside and >= 0)
+            if (promptTokens.FirstOrDefault(id => id >= config.VocabSize, -1) is int outside and >= 0)
             {
-                throw new ArgumentException($"--prompt-ids: {outside} is outside the model's vocabulary; ids must be in [0, {llama.Config.VocabSize}).");
+                throw new ArgumentException($"--prompt-ids: {outside} is outside the model's vocabulary; ids must be in [0, {config.VocabSize}).");
             }
 
-            var limits = ContextLimits.For(llama, promptTokens, parseResult.GetValue(maxLength), newTokens, "--max-new");
+            var limits = ContextLimits.For(config, dir, promptTokens, parseResult.GetValue(maxLength), newTokens, "--max-new");
             var p = new GeneratorParams
             {
                 MaxNewTokens = newTokens,
@@ -85,8 +90,8 @@ internal static class RunCommand
                 parseResult.InvocationConfiguration.Error.WriteLine(note);
             }
 
-            using var generator = new Generator(llama, p);
-            CliSupport.WithPrefillProgress(llama.Config.NumLayers, promptTokens.Length, progress => generator.AppendTokens(promptTokens, progress, cancellationToken));
+            using var generator = gpuModel is null ? new Generator(llama!, p) : new Generator(gpuModel, p);
+            CliSupport.WithPrefillProgress(config.NumLayers, promptTokens.Length, progress => generator.AppendTokens(promptTokens, progress, cancellationToken));
             var generated = new List<int>();
             string shown = string.Empty;
             var stream = (codec as TokenizerCodec)?.Tokenizer.CreateStreamDecoder(skipSpecialTokens: true);

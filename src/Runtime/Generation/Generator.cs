@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using UNComp.Runtime.Cache;
 using UNComp.Runtime.Compression;
 using UNComp.Runtime.Compute;
+using UNComp.Runtime.Gpu;
 using UNComp.Runtime.Models;
 
 namespace UNComp.Runtime.Generation;
@@ -12,7 +13,9 @@ namespace UNComp.Runtime.Generation;
 /// Token-level generation loop (ONNX Runtime GenAI style): <see cref="AppendTokens"/> feeds the prompt (prefill)
 /// or further tokens (decode), <see cref="GenerateNextToken"/> samples one token, <see cref="IsDone"/> turns
 /// true on an eos id, <see cref="GeneratorParams.MaxNewTokens"/> or the context limit (<see cref="StopReason"/>
-/// says which). Owns its engine buffers and KV cache.
+/// says which). Owns its engine buffers and KV cache. Runs on the CPU (<see cref="Generator(LlamaModel, GeneratorParams)"/>)
+/// or on a GPU (<see cref="Generator(CudaModel, GeneratorParams)"/>); sampling happens on the host from the same
+/// logits either way, so a seed gives the same choices on both.
 /// </summary>
 /// <remarks>
 /// <para><b>Context limit.</b> <see cref="MaxLength"/> is never more than the model's <c>max_position_embeddings</c>.
@@ -30,8 +33,10 @@ namespace UNComp.Runtime.Generation;
 /// </remarks>
 public sealed class Generator : IDisposable
 {
-    private readonly InferenceEngine _engine;
-    private readonly KvCache _cache;
+    private readonly InferenceEngine? _engine;
+    private readonly KvCache? _cache;
+    private readonly CudaEngine? _cuda;
+    private readonly KvCacheLayout _layout;
     private readonly GeneratorParams _params;
     private readonly TokenSampler _sampler;
     private readonly float[] _logits;
@@ -54,25 +59,10 @@ public sealed class Generator : IDisposable
         _params = generatorParams;
         ArgumentOutOfRangeException.ThrowIfNegative(generatorParams.MaxNewTokens);
         var config = model.Config;
-        int context = config.MaxPositionEmbeddings;
-        int maxLength = generatorParams.MaxLength ?? Math.Min(context, 4096);
-        if (maxLength < 1 || maxLength > context)
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"GeneratorParams.MaxLength is {maxLength}; it must be in [1, {context}], the model's context (max_position_embeddings in {Path.Combine(model.Directory, "config.json")})."),
-                nameof(generatorParams));
-        }
-
-        var layout = generatorParams.CacheLayout ?? KvCacheLayout.Full(config, maxLength, generatorParams.Granularity);
-        if (layout.MaxCapacity > context)
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"the cache layout gives a unit {layout.MaxCapacity} tokens but the model's context is {context} (max_position_embeddings); a unit never holds more than the context, so lower the budgets."),
-                nameof(generatorParams));
-        }
-
+        (int maxLength, var layout) = Limits(config, generatorParams, Path.Combine(model.Directory, "config.json"));
         _engine = new InferenceEngine(model, Math.Max(maxLength, layout.MaxCapacity), generatorParams.Backend);
         _cache = InferenceEngine.CreateCache(layout, generatorParams.Hooks);
+        _layout = layout;
         _sampler = new TokenSampler(generatorParams.Sampling, config.VocabSize);
         _logits = new float[config.VocabSize];
         _vocabSize = config.VocabSize;
@@ -81,11 +71,46 @@ public sealed class Generator : IDisposable
         Stats.KvBytesAllocated = _cache.Bytes;
     }
 
-    /// <summary>The engine (for layer-level access).</summary>
-    public InferenceEngine Engine => _engine;
+    /// <summary>
+    /// Creates a generator on the GPU that holds <paramref name="model"/>: a <see cref="CudaEngine"/> with one sequence
+    /// slot whose KV arena follows <see cref="GeneratorParams.CacheLayout"/> (default: the full cache of MaxLength).
+    /// Units smaller than the sequence keep its most recent tokens; the CPU compression policies
+    /// (<see cref="GeneratorParams.Hooks"/>) are not available on the GPU yet.
+    /// </summary>
+    /// <exception cref="NotSupportedException">Hooks other than the full cache were given.</exception>
+    /// <exception cref="ArgumentException"><see cref="GeneratorParams.MaxLength"/> or a cache unit exceeds the model's context.</exception>
+    public Generator(CudaModel model, GeneratorParams generatorParams)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(generatorParams);
+        ArgumentOutOfRangeException.ThrowIfNegative(generatorParams.MaxNewTokens);
+        if (!ReferenceEquals(generatorParams.Hooks, CompressionHooks.None) && generatorParams.Hooks.Policy is not FullCachePolicy)
+        {
+            throw new NotSupportedException($"compression policy '{generatorParams.Hooks.Policy.Name}' runs on the CPU engine only for now; on the GPU give a CacheLayout (per-unit capacities, recency eviction) or use --device cpu.");
+        }
 
-    /// <summary>The KV cache.</summary>
-    public KvCache Cache => _cache;
+        _params = generatorParams;
+        var config = model.Config;
+        (int maxLength, _layout) = Limits(config, generatorParams, "config.json");
+        _cuda = new CudaEngine(model, _layout, new CudaEngineOptions { MaxBatch = 1, MaxPrefillTokens = maxLength });
+        _sampler = new TokenSampler(generatorParams.Sampling, config.VocabSize);
+        _logits = new float[config.VocabSize];
+        _vocabSize = config.VocabSize;
+        _eos = [.. generatorParams.EosTokenIds ?? model.GenerationConfig.EosTokenIds];
+        MaxLength = maxLength;
+        Stats.KvBytesAllocated = _cuda.KvBytes;
+    }
+
+    /// <summary>The CPU engine (for layer-level access).</summary>
+    /// <exception cref="InvalidOperationException">This generator runs on the GPU (see <see cref="CudaEngine"/>).</exception>
+    public InferenceEngine Engine => _engine ?? throw new InvalidOperationException("this generator runs on CUDA; use its CudaEngine.");
+
+    /// <summary>The CPU KV cache.</summary>
+    /// <exception cref="InvalidOperationException">This generator runs on the GPU (its cache is the CudaEngine's arena).</exception>
+    public KvCache Cache => _cache ?? throw new InvalidOperationException("this generator runs on CUDA; its KV cache is CudaEngine.Arena.");
+
+    /// <summary>The GPU engine, or null for a CPU generator.</summary>
+    public CudaEngine? CudaEngine => _cuda;
 
     /// <summary>Longest sequence (prompt + generated tokens) supported; at most the model's context.</summary>
     public int MaxLength { get; }
@@ -145,7 +170,7 @@ public sealed class Generator : IDisposable
                 DecodeAll(tokens, cancellationToken);
             }
 
-            Stats.KvBytesInUse = _cache.BytesInUse;
+            Stats.KvBytesInUse = KvBytesInUse;
             if (_sequence.Count >= MaxLength)
             {
                 StopReason = GenerationStopReason.ContextLimit;
@@ -235,18 +260,48 @@ public sealed class Generator : IDisposable
         }
     }
 
+    /// <summary>The sequence limit and cache layout for <paramref name="generatorParams"/>, both within the model's context.</summary>
+    private static (int MaxLength, KvCacheLayout Layout) Limits(ModelConfig config, GeneratorParams generatorParams, string configPath)
+    {
+        int context = config.MaxPositionEmbeddings;
+        int maxLength = generatorParams.MaxLength ?? Math.Min(context, 4096);
+        if (maxLength < 1 || maxLength > context)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"GeneratorParams.MaxLength is {maxLength}; it must be in [1, {context}], the model's context (max_position_embeddings in {configPath})."),
+                nameof(generatorParams));
+        }
+
+        var layout = generatorParams.CacheLayout ?? KvCacheLayout.Full(config, maxLength, generatorParams.Granularity);
+        if (layout.MaxCapacity > context)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"the cache layout gives a unit {layout.MaxCapacity} tokens but the model's context is {context} (max_position_embeddings); a unit never holds more than the context, so lower the budgets."),
+                nameof(generatorParams));
+        }
+
+        return (maxLength, layout);
+    }
+
     private void Prefill(ReadOnlySpan<int> tokens, IProgress<int>? layersDone, CancellationToken cancellationToken)
     {
         var sw = Stopwatch.StartNew();
         try
         {
-            _engine.Prefill(tokens, _cache, _params.Hooks, _logits, layersDone, cancellationToken);
+            if (_cuda is not null)
+            {
+                _cuda.Prefill(0, tokens, _logits, layersDone, cancellationToken);
+            }
+            else
+            {
+                _engine!.Prefill(tokens, _cache!, _params.Hooks, _logits, layersDone, cancellationToken);
+            }
         }
         catch
         {
             // A prefill always starts from an empty cache, so clearing undoes any layer already written: the
-            // generator is as new and the prompt can be appended again.
-            _cache.Clear();
+            // generator is as new and the prompt can be appended again (a GPU prefill restarts its slot likewise).
+            _cache?.Clear();
             throw;
         }
 
@@ -279,7 +334,14 @@ public sealed class Generator : IDisposable
     {
         try
         {
-            _engine.Decode(token, _cache, _params.Hooks, _logits);
+            if (_cuda is not null)
+            {
+                _cuda.Decode([0], [token], _logits);
+            }
+            else
+            {
+                _engine!.Decode(token, _cache!, _params.Hooks, _logits);
+            }
         }
         catch (Exception e)
         {
@@ -312,7 +374,31 @@ public sealed class Generator : IDisposable
         finally
         {
             Stats.DecodeTime += sw.Elapsed;
-            Stats.KvBytesInUse = _cache.BytesInUse;
+            Stats.KvBytesInUse = KvBytesInUse;
+        }
+    }
+
+    /// <summary>KV bytes holding tokens now (on the GPU: each unit holds min(sequence, capacity) rows of bf16 keys and values).</summary>
+    private long KvBytesInUse
+    {
+        get
+        {
+            if (_cache is not null)
+            {
+                return _cache.BytesInUse;
+            }
+
+            long rows = 0;
+            int tokens = _sequence.Count;
+            for (int l = 0; l < _layout.Layers; l++)
+            {
+                for (int u = 0; u < _layout.UnitsPerLayer; u++)
+                {
+                    rows += Math.Min(tokens, _layout.Capacity(l, u));
+                }
+            }
+
+            return rows * _layout.HeadDim * 2 * 2;
         }
     }
 
@@ -392,7 +478,8 @@ public sealed class Generator : IDisposable
     {
         if (Interlocked.Exchange(ref _freed, 1) == 0)
         {
-            _cache.Dispose();
+            _cache?.Dispose();
+            _cuda?.Dispose();
         }
     }
 }
