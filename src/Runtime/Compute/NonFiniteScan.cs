@@ -42,6 +42,38 @@ public static class NonFiniteScan
         return -1;
     }
 
+    /// <summary>
+    /// Index of the first NaN or infinity among 16-bit values (bf16 when <paramref name="bf16"/>, else IEEE fp16), or
+    /// -1: for loaders that keep weights in 16 bits (the GPU path) and never see them as fp32.
+    /// </summary>
+    public static int IndexOfNonFinite(ReadOnlySpan<ushort> values, bool bf16)
+    {
+        ushort mask = bf16 ? (ushort)0x7F80 : (ushort)0x7C00;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<ushort>.Count)
+        {
+            var m = new Vector<ushort>(mask);
+            int last = values.Length - Vector<ushort>.Count;
+            for (; i <= last; i += Vector<ushort>.Count)
+            {
+                if (Vector.EqualsAny(new Vector<ushort>(values.Slice(i, Vector<ushort>.Count)) & m, m))
+                {
+                    break;
+                }
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            if ((values[i] & mask) == mask)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>"NaN", "+Inf" or "-Inf" for a non-finite value (its round-trip text otherwise).</summary>
     public static string Describe(float value) =>
         float.IsNaN(value) ? "NaN" : float.IsPositiveInfinity(value) ? "+Inf" : float.IsNegativeInfinity(value) ? "-Inf"
