@@ -53,7 +53,8 @@ public static class UncompCompression
     }
 
     /// <summary>
-    /// From a plan and optional per-layer hidden-state keep lengths (null = no hidden-state compression). With
+    /// From a plan and optional per-layer hidden-state keep lengths (null = no hidden-state compression). Eviction and
+    /// hidden-state pruning both score with the last <paramref name="window"/> queries. With
     /// <paramref name="growTokens"/> &gt; 0 the layout gets that much decode headroom per unit ("grow").
     /// </summary>
     public static CompressionSetup Create(KvBudgetPlan plan, IReadOnlyList<int>? keepTokensPerLayer = null, int window = 8, int kernel = 7, bool keepLastWindow = true, int growTokens = 0)
@@ -67,7 +68,8 @@ public static class UncompCompression
         var hooks = new CompressionHooks
         {
             Policy = new UncompPolicy(window, kernel, growTokens: growTokens),
-            Pruner = keepTokensPerLayer is null ? null : new UncompHiddenStatePruner(keepTokensPerLayer, 8, keepLastWindow),
+            // The pruner scores with the same observation window as eviction (the profile's compression.window).
+            Pruner = keepTokensPerLayer is null ? null : new UncompHiddenStatePruner(keepTokensPerLayer, window, keepLastWindow),
         };
         return new CompressionSetup(plan, hooks);
     }

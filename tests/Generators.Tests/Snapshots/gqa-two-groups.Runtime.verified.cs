@@ -10,19 +10,19 @@ public sealed partial class FixtureLlamaCompiled : global::System.IDisposable
     private readonly global::UNComp.Runtime.Generation.InferenceEngine _engine;
     private readonly global::UNComp.Runtime.Cache.KvCache _cache;
 
-    private FixtureLlamaCompiled(global::UNComp.Runtime.Models.LlamaModel model, int maxTokens, global::UNComp.Runtime.Compression.CompressionHooks hooks)
+    private FixtureLlamaCompiled(global::UNComp.Runtime.Models.LlamaModel model, int maxTokens, global::UNComp.Runtime.Compression.CompressionHooks hooks, int growTokens, global::UNComp.Runtime.Compute.IComputeBackend? backend)
     {
         _model = model;
-        _layout = CreateLayout(model.Config);
+        _layout = CreateLayout(model.Config, growTokens);
         _hooks = hooks;
-        _engine = new global::UNComp.Runtime.Generation.InferenceEngine(model, maxTokens);
+        _engine = new global::UNComp.Runtime.Generation.InferenceEngine(model, global::System.Math.Max(maxTokens, _layout.MaxCapacity), backend);
         _cache = global::UNComp.Runtime.Generation.InferenceEngine.CreateCache(_layout, hooks);
     }
 
     /// <summary>The loaded weights.</summary>
     public global::UNComp.Runtime.Models.LlamaModel Model => _model;
 
-    /// <summary>The KV layout built from the budget constants (offsets checked against <see cref="KvOffsets"/>).</summary>
+    /// <summary>The KV layout taken from the compiled plan (<see cref="KvOffsets"/>, <see cref="Budgets"/>).</summary>
     public global::UNComp.Runtime.Cache.KvCacheLayout Layout => _layout;
 
     /// <summary>The compression hooks prefill and decode run with.</summary>
@@ -40,16 +40,19 @@ public sealed partial class FixtureLlamaCompiled : global::System.IDisposable
     /// </summary>
     /// <param name="modelDirectory">A Hugging Face model directory (config.json and safetensors).</param>
     /// <param name="maxTokens">Longest prompt plus generated tokens; default: MaxPositionEmbeddings capped at 4096 (at least MaxBudget).</param>
-    /// <param name="hooks">Compression hooks; default: <see cref="CreateHooks"/>.</param>
+    /// <param name="hooks">Compression hooks; default: <see cref="CreateHooks"/> with <paramref name="growTokens"/>.</param>
+    /// <param name="growTokens">Decode headroom per cache unit; ignored, because this profile's decode mode is fixed (every unit stays at its budget).</param>
+    /// <param name="backend">Compute backend; default: the CPU backend shared by every engine.</param>
     /// <exception cref="global::UNComp.Runtime.Profiles.ModelFingerprintMismatchException">The model is not the one the profile was calibrated on.</exception>
-    public static FixtureLlamaCompiled Load(string modelDirectory, int? maxTokens = null, global::UNComp.Runtime.Compression.CompressionHooks? hooks = null)
+    public static FixtureLlamaCompiled Load(string modelDirectory, int? maxTokens = null, global::UNComp.Runtime.Compression.CompressionHooks? hooks = null, int growTokens = 0, global::UNComp.Runtime.Compute.IComputeBackend? backend = null)
     {
+        global::System.ArgumentOutOfRangeException.ThrowIfNegative(growTokens);
         var model = global::UNComp.Runtime.Models.LlamaModel.Load(modelDirectory);
         try
         {
             EnsureFingerprint(model, modelDirectory);
             int tokens = maxTokens ?? global::System.Math.Max(MaxBudget, global::System.Math.Min(MaxPositionEmbeddings, 4096));
-            return new FixtureLlamaCompiled(model, tokens, hooks ?? CreateHooks());
+            return new FixtureLlamaCompiled(model, tokens, hooks ?? CreateHooks(growTokens), growTokens, backend);
         }
         catch
         {
@@ -81,46 +84,28 @@ public sealed partial class FixtureLlamaCompiled : global::System.IDisposable
 
     /// <summary>
     /// New UNComp hooks with the compiled settings: eviction by the last <see cref="Window"/> queries' scores, max-pooled with
-    /// kernel <see cref="PoolKernel"/>, and hidden-state pruning to <see cref="LayerKeepTokens"/> per layer.
+    /// kernel <see cref="PoolKernel"/>, fixed-size decode, and hidden-state pruning to <see cref="LayerKeepTokens"/> per layer (scored by the last Window queries).
     /// One instance per concurrent generation (the policy keeps decode scratch).
     /// </summary>
-    public static global::UNComp.Runtime.Compression.CompressionHooks CreateHooks() => new global::UNComp.Runtime.Compression.CompressionHooks
+    /// <param name="growTokens">Decode headroom per cache unit; ignored, because this profile's decode mode is fixed (every unit stays at its budget).</param>
+    public static global::UNComp.Runtime.Compression.CompressionHooks CreateHooks(int growTokens = 0)
     {
-        Policy = new global::UNComp.Runtime.Compression.UncompPolicy(Window, PoolKernel),
-        Pruner = new global::UNComp.Runtime.Compression.UncompHiddenStatePruner(LayerKeepTokens.ToArray(), 8, HiddenStatesKeepWindow),
-    };
-
-
-    /// <summary>The KV layout of this profile for <paramref name="config"/>, checked unit by unit against the emitted offsets.</summary>
-    /// <exception cref="global::System.InvalidOperationException">The runtime lays the units out differently from the emitted plan.</exception>
-    public static global::UNComp.Runtime.Cache.KvCacheLayout CreateLayout(global::UNComp.Runtime.Models.ModelConfig config)
-    {
-        var capacities = new int[][]
+        global::System.ArgumentOutOfRangeException.ThrowIfNegative(growTokens);
+        return new global::UNComp.Runtime.Compression.CompressionHooks
         {
-            new[] { Layer0Unit0Budget, Layer0Unit1Budget },
-            new[] { Layer1Unit0Budget, Layer1Unit1Budget },
-            new[] { Layer2Unit0Budget, Layer2Unit1Budget },
-            new[] { Layer3Unit0Budget, Layer3Unit1Budget },
-            new[] { Layer4Unit0Budget, Layer4Unit1Budget },
-            new[] { Layer5Unit0Budget, Layer5Unit1Budget },
+            Policy = new global::UNComp.Runtime.Compression.UncompPolicy(Window, PoolKernel, global::UNComp.Runtime.Compression.PoolingKind.Max, growTokens: 0),
+            Pruner = new global::UNComp.Runtime.Compression.UncompHiddenStatePruner(LayerKeepTokens.ToArray(), Window, HiddenStatesKeepWindow),
         };
-        var layout = global::UNComp.Runtime.Cache.KvCacheLayout.FromCapacities(config, capacities, global::UNComp.Runtime.Cache.CacheGranularity.KvHead);
-        for (int layer = 0; layer < NumLayers; layer++)
-        {
-            for (int unit = 0; unit < UnitsPerLayer; unit++)
-            {
-                if (layout.Offset(layer, unit) != Offset(layer, unit))
-                {
-                    throw new global::System.InvalidOperationException($"KV layout mismatch at layer {layer}, unit {unit}: the runtime puts it at {layout.Offset(layer, unit)}, the compiled plan at {Offset(layer, unit)}; rebuild with a generator matching this runtime.");
-                }
-            }
-        }
+    }
 
-        if (layout.ElementsPerBuffer != KvElementCount)
-        {
-            throw new global::System.InvalidOperationException($"KV layout mismatch: the runtime sizes each buffer at {layout.ElementsPerBuffer} elements, the compiled plan at {KvElementCount}.");
-        }
 
+    /// <summary>The KV layout of this profile: the emitted offsets (<see cref="KvOffsets"/>) and capacities (<see cref="Budgets"/>) as they are.</summary>
+    /// <param name="config">The loaded model's config (its head counts and head dimension must be this profile's).</param>
+    /// <param name="growTokens">Decode headroom per cache unit; ignored, because this profile's decode mode is fixed (every unit stays at its budget).</param>
+    public static global::UNComp.Runtime.Cache.KvCacheLayout CreateLayout(global::UNComp.Runtime.Models.ModelConfig config, int growTokens = 0)
+    {
+        global::System.ArgumentOutOfRangeException.ThrowIfNegative(growTokens);
+        var layout = global::UNComp.Runtime.Cache.KvCacheLayout.FromPlan(config, KvOffsets, Budgets, global::UNComp.Runtime.Cache.CacheGranularity.KvHead);
         return layout;
     }
 
