@@ -17,17 +17,6 @@ namespace UNComp.Generators.Tests;
 /// </summary>
 public class RuntimeHalfTests
 {
-    [Fact]
-    public void Generate_WithRuntimeReference_MatchesVerifiedRuntimeSnapshot()
-    {
-        (GeneratorRunResult result, _) = GeneratorHarness.RunOn(
-            GeneratorHarness.RuntimeCompilation(), null, new InMemoryAdditionalText("/repo/profiles/gqa-two-groups.uncomp.json", TestPaths.ReadProfile("gqa-two-groups.uncomp.json")));
-
-        Assert.Empty(result.Diagnostics);
-        Assert.Equal(2, result.GeneratedSources.Length);
-        SnapshotVerifier.Verify("gqa-two-groups.Runtime", result.GeneratedSources.Single(s => s.HintName.EndsWith(".Runtime.g.cs", StringComparison.Ordinal)).SourceText.ToString());
-    }
-
     [Theory]
     [InlineData("gqa-two-groups")]
     [InlineData("query-head-eight-groups")]

@@ -102,6 +102,10 @@ namespace UNComp.Generators.Diagnostics
         public static readonly DiagnosticDescriptor UnreadableProfile = Error(
             "UNC0023", "Profile cannot be read", "Profile '{0}' could not be read; check the file exists and is readable");
 
+        /// <summary>UNC0024: an <c>UNCompProfile</c> item whose file name does not end in <c>.uncomp.json</c> (it would be ignored).</summary>
+        public static readonly DiagnosticDescriptor ProfileItemNotProfileFile = Error(
+            "UNC0024", "UNCompProfile item is not a .uncomp.json file", "UNCompProfile item '{0}' is not compiled: profile file names must end in \".uncomp.json\"; rename it to '{1}' (the generator reads only *.uncomp.json files)");
+
         /// <summary>UNC0099: an unexpected failure inside the generator (a bug: please report it).</summary>
         public static readonly DiagnosticDescriptor InternalError = Error(
             "UNC0099", "Internal generator error", "UNComp generator failed on '{0}': {1}; please report this with the profile attached");
