@@ -217,28 +217,7 @@ public sealed partial class TinyMhaCompiled
     /// <summary>Bytes an uncompressed bf16 cache spends per token, for comparison.</summary>
     public const long FullKvBytesPerTokenBf16 = 2L * NumLayers * NumKeyValueHeads * HeadDim * 2;
 
-    /// <summary>Attention scores of one decode step in one layer: every query head over the largest cache plus the new token.</summary>
-    public const int DecodeScoresElementCount = NumAttentionHeads * (MaxBudget + 1);
-
-    /// <summary>The last Window attention rows kept per unit for decode-time eviction (Window × budget per unit).</summary>
-    public const long WindowScoresElementCount = Window * KvCapacityTokens;
-
-    /// <summary>Prefill scores of the Window observation queries over a prompt of up to MaxPositionEmbeddings tokens.</summary>
-    public const long PrefillWindowScoresElementCount = (long)NumAttentionHeads * Window * MaxPositionEmbeddings;
-
-    /// <summary>Residual-stream scratch for a prompt of up to MaxPositionEmbeddings tokens.</summary>
-    public const long PrefillHiddenElementCount = (long)MaxPositionEmbeddings * HiddenSize;
-
-    /// <summary>Element offset of layer 0's first unit in the K and V buffers.</summary>
-    public const long Layer0Offset = 0;
-
-    /// <summary>Element offset of layer 1's first unit in the K and V buffers.</summary>
-    public const long Layer1Offset = 6144;
-
-    /// <summary>Element offset of layer 2's first unit in the K and V buffers.</summary>
-    public const long Layer2Offset = 12288;
-
-    /// <summary>Element offset of each unit in the K and V buffers, layer-major; the last entry is KvElementCount.</summary>
+    /// <summary>Element offset of each unit in the K and V buffers, layer-major; the last entry is KvElementCount. The runtime half lays the cache out from exactly these offsets.</summary>
     public static global::System.ReadOnlySpan<long> KvOffsets => new long[]
     {
         0, 1024, 3072, 4096, // layer 0
