@@ -56,10 +56,7 @@ internal sealed class TinyLlama : IDisposable
     public string Fingerprint()
     {
         using LlamaModel model = LlamaModel.Load(Directory);
-        var c = model.Config;
-        return ModelFingerprint.Compute(
-            new ModelDimensions(c.Architecture, c.NumLayers, c.HiddenSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.VocabSize, c.MaxPositionEmbeddings),
-            model.Tensors.Select(t => new TensorDescriptor(t.Name, t.DType, t.Shape)));
+        return ModelFingerprint.Compute(model);
     }
 
     /// <summary>

@@ -116,18 +116,7 @@ namespace UNComp.Generators.Emit
             using (w.Block("public static void EnsureFingerprint(" + Rt + "Models.LlamaModel model, string modelSource)"))
             {
                 w.Line("global::System.ArgumentNullException.ThrowIfNull(model);");
-                w.Line("var config = model.Config;");
-                w.Line("var dimensions = new " + Rt + "Profiles.ModelDimensions(config.Architecture, config.NumLayers, config.HiddenSize, config.NumAttentionHeads,");
-                w.Line("    config.NumKeyValueHeads, config.HeadDim, config.VocabSize, config.MaxPositionEmbeddings);");
-                w.Line("var tensors = new global::System.Collections.Generic.List<" + Rt + "Profiles.TensorDescriptor>(model.Tensors.Count);");
-                using (w.Block("foreach (var tensor in model.Tensors)"))
-                {
-                    w.Line("tensors.Add(new " + Rt + "Profiles.TensorDescriptor(tensor.Name, tensor.DType, tensor.Shape));");
-                }
-
-                w.Line();
-
-                w.Line("string actual = " + Rt + "Profiles.ModelFingerprint.Compute(dimensions, tensors);");
+                w.Line("string actual = " + Rt + "Profiles.ModelFingerprint.Compute(model);");
                 using (w.Block("if (!string.Equals(actual, Fingerprint, global::System.StringComparison.Ordinal))"))
                 {
                     w.Line("throw new " + Rt + "Profiles.ModelFingerprintMismatchException(Fingerprint, actual, " + ProfileEmitter.Str(spec.ClassName + " (compiled from " + spec.FileName + ")") + ", modelSource);");
