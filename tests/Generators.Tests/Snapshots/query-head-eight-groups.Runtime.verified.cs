@@ -66,16 +66,7 @@ public sealed partial class QueryEightCompiled : global::System.IDisposable
     public static void EnsureFingerprint(global::UNComp.Runtime.Models.LlamaModel model, string modelSource)
     {
         global::System.ArgumentNullException.ThrowIfNull(model);
-        var config = model.Config;
-        var dimensions = new global::UNComp.Runtime.Profiles.ModelDimensions(config.Architecture, config.NumLayers, config.HiddenSize, config.NumAttentionHeads,
-            config.NumKeyValueHeads, config.HeadDim, config.VocabSize, config.MaxPositionEmbeddings);
-        var tensors = new global::System.Collections.Generic.List<global::UNComp.Runtime.Profiles.TensorDescriptor>(model.Tensors.Count);
-        foreach (var tensor in model.Tensors)
-        {
-            tensors.Add(new global::UNComp.Runtime.Profiles.TensorDescriptor(tensor.Name, tensor.DType, tensor.Shape));
-        }
-
-        string actual = global::UNComp.Runtime.Profiles.ModelFingerprint.Compute(dimensions, tensors);
+        string actual = global::UNComp.Runtime.Profiles.ModelFingerprint.Compute(model);
         if (!string.Equals(actual, Fingerprint, global::System.StringComparison.Ordinal))
         {
             throw new global::UNComp.Runtime.Profiles.ModelFingerprintMismatchException(Fingerprint, actual, "QueryEightCompiled (compiled from query-head-eight-groups.uncomp.json)", modelSource);
