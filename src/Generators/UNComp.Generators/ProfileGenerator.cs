@@ -110,7 +110,8 @@ namespace UNComp.Generators
                 && compilation.GetTypeByMetadataName(RuntimeSupport.LayoutType) is not null;
             bool hasPolicy = hasRuntime
                 && compilation.GetTypeByMetadataName(RuntimeSupport.PolicyType) is not null
-                && compilation.GetTypeByMetadataName(RuntimeSupport.PrunerType) is not null;
+                && compilation.GetTypeByMetadataName(RuntimeSupport.PrunerType) is not null
+                && compilation.GetTypeByMetadataName(RuntimeSupport.CompressionType) is not null;
             return hasRuntime ? new RuntimeSupport(true, hasPolicy) : RuntimeSupport.None;
         }
 

@@ -15,6 +15,12 @@ public sealed record CudaEngineOptions
     /// <summary>Replay each decode step as one CUDA graph (captured per batch size after its first eager step).</summary>
     public bool UseCudaGraphs { get; init; } = true;
 
+    /// <summary>
+    /// Batch-1 decode uses the GEMV kernel instead of cuBLASLt for its matrix products. Off by default: measured on an
+    /// H200 (docs/benchmarks/gpu), cuBLASLt was faster for every Llama-3-8B projection.
+    /// </summary>
+    public bool UseGemv { get; init; }
+
     /// <summary>Extra NVRTC definitions for the kernels (a compiled profile's constants).</summary>
     public IReadOnlyList<string> KernelDefines { get; init; } = [];
 }

@@ -147,7 +147,7 @@ namespace UNComp.Generators.Emit
             w.Line("/// <summary>");
             w.Line("/// New UNComp hooks with the compiled settings: eviction by the last <see cref=\"Window\"/> queries' scores, max-pooled with");
             w.Line("/// kernel <see cref=\"PoolKernel\"/>" + (grow ? ", decode mode grow" : ", fixed-size decode")
-                + (c.HiddenStatesEnabled ? ", and hidden-state pruning to <see cref=\"LayerKeepTokens\"/> per layer (scored by the last Window queries)." : "; hidden-state compression is off in this profile."));
+                + (c.HiddenStatesEnabled ? ", and hidden-state pruning to <see cref=\"LayerKeepTokens\"/> per layer (scored by the previous layer's last UncompCompression.PruneWindow queries)." : "; hidden-state compression is off in this profile."));
             w.Line("/// One instance per concurrent generation (the policy keeps decode scratch).");
             w.Line("/// </summary>");
             w.Line("/// <param name=\"growTokens\">" + GrowDoc(spec) + "</param>");
@@ -159,7 +159,9 @@ namespace UNComp.Generators.Emit
                 w.Line("    Policy = new " + Rt + "Compression.UncompPolicy(Window, PoolKernel, " + Rt + "Compression.PoolingKind.Max, " + (grow ? "growTokens" : "growTokens: 0") + "),");
                 if (c.HiddenStatesEnabled)
                 {
-                    w.Line("    Pruner = new " + Rt + "Compression.UncompHiddenStatePruner(LayerKeepTokens.ToArray(), Window, HiddenStatesKeepWindow),");
+                    // Pruning scores with the runtime's PruneWindow (method §3.2: the previous layer's last 8 query rows,
+                    // whatever the KV window; docs/compression.md), exactly as UncompCompression.FromProfile does.
+                    w.Line("    Pruner = new " + Rt + "Compression.UncompHiddenStatePruner(LayerKeepTokens.ToArray(), " + Rt + "Compression.UncompCompression.PruneWindow, HiddenStatesKeepWindow),");
                 }
 
                 w.Line("};");
