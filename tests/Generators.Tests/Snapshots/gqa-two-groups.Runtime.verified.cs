@@ -75,7 +75,7 @@ public sealed partial class FixtureLlamaCompiled : global::System.IDisposable
 
     /// <summary>
     /// New UNComp hooks with the compiled settings: eviction by the last <see cref="Window"/> queries' scores, max-pooled with
-    /// kernel <see cref="PoolKernel"/>, fixed-size decode, and hidden-state pruning to <see cref="LayerKeepTokens"/> per layer (scored by the last Window queries).
+    /// kernel <see cref="PoolKernel"/>, fixed-size decode, and hidden-state pruning to <see cref="LayerKeepTokens"/> per layer (scored by the previous layer's last UncompCompression.PruneWindow queries).
     /// One instance per concurrent generation (the policy keeps decode scratch).
     /// </summary>
     /// <param name="growTokens">Decode headroom per cache unit; ignored, because this profile's decode mode is fixed (every unit stays at its budget).</param>
@@ -85,7 +85,7 @@ public sealed partial class FixtureLlamaCompiled : global::System.IDisposable
         return new global::UNComp.Runtime.Compression.CompressionHooks
         {
             Policy = new global::UNComp.Runtime.Compression.UncompPolicy(Window, PoolKernel, global::UNComp.Runtime.Compression.PoolingKind.Max, growTokens: 0),
-            Pruner = new global::UNComp.Runtime.Compression.UncompHiddenStatePruner(LayerKeepTokens.ToArray(), Window, HiddenStatesKeepWindow),
+            Pruner = new global::UNComp.Runtime.Compression.UncompHiddenStatePruner(LayerKeepTokens.ToArray(), global::UNComp.Runtime.Compression.UncompCompression.PruneWindow, HiddenStatesKeepWindow),
         };
     }
 
