@@ -299,10 +299,10 @@ public sealed partial class CudaEngine
         Mark("lm head");
     }
 
-    /// <summary>One token: the bandwidth-bound GEMV kernel (cuBLASLt reaches ~60 % of bandwidth there); more rows: cuBLASLt.</summary>
+    /// <summary>One token and k ≤ GemvMaxK: the GEMV kernel; otherwise cuBLASLt (see <see cref="CudaEngineOptions.UseGemv"/>).</summary>
     private void MatMul(DeviceTensor x, DeviceTensor w, DeviceTensor y, bool accumulate)
     {
-        if (x.Rows == 1 && _useGemv && w.Cols <= _kernels.GemvMaxK)
+        if (x.Rows == 1 && _useGemv && w.Cols <= Math.Min(Options.GemvMaxK, _kernels.GemvMaxK))
         {
             _kernels.Gemv(w, x, y, accumulate);
         }
