@@ -122,6 +122,9 @@ internal sealed record BenchResult
 
     public required BenchPhase Decode { get; init; }
 
+    /// <summary>Tokens generated per run: the decode steps plus the one the prefill's logits give.</summary>
+    public required int GeneratedTokens { get; init; }
+
     public required long KvBytesAllocated { get; init; }
 
     public required long KvBytesInUse { get; init; }

@@ -14,19 +14,28 @@ internal sealed record BenchPoint(int Threads, string Method, double? MeanBudget
 /// Measures grid points: warm-up runs (discarded: they also let the JIT reach its optimized code), then timed runs,
 /// each a fresh generator: prefill of the prompt, then greedy decode of the new tokens with eos ignored.
 /// </summary>
-internal sealed class BenchRunner(LlamaModel model, int newTokens, int warmupRuns, int runs, int seed, UncompProfile? profile)
+internal sealed class BenchRunner(LlamaModel model, int newTokens, int warmupRuns, int runs, int seed, UncompProfile? profile, TextWriter notes)
 {
+    private readonly HashSet<string> _notesShown = [];
+
     public BenchResult Measure(BenchPoint point, CancellationToken cancellationToken)
     {
         int[] prompt = BenchPrompt.Ids(point.PromptTokens, model.Config.VocabSize, seed);
         var backend = point.Threads > 0 ? new CpuBackend(point.Threads) : CpuBackend.Shared;
-        int maxLength = point.PromptTokens + newTokens + 1;
+        // The CLI's context policy: a prompt past the model's context is refused, new tokens past it are capped.
+        var limits = Commands.ContextLimits.For(model.Config, model.Directory, prompt, null, newTokens, "--new");
+        if (limits.Note is { } note && _notesShown.Add(note))
+        {
+            notes.WriteLine(note);
+        }
+
+        int maxLength = limits.MaxLength;
         var prefill = new List<double>();
         var prefillCpu = new List<double>();
         var decode = new List<double>();
         var decodeCpu = new List<double>();
         long kvAllocated = 0, kvInUse = 0, decodeAllocated = 0;
-        int decodedTokens = 0;
+        int decodedTokens = 0, generatedTokens = 0;
         using var process = Process.GetCurrentProcess();
         for (int run = 0; run < warmupRuns + runs; run++)
         {
@@ -62,6 +71,7 @@ internal sealed class BenchRunner(LlamaModel model, int newTokens, int warmupRun
             decode.Add(s.DecodeTime.TotalSeconds);
             decodeCpu.Add((cpu2 - cpu1).TotalSeconds);
             decodedTokens = s.DecodedTokens;
+            generatedTokens = s.GeneratedTokens;
             kvAllocated = s.KvBytesAllocated;
             kvInUse = s.KvBytesInUse;
             decodeAllocated = Math.Max(decodeAllocated, allocated1 - allocated0);
@@ -80,6 +90,7 @@ internal sealed class BenchRunner(LlamaModel model, int newTokens, int warmupRun
             PromptIdsSha256 = BenchPrompt.Sha256(prompt),
             Prefill = BenchPhase.From(point.PromptTokens, prefill, prefillCpu),
             Decode = BenchPhase.From(decodedTokens, decode, decodeCpu),
+            GeneratedTokens = generatedTokens,
             KvBytesAllocated = kvAllocated,
             KvBytesInUse = kvInUse,
             DecodeAllocatedBytes = decodeAllocated,

@@ -80,10 +80,10 @@ internal static class BenchCommand
 
             var started = DateTimeOffset.UtcNow;
             using var llama = LlamaModel.Load(parseResult.GetValue(model)!, cancellationToken);
-            var runner = new BenchRunner(llama, m, w, r, parseResult.GetValue(seed), uncompProfile);
+            var runner = new BenchRunner(llama, m, w, r, parseResult.GetValue(seed), uncompProfile, parseResult.InvocationConfiguration.Error);
             var c = CultureInfo.InvariantCulture;
             output.WriteLine(string.Create(c, $"model {Path.GetFileName(llama.Directory)} ({llama.Config.Architecture}, {llama.Config.NumLayers} layers, hidden {llama.Config.HiddenSize}) on {BenchEnvironment.CpuModel()}, {Environment.ProcessorCount} logical cores, kernels {Runtime.Compute.CpuBackend.KernelIsa}; {w} warm-up + {r} timed runs per row"));
-            output.WriteLine("threads | method | prompt | prefill tok/s best (median) | decode tok/s best (median) | CPU s prefill / decode (best) | KV in use");
+            output.WriteLine("threads | method | prompt | prefill tok/s best (median) | decode tok/s best (median) | CPU s prefill / decode (best) | KV in use | generated");
             var results = new List<BenchResult>();
             foreach (int t in threadCounts)
             {
@@ -94,7 +94,7 @@ internal static class BenchCommand
                         var result = runner.Measure(new BenchPoint(t, method, method == "full" ? null : parseResult.GetValue(budget), n), cancellationToken);
                         results.Add(result);
                         output.WriteLine(string.Create(c,
-                            $"{result.Threads,7} | {method} | {n} | {result.Prefill.TokensPerSecondBest:F0} ({result.Prefill.TokensPerSecondMedian:F0}) | {result.Decode.TokensPerSecondBest:F1} ({result.Decode.TokensPerSecondMedian:F1}) | {result.Prefill.CpuSeconds!.Min():F3} / {result.Decode.CpuSeconds!.Min():F3} | {CliSupport.Bytes(result.KvBytesInUse)}"));
+                            $"{result.Threads,7} | {method} | {n} | {result.Prefill.TokensPerSecondBest:F0} ({result.Prefill.TokensPerSecondMedian:F0}) | {result.Decode.TokensPerSecondBest:F1} ({result.Decode.TokensPerSecondMedian:F1}) | {result.Prefill.CpuSeconds!.Min():F3} / {result.Decode.CpuSeconds!.Min():F3} | {CliSupport.Bytes(result.KvBytesInUse)} | generated {result.GeneratedTokens}"));
                     }
                 }
             }

@@ -11,6 +11,7 @@ namespace UNComp.Generators.Model
         public const string LayoutType = "UNComp.Runtime.Cache.KvCacheLayout";
         public const string PolicyType = "UNComp.Runtime.Compression.UncompPolicy";
         public const string PrunerType = "UNComp.Runtime.Compression.UncompHiddenStatePruner";
+        public const string CompressionType = "UNComp.Runtime.Compression.UncompCompression";
 
         public static RuntimeSupport None { get; } = new RuntimeSupport(false, false);
     }
