@@ -112,7 +112,8 @@ namespace UNComp.Generators
                 && compilation.GetTypeByMetadataName(RuntimeSupport.PolicyType) is not null
                 && compilation.GetTypeByMetadataName(RuntimeSupport.PrunerType) is not null
                 && compilation.GetTypeByMetadataName(RuntimeSupport.CompressionType) is not null;
-            return hasRuntime ? new RuntimeSupport(true, hasPolicy) : RuntimeSupport.None;
+            bool hasCuda = hasRuntime && compilation.GetTypeByMetadataName(RuntimeSupport.CudaEngineType) is not null;
+            return hasRuntime ? new RuntimeSupport(true, hasPolicy, hasCuda) : RuntimeSupport.None;
         }
 
         private static void EmitRuntimeSource(SourceProductionContext context, ProfileSpec spec, RuntimeSupport support)

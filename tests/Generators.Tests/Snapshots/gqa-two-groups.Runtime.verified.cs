@@ -61,6 +61,41 @@ public sealed partial class FixtureLlamaCompiled : global::System.IDisposable
         }
     }
 
+    /// <summary>
+    /// Loads the model in <paramref name="modelDirectory"/> onto <paramref name="device"/> (bf16 weights), checks its fingerprint,
+    /// and creates a GPU engine whose KV arena is this profile's plan: <paramref name="maxBatch"/> × <see cref="KvElementCount"/>
+    /// bf16 elements for keys and as many for values, units at <see cref="KvOffsets"/> with the <see cref="Budgets"/> capacities.
+    /// On the GPU a unit holding more tokens than its budget keeps the most recent ones; the profile's score-based
+    /// selection runs on the CPU engine (<see cref="Load"/>) until the GPU selection kernels exist. The engine owns the model.
+    /// </summary>
+    /// <param name="modelDirectory">A Hugging Face model directory (config.json and safetensors).</param>
+    /// <param name="device">The GPU.</param>
+    /// <param name="maxBatch">Sequence slots of the arena.</param>
+    /// <param name="maxPrefillTokens">Longest prompt; default: MaxPositionEmbeddings capped at 4096 (at least MaxBudget).</param>
+    /// <param name="growTokens">Decode headroom per cache unit; ignored, because this profile's decode mode is fixed (every unit stays at its budget).</param>
+    /// <exception cref="global::UNComp.Runtime.Profiles.ModelFingerprintMismatchException">The model is not the one the profile was calibrated on.</exception>
+    public static global::UNComp.Runtime.Gpu.CudaEngine LoadCuda(string modelDirectory, global::UNComp.Runtime.Cuda.CudaDevice device, int maxBatch = 1, int? maxPrefillTokens = null, int growTokens = 0)
+    {
+        global::System.ArgumentOutOfRangeException.ThrowIfNegative(growTokens);
+        var model = global::UNComp.Runtime.Gpu.CudaModel.Load(device, modelDirectory);
+        try
+        {
+            string actual = global::UNComp.Runtime.Profiles.ModelFingerprint.Compute(model);
+            if (!string.Equals(actual, Fingerprint, global::System.StringComparison.Ordinal))
+            {
+                throw new global::UNComp.Runtime.Profiles.ModelFingerprintMismatchException(Fingerprint, actual, "FixtureLlamaCompiled (compiled from gqa-two-groups.uncomp.json)", modelDirectory);
+            }
+            int tokens = maxPrefillTokens ?? global::System.Math.Max(MaxBudget, global::System.Math.Min(MaxPositionEmbeddings, 4096));
+            var options = new global::UNComp.Runtime.Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true };
+            return new global::UNComp.Runtime.Gpu.CudaEngine(model, CreateLayout(model.Config, growTokens), options);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Throws unless <paramref name="model"/> has the fingerprint this class was compiled for.</summary>
     /// <exception cref="global::UNComp.Runtime.Profiles.ModelFingerprintMismatchException">The fingerprints differ; the message names both.</exception>
     public static void EnsureFingerprint(global::UNComp.Runtime.Models.LlamaModel model, string modelSource)

@@ -110,6 +110,11 @@ namespace UNComp.Generators.Emit
                 }
             }
 
+            if (support.HasCudaEngine)
+            {
+                EmitCudaLoader(w, spec);
+            }
+
             w.Line();
             w.Summary("Throws unless <paramref name=\"model\"/> has the fingerprint this class was compiled for.");
             w.Line("/// <exception cref=\"" + Rt + "Profiles.ModelFingerprintMismatchException\">The fingerprints differ; the message names both.</exception>");
@@ -168,6 +173,48 @@ namespace UNComp.Generators.Emit
             }
 
             w.Line();
+        }
+
+        /// <summary>The GPU loader: a <c>CudaEngine</c> whose KV arena is this profile's plan.</summary>
+        private static void EmitCudaLoader(IndentedWriter w, ProfileSpec spec)
+        {
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Loads the model in <paramref name=\"modelDirectory\"/> onto <paramref name=\"device\"/> (bf16 weights), checks its fingerprint,");
+            w.Line("/// and creates a GPU engine whose KV arena is this profile's plan: <paramref name=\"maxBatch\"/> × <see cref=\"KvElementCount\"/>");
+            w.Line("/// bf16 elements for keys and as many for values, units at <see cref=\"KvOffsets\"/> with the <see cref=\"Budgets\"/> capacities.");
+            w.Line("/// On the GPU a unit holding more tokens than its budget keeps the most recent ones; the profile's score-based");
+            w.Line("/// selection runs on the CPU engine (<see cref=\"Load\"/>) until the GPU selection kernels exist. The engine owns the model.");
+            w.Line("/// </summary>");
+            w.Line("/// <param name=\"modelDirectory\">A Hugging Face model directory (config.json and safetensors).</param>");
+            w.Line("/// <param name=\"device\">The GPU.</param>");
+            w.Line("/// <param name=\"maxBatch\">Sequence slots of the arena.</param>");
+            w.Line("/// <param name=\"maxPrefillTokens\">Longest prompt; default: MaxPositionEmbeddings capped at 4096 (at least MaxBudget).</param>");
+            w.Line("/// <param name=\"growTokens\">" + GrowDoc(spec) + "</param>");
+            w.Line("/// <exception cref=\"" + Rt + "Profiles.ModelFingerprintMismatchException\">The model is not the one the profile was calibrated on.</exception>");
+            using (w.Block("public static " + Rt + "Gpu.CudaEngine LoadCuda(string modelDirectory, " + Rt + "Cuda.CudaDevice device, int maxBatch = 1, int? maxPrefillTokens = null, int growTokens = 0)"))
+            {
+                w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegative(growTokens);");
+                w.Line("var model = " + Rt + "Gpu.CudaModel.Load(device, modelDirectory);");
+                using (w.Block("try"))
+                {
+                    w.Line("string actual = " + Rt + "Profiles.ModelFingerprint.Compute(model);");
+                    using (w.Block("if (!string.Equals(actual, Fingerprint, global::System.StringComparison.Ordinal))"))
+                    {
+                        w.Line("throw new " + Rt + "Profiles.ModelFingerprintMismatchException(Fingerprint, actual, " + ProfileEmitter.Str(spec.ClassName + " (compiled from " + spec.FileName + ")") + ", modelDirectory);");
+                    }
+
+                    w.Line("int tokens = maxPrefillTokens ?? global::System.Math.Max(MaxBudget, global::System.Math.Min(MaxPositionEmbeddings, 4096));");
+                    w.Line("var options = new " + Rt + "Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true };");
+                    w.Line("return new " + Rt + "Gpu.CudaEngine(model, CreateLayout(model.Config, growTokens), options);");
+                }
+
+                using (w.Block("catch"))
+                {
+                    w.Line("model.Dispose();");
+                    w.Line("throw;");
+                }
+            }
         }
 
         private static string GrowDoc(ProfileSpec spec) => spec.Compression.Decode == "grow"

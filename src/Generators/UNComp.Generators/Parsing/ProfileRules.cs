@@ -57,7 +57,7 @@ namespace UNComp.Generators.Parsing
             if (_model.NumAttentionHeads > 0 && _model.MaxPositionEmbeddings > 0 && (long)_model.NumAttentionHeads * ((long)_model.MaxPositionEmbeddings + 1) > int.MaxValue)
             {
                 // Engines size per-head score buffers as numAttentionHeads × (largest budget + 1) ints.
-                Range(Node("model", "maxPositionEmbeddings"), "maxPositionEmbeddings {0} × numAttentionHeads {1} is beyond what one buffer can index; check the model dimensions", _model.MaxPositionEmbeddings, _model.NumAttentionHeads);
+                Range(Node("model", "maxPositionEmbeddings"), Invariant("maxPositionEmbeddings {0} × numAttentionHeads {1} is beyond what one buffer can index; check the model dimensions", _model.MaxPositionEmbeddings, _model.NumAttentionHeads));
             }
 
             if (!ProfileFormatRules.IsFingerprint(_model.Fingerprint))
