@@ -10,8 +10,8 @@ namespace UNComp.Cli.Commands;
 
 /// <summary>
 /// <c>uncomp eval --model DIR --profile FILE [--methods … --budgets … --lengths … --depths … --out DIR]</c>:
-/// passkey, needle-in-a-haystack and multi-key retrieval under every method × mean budget; writes results.json,
-/// results.md and needle heat maps.
+/// passkey, needle-in-a-haystack, multi-key, free-text needle and RULER-style tasks under every method × mean
+/// budget; writes results.json (accuracy with 95 % Wilson intervals), results.md, heat maps and an accuracy-vs-budget plot.
 /// </summary>
 internal static class EvalCommand
 {
@@ -20,7 +20,7 @@ internal static class EvalCommand
         var model = new Option<string>("--model") { Description = "Model directory (HF layout with tokenizer.json).", Required = true };
         var profile = new Option<string?>("--profile") { Description = "Calibrated profile for the uncomp methods (uncomp calibrate writes one)." };
         var output = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "docs/results" };
-        var tasks = new Option<string>("--tasks") { Description = "Comma list: passkey, needle, multikey.", DefaultValueFactory = _ => "passkey,needle,multikey" };
+        var tasks = new Option<string>("--tasks") { Description = "Comma list: passkey, needle, multikey, textneedle, multivalue, multiquery, vartrack, commonwords.", DefaultValueFactory = _ => "passkey,needle,multikey" };
         var methods = new Option<string>("--methods") { Description = "Comma list of: " + string.Join(", ", EvalMethods.All) + ".", DefaultValueFactory = _ => "full,uncomp,snapkv,pyramidkv,streamingllm,h2o" };
         var budgets = new Option<string>("--budgets") { Description = "Mean budgets as % of the context, comma list.", DefaultValueFactory = _ => "2,5,10,25" };
         var lengths = new Option<string>("--lengths") { Description = "Needle context lengths in tokens; passkey and multi-key use the largest.", DefaultValueFactory = _ => "512,1024,2048" };
@@ -32,9 +32,15 @@ internal static class EvalCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the prompts.", DefaultValueFactory = _ => 2024 };
         var haystack = new Option<string?>("--haystack") { Description = "Haystack text (default: <model>/haystack.txt)." };
         var templates = new Option<string?>("--templates") { Description = "JSON file overriding the prompt templates (see docs/compression.md)." };
+        var sampleLengths = new Option<string?>("--sample-lengths") { Description = "Lengths of the passkey, multi-key and RULER-style prompts (comma list; default: the largest --lengths)." };
+        var rulerSamples = new Option<int>("--ruler-samples") { Description = "Prompts per length of each RULER-style task.", DefaultValueFactory = _ => 10 };
+        var parallel = new Option<int>("--parallel") { Description = "Prompts evaluated at once, each single-threaded (default 1: one prompt on all cores).", DefaultValueFactory = _ => 1 };
+        var fidelity = new Option<bool>("--fidelity") { Description = "Also measure teacher-forced KL(full || compressed) and the rank of each reference answer token." };
+        var recordKept = new Option<bool>("--record-kept") { Description = "Write prompt ids and every cache unit's kept positions into results.json (input of tools/crosscheck)." };
         var command = new Command("eval", "Retrieval accuracy (passkey, needle, multi-key) of UNComp and baselines across KV budgets.")
         {
             model, profile, output, tasks, methods, budgets, lengths, depths, needleSamples, passkeySamples, multiKeySamples, maxNew, seed, haystack, templates,
+            sampleLengths, rulerSamples, parallel, fidelity, recordKept,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliSupport.Run(parse, stdout =>
         {
@@ -52,6 +58,11 @@ internal static class EvalCommand
                 MaxNewTokens = parse.GetValue(maxNew),
                 Seed = parse.GetValue(seed),
                 Templates = parse.GetValue(templates) is string t ? LoadTemplates(t) : TaskTemplates.Default,
+                SampleLengths = parse.GetValue(sampleLengths) is string sl ? [.. Numbers(sl, "--sample-lengths").Select(l => (int)l)] : [],
+                RulerSamples = parse.GetValue(rulerSamples),
+                Parallelism = parse.GetValue(parallel) is int workers and >= 1 ? workers : throw new ArgumentException("--parallel: give 1 or more prompts at once."),
+                Fidelity = parse.GetValue(fidelity),
+                RecordKeptPositions = parse.GetValue(recordKept),
             };
             string hayPath = parse.GetValue(haystack) ?? Path.Combine(dir, "haystack.txt");
             if (!File.Exists(hayPath))
@@ -138,13 +149,10 @@ internal static class EvalCommand
             ? v
             : throw new FormatException($"{option}: '{s}' is not a non-negative number."))];
 
-    private static UNComp.Runtime.Evaluation.EvalTask ParseTask(string s) => s.ToLowerInvariant() switch
-    {
-        "passkey" => UNComp.Runtime.Evaluation.EvalTask.Passkey,
-        "needle" => UNComp.Runtime.Evaluation.EvalTask.Needle,
-        "multikey" or "multi-key" => UNComp.Runtime.Evaluation.EvalTask.MultiKey,
-        _ => throw new ArgumentException($"--tasks: unknown task '{s}'; use passkey, needle, multikey."),
-    };
+    private static UNComp.Runtime.Evaluation.EvalTask ParseTask(string s) => EvalRunner.ParseTask(s)
+        ?? throw new ArgumentException($"--tasks: unknown task '{s}'; use {TaskNames}.");
+
+    private static string TaskNames => string.Join(", ", Enum.GetValues<UNComp.Runtime.Evaluation.EvalTask>().Select(EvalRunner.Name));
 
     /// <summary>Reports synchronously on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
     private sealed class SyncProgress(Action<EvalProgress> report) : IProgress<EvalProgress>
