@@ -117,7 +117,7 @@ public sealed class EvalRunner
 
         int maxNew = Math.Max(1, Options.MaxNewTokens);
         var references = samples.Select(s => _codec.Encode(" " + s.Answer, addSpecialTokens: false).ToArray()).ToArray();
-        int longest = samples.Select((s, i) => s.Tokens.Length + Math.Max(maxNew, references[i].Length + 4)).Max();
+        int longest = samples.Select((s, i) => s.Tokens.Length + Math.Max(maxNew, references[i].Length + 4)).DefaultIfEmpty(1).Max();
         int parallelism = Math.Clamp(Options.Parallelism, 1, Math.Max(1, samples.Count));
         var perSample = new EvalRecord[samples.Count][];
         int total = samples.Count * runs.Count;
@@ -133,6 +133,11 @@ public sealed class EvalRunner
                 var sample = samples[i];
                 var runner = workers.Value!;
                 int answerNew = sample.Items.Count > 0 || sample.Task == EvalTask.TextNeedle ? Math.Max(maxNew, references[i].Length + 4) : maxNew;
+                if (Options.Fidelity)
+                {
+                    answerNew = Math.Max(answerNew, references[i].Length); // room to feed the whole reference
+                }
+
                 float[][]? fullReference = Options.Fidelity ? runner.TeacherForced(sample.Tokens, references[i], Setup("full", 1, sample, answerNew), cancellationToken) : null;
                 var records = new EvalRecord[runs.Count];
                 for (int r = 0; r < runs.Count; r++)
@@ -154,6 +159,11 @@ public sealed class EvalRunner
         catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException))
         {
             throw new OperationCanceledException("evaluation cancelled", e, cancellationToken);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            throw;
         }
         finally
         {
