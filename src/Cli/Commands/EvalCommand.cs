@@ -36,11 +36,12 @@ internal static class EvalCommand
         var rulerSamples = new Option<int>("--ruler-samples") { Description = "Prompts per length of each RULER-style task.", DefaultValueFactory = _ => 10 };
         var parallel = new Option<int>("--parallel") { Description = "Prompts evaluated at once, each single-threaded (default 1: one prompt on all cores).", DefaultValueFactory = _ => 1 };
         var fidelity = new Option<bool>("--fidelity") { Description = "Also measure teacher-forced KL(full || compressed) and the rank of each reference answer token." };
+        var diagnose = new Option<string?>("--diagnose") { Description = "Instead of the grid: 'layers' compresses one layer at a time, 'heads' also one cache unit at a time; reports accuracy and where kept tokens lie relative to the answer (diagnosis.json, diagnosis.md)." };
         var recordKept = new Option<bool>("--record-kept") { Description = "Write prompt ids and every cache unit's kept positions into results.json (input of tools/crosscheck)." };
         var command = new Command("eval", "Retrieval accuracy (passkey, needle, multi-key) of UNComp and baselines across KV budgets.")
         {
             model, profile, output, tasks, methods, budgets, lengths, depths, needleSamples, passkeySamples, multiKeySamples, maxNew, seed, haystack, templates,
-            sampleLengths, rulerSamples, parallel, fidelity, recordKept,
+            sampleLengths, rulerSamples, parallel, fidelity, recordKept, diagnose,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliSupport.Run(parse, stdout =>
         {
@@ -80,8 +81,23 @@ internal static class EvalCommand
             using var llama = LlamaModel.Load(dir, cancellationToken);
             var codec = TokenCodecs.Load(dir);
             var runner = new EvalRunner(llama, codec, File.ReadAllText(hayPath), options, uncompProfile);
-            var report = RunWithProgress(runner, parse.InvocationConfiguration.Error, cancellationToken);
             string commandLine = "uncomp " + string.Join(' ', parse.Tokens.Select(x => x.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{x.Value}\"" : x.Value));
+            if (parse.GetValue(diagnose) is string mode)
+            {
+                bool perUnit = mode switch
+                {
+                    "layers" => false,
+                    "heads" => true,
+                    _ => throw new ArgumentException($"--diagnose: '{mode}' is not a mode; use layers or heads."),
+                };
+                var diagnosis = RunWithProgress(p => new SelectionDiagnosis(llama, codec, runner, uncompProfile).Run(perUnit, p, cancellationToken), parse.InvocationConfiguration.Error);
+                var files = DiagnosisReportWriter.WriteAll(diagnosis, parse.GetValue(output)!, commandLine);
+                stdout.Write(DiagnosisReportWriter.ToMarkdown(diagnosis, commandLine));
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wrote {files.Count} files to {parse.GetValue(output)} in {diagnosis.Seconds:0} s."));
+                return 0;
+            }
+
+            var report = RunWithProgress(p => runner.Run(p, cancellationToken), parse.InvocationConfiguration.Error);
             var written = EvalReportWriter.WriteAll(report, parse.GetValue(output)!, commandLine);
             stdout.Write(EvalReportWriter.ToMarkdown(report, commandLine));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wrote {written.Count} files to {parse.GetValue(output)} in {report.Seconds:0} s."));
@@ -90,12 +106,12 @@ internal static class EvalCommand
         return command;
     }
 
-    private static EvalReport RunWithProgress(EvalRunner runner, TextWriter error, CancellationToken cancellationToken)
+    private static T RunWithProgress<T>(Func<IProgress<EvalProgress>, T> run, TextWriter error)
     {
         if (Console.IsErrorRedirected)
         {
             int lastPercent = -1;
-            var lines = new SyncProgress(p =>
+            return run(new SyncProgress(p =>
             {
                 int percent = p.RunsTotal == 0 ? 100 : p.RunsDone * 100 / p.RunsTotal;
                 if (percent / 5 != lastPercent / 5)
@@ -103,11 +119,10 @@ internal static class EvalCommand
                     lastPercent = percent;
                     error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eval {p.RunsDone}/{p.RunsTotal} ({percent}%) {p.Current}"));
                 }
-            });
-            return runner.Run(lines, cancellationToken);
+            }));
         }
 
-        EvalReport? report = null;
+        T? result = default;
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         console.Progress()
             .AutoClear(false)
@@ -115,14 +130,14 @@ internal static class EvalCommand
             .Start(ctx =>
             {
                 var task = ctx.AddTask("eval", maxValue: 1);
-                report = runner.Run(new SyncProgress(p =>
+                result = run(new SyncProgress(p =>
                 {
                     task.MaxValue = Math.Max(1, p.RunsTotal);
                     task.Value = p.RunsDone;
                     task.Description = Markup.Escape(p.Current);
-                }), cancellationToken);
+                }));
             });
-        return report!;
+        return result!;
     }
 
     private static TaskTemplates LoadTemplates(string path)
