@@ -170,7 +170,7 @@ def train(args, shape, device):
         marks.append(el)
         if total is None and step - first == 30:
             per = (el - marks[10]) / 20
-            total = max(50, first + int((args.budget - el) / per))
+            total = max(50, first + int(((args.plan_seconds or args.budget) - el) / per))
             log("measured %.1f ms/step -> total steps %d" % (per * 1000, total))
         lr = lr_at(step, total or 10 ** 9, args.lr, args.warmup)
         for g in opt.param_groups:
@@ -317,6 +317,8 @@ def main():
     ap.add_argument("--ckpt", default=".ckpt/evalmodel", help="checkpoint folder (git-ignored; kept on a warm machine)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--budget", type=float, default=390.0, help="training seconds in this call")
+    ap.add_argument("--plan-seconds", type=float, default=0.0,
+                    help="training seconds the LR schedule spans over all calls (e.g. 780 for two calls of --budget 390); 0 = --budget")
     ap.add_argument("--deadline", type=float, default=535.0, help="seconds since start after which evaluation stops")
     ap.add_argument("--steps", type=int, default=0, help="total steps; 0 = as many as --budget allows")
     ap.add_argument("--tokens", type=int, default=131072, help="tokens per optimizer step")
