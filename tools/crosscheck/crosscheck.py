@@ -166,6 +166,12 @@ def window_scores(q, k, w, kv):
     return p.view(kv, g, t).sum(1)                                   # [kv, t]
 
 
+def pool(scores, w, kernel):
+    t = scores.shape[0]
+    prefix = scores[:t - min(w, t)]
+    return F.max_pool1d(prefix[None, None], kernel, stride=1, padding=kernel // 2)[0, 0]
+
+
 def select(scores, budget, w, kernel):
     t = scores.shape[0]
     if budget >= t:
@@ -173,10 +179,20 @@ def select(scores, budget, w, kernel):
     w = min(w, t)
     if budget <= w:
         return list(range(t - budget, t))
-    prefix = scores[:t - w]
-    pooled = F.max_pool1d(prefix[None, None], kernel, stride=1, padding=kernel // 2)[0, 0]
-    top = torch.topk(pooled, budget - w).indices.sort().values.tolist()
+    top = torch.topk(pool(scores, w, kernel), budget - w).indices.sort().values.tolist()
     return top + list(range(t - w, t))
+
+
+def explain(pooled, only_csharp, only_python):
+    """Why two selections differ: 'tie' when every swapped position's pooled score equals the other side's
+    within 1e-5 relative (max pooling makes plateaus, so the top-k boundary often falls inside a run of equal
+    scores and tie-breaking decides), else 'score' with the largest relative gap."""
+    a = [float(pooled[i]) for i in only_csharp if i < len(pooled)]
+    b = [float(pooled[i]) for i in only_python if i < len(pooled)]
+    if not a or not b:
+        return "window", 0.0
+    gap = (max(a + b) - min(a + b)) / max(abs(max(a + b)), 1e-30)
+    return ("tie" if gap <= 1e-5 else "score"), gap
 
 
 def profile_budgets(profile, mean, layers, units):
@@ -228,7 +244,7 @@ def main():
         mean = r["meanTokensPerUnit"]
         expected = profile_budgets(profile, mean, nl, nu) if profile and r["method"].startswith("uncomp") else None
         exact = overlap = units = budget_ok = 0
-        diffs = []
+        diffs, reasons, max_gap = [], {}, 0.0
         caches = []
         for li, (q, k, v) in enumerate(layers):
             scores = window_scores(q, k, w, fw.kv)
@@ -245,8 +261,12 @@ def main():
                 inter = len(set(ours) & set(cs))
                 overlap += inter / max(1, len(cs))
                 if not same:
-                    diffs.append({"layer": li, "unit": u, "budget": budget, "only_csharp": sorted(set(cs) - set(ours))[:8],
-                                  "only_python": sorted(set(ours) - set(cs))[:8]})
+                    oc, op = sorted(set(cs) - set(ours)), sorted(set(ours) - set(cs))
+                    reason, gap = explain(pool(scores[u], w, kernel), oc, op)
+                    reasons[reason] = reasons.get(reason, 0) + 1
+                    max_gap = max(max_gap, gap)
+                    diffs.append({"layer": li, "unit": u, "budget": budget, "reason": reason, "relative_gap": gap,
+                                  "only_csharp": oc[:8], "only_python": op[:8]})
                 row.append([k[u][ours].clone(), v[u][ours].clone()])
             caches.append(row)
         # greedy answer from our compressed caches (first token from the exact prefill)
@@ -266,10 +286,11 @@ def main():
                "mean_overlap": round(overlap / units, 4), "budgets_match_profile": (budget_ok if expected else None),
                "answer": r["answer"], "csharp_output": r["output"], "python_output": text,
                "same_output": text.split("\n")[0].strip() == r["output"].split("\n")[0].strip(),
-               "csharp_correct": r["correct"], "differences": diffs[:6]}
+               "csharp_correct": r["correct"], "difference_reasons": reasons, "max_relative_gap": max_gap,
+               "differences": diffs[:6]}
         rows.append(row)
-        print("%-9s #%-3d %-9s %4.0f%%  units identical %3d/%3d  overlap %.3f  outputs %s  (C# %r, py %r)" % (
-            r["task"], r["index"], r["method"], r["budget"] * 100, exact, units, overlap / units,
+        print("%-9s #%-3d %-9s %4.0f%%  units identical %3d/%3d  overlap %.3f  differences %s  outputs %s  (C# %r, py %r)" % (
+            r["task"], r["index"], r["method"], r["budget"] * 100, exact, units, overlap / units, reasons or "-",
             "same" if row["same_output"] else "DIFFER", r["output"][:16], text[:16]), flush=True)
     summary = {}
     for m in sorted({x["method"] for x in rows}):
@@ -278,7 +299,9 @@ def main():
                       "units": sum(x["units"] for x in xs),
                       "unit_agreement": round(sum(x["units_identical"] for x in xs) / sum(x["units"] for x in xs), 4),
                       "mean_overlap": round(sum(x["mean_overlap"] for x in xs) / len(xs), 4),
-                      "same_output": round(sum(x["same_output"] for x in xs) / len(xs), 4)}
+                      "same_output": round(sum(x["same_output"] for x in xs) / len(xs), 4),
+                      "differing_units_by_reason": {k: sum(x["difference_reasons"].get(k, 0) for x in xs) for k in ("tie", "score", "window")},
+                      "max_relative_score_gap": max(x["max_relative_gap"] for x in xs)}
         if xs[0]["budgets_match_profile"] is not None:
             summary[m]["budgets_match_profile"] = "%d/%d" % (sum(x["budgets_match_profile"] for x in xs), summary[m]["units"])
     json.dump({"engine": engine, "device": str(device), "results": args.results, "summary": summary, "records": rows,
