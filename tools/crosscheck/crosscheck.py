@@ -179,8 +179,11 @@ def select(scores, budget, w, kernel):
     w = min(w, t)
     if budget <= w:
         return list(range(t - budget, t))
-    top = torch.topk(pool(scores, w, kernel), budget - w).indices.sort().values.tolist()
-    return top + list(range(t - w, t))
+    pooled = pool(scores, w, kernel).cpu().numpy()
+    # Highest pooled score first; equal scores (max-pooling plateaus are common) by lower position, a rule the
+    # papers leave open: stated here so both implementations can be compared exactly.
+    order = np.lexsort((np.arange(len(pooled)), -pooled))
+    return sorted(order[:budget - w].tolist()) + list(range(t - w, t))
 
 
 def explain(pooled, only_csharp, only_python):
