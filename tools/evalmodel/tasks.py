@@ -275,7 +275,7 @@ def score(continuation, answer, items):
     return all(re.search(r"(?<![A-Za-z0-9])" + re.escape(i) + r"(?![A-Za-z0-9])", continuation) for i in items)
 
 
-def fit(tok, gen, hay, seed, target_tokens, chars_per_token=3.6, **kw):
+def fit(tok, gen, hay, seed, target_tokens, chars_per_token=3.2, **kw):
     """Builds a prompt of at most target_tokens tokens (BOS included) by shrinking the text budget until it
     fits; returns (ids, prompt, answer, items). Deterministic for a seed."""
     chars = int(target_tokens * chars_per_token)

@@ -75,7 +75,7 @@ class Sampler:
             kw["common_freq"] = self.rng.randint(8, 30)
         room = T - 48  # the answer and EOS
         ids, _, answer, _ = tasks.fit(self.tok, gen, self.hay, self.rng.randrange(1 << 30), room,
-                                      chars_per_token=3.6 * self.rng.uniform(0.3, 1.0) if self.rng.random() < 0.2 else 3.6, **kw)
+                                      chars_per_token=3.2 * self.rng.uniform(0.3, 1.0) if self.rng.random() < 0.2 else 3.2, **kw)
         ans = self.tok.encode(answer, add_special_tokens=False).ids + [EOS]
         seq = np.asarray(ids + ans, dtype=np.int64)[:T]
         w = np.ones(len(seq), dtype=np.float32)
