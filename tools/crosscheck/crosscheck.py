@@ -11,7 +11,9 @@ this script
      uniform mean, for UNComp the profile's per-head budgets scaled to the mean (group ratios kept);
   3. compares the kept positions with the C# engine's, unit by unit (exact-set agreement, overlap), and the
      C# budgets with its own;
-  4. greedily decodes the answer from its compressed caches (the first token comes from the exact prefill;
+  4. measures attention recall (uncomp-method.md §7): with the full cache, the share of the attention that the
+     queries generating the reference answer put on prompt tokens which falls on the C# kept tokens;
+  5. greedily decodes the answer from its compressed caches (the first token comes from the exact prefill;
      decoded tokens are appended without eviction) and compares it with the C# output and the reference.
 
 Runs with transformers on the GPU machine (fp32, on the GPU if there is one), or without transformers on
@@ -133,21 +135,25 @@ class Forward:
         return self.body.norm(x[-1]) @ self.head.t(), layers
 
     @torch.no_grad()
-    def decode(self, token, position, caches):
-        """One token; caches[layer][unit] = [K, V] of kept tokens (appended in place)."""
+    def decode(self, token, position, caches, attention=None):
+        """One token; caches[layer][unit] = [K, V] of kept tokens (appended in place). With `attention` (a list),
+        appends each layer's [query heads, cached tokens] probabilities."""
         x = self.body.embed_tokens(torch.tensor([token], device=self.device))
         pos = torch.tensor([position], device=self.device)
         g = self.h // self.kv
         for li, layer in enumerate(self.body.layers):
             q, k, v = self.qkv(layer.self_attn, layer.input_layernorm(x), pos)
-            out = []
+            out, probs = [], []
             for u in range(self.kv):
                 c = caches[li][u]
                 c[0] = torch.cat([c[0], k[u]], 0)
                 c[1] = torch.cat([c[1], v[u]], 0)
                 for qh in range(u * g, (u + 1) * g):
                     p = ((q[qh] @ c[0].t()) / math.sqrt(self.d)).softmax(-1)
+                    probs.append(p)
                     out.append(p @ c[1])
+            if attention is not None:
+                attention.append(torch.cat(probs, 0))
             x = x + layer.self_attn.o_proj(torch.cat(out, -1))
             x = x + layer.mlp(layer.post_attention_layernorm(x))
         return (self.body.norm(x[-1]) @ self.head.t())
@@ -203,6 +209,35 @@ def profile_budgets(profile, mean, layers, units):
     rel = [l["budgets"] for l in profile["layers"]]
     avg = sum(map(sum, rel)) / (layers * units)
     return [[b * mean / avg for b in row] for row in rel]
+
+
+def attention_recall(fw, ids, layers, logits, reference, kept):
+    """docs: uncomp-method.md §7. Feeds the reference answer with the FULL cache and measures, for the queries
+    that generate each answer token, the share of their attention on prompt tokens that falls on the C# engine's
+    kept tokens; mean over answer tokens and query heads, per layer (and overall)."""
+    t = len(ids)
+    caches = [[[k[u].clone(), v[u].clone()] for u in range(fw.kv)] for (_, k, v) in layers]
+    g = fw.h // fw.kv
+    per_layer = np.zeros(len(layers))
+    steps = 0
+    # the first answer token is predicted by the prompt's last query: its attention is the prefill's last row
+    for i, token in enumerate([ids[-1]] + reference[:-1]):
+        att = []
+        if i == 0:
+            for (q, k, _) in layers:
+                qq = q[:, -1:]                                              # [h, 1, d]
+                p = ((qq @ k.repeat_interleave(g, 0).transpose(-1, -2)) / math.sqrt(fw.d)).softmax(-1)[:, 0]
+                att.append(p)
+        else:
+            fw.decode(token, t + i - 1, caches, att)
+        for li, p in enumerate(att):
+            prompt = p[:, :t]
+            total = prompt.sum(-1).clamp_min(1e-30)
+            share = torch.stack([prompt[h, kept[li][h // g]].sum() for h in range(fw.h)]) / total
+            per_layer[li] += float(share.mean())
+        steps += 1
+    per_layer /= max(1, steps)
+    return {"mean": round(float(per_layer.mean()), 4), "per_layer": [round(float(x), 4) for x in per_layer]}
 
 
 # ---------------------------------------------------------------- main
@@ -284,12 +319,13 @@ def main():
             nxt = int(fw.decode(nxt, pos, caches).argmax())
             pos += 1
         text = tok.decode(out, skip_special_tokens=True)
+        recall = attention_recall(fw, ids, layers, logits, tok.encode(" " + r["answer"], add_special_tokens=False).ids, csharp)
         row = {"task": r["task"], "index": r["index"], "method": r["method"], "budget": r["budget"],
                "prompt_tokens": len(ids), "units": units, "units_identical": exact,
                "mean_overlap": round(overlap / units, 4), "budgets_match_profile": (budget_ok if expected else None),
                "answer": r["answer"], "csharp_output": r["output"], "python_output": text,
                "same_output": text.split("\n")[0].strip() == r["output"].split("\n")[0].strip(),
-               "csharp_correct": r["correct"], "difference_reasons": reasons, "max_relative_gap": max_gap,
+               "csharp_correct": r["correct"], "attention_recall": recall, "difference_reasons": reasons, "max_relative_gap": max_gap,
                "differences": diffs[:6]}
         rows.append(row)
         print("%-9s #%-3d %-9s %4.0f%%  units identical %3d/%3d  overlap %.3f  differences %s  outputs %s  (C# %r, py %r)" % (
@@ -303,6 +339,7 @@ def main():
                       "unit_agreement": round(sum(x["units_identical"] for x in xs) / sum(x["units"] for x in xs), 4),
                       "mean_overlap": round(sum(x["mean_overlap"] for x in xs) / len(xs), 4),
                       "same_output": round(sum(x["same_output"] for x in xs) / len(xs), 4),
+                      "attention_recall": round(sum(x["attention_recall"]["mean"] for x in xs) / len(xs), 4),
                       "differing_units_by_reason": {k: sum(x["difference_reasons"].get(k, 0) for x in xs) for k in ("tie", "score", "window")},
                       "max_relative_score_gap": max(x["max_relative_gap"] for x in xs)}
         if xs[0]["budgets_match_profile"] is not None:
