@@ -50,7 +50,8 @@ internal static class GpuBench
             json.WriteNumber("weight_bytes", model.WeightBytes);
             json.WriteNumber("copy_bandwidth_GBps", Math.Round(bandwidth / 1e9, 1));
             json.WriteNumber("context", s.Context);
-            int capacity = s.Context + s.NewTokens + 64;
+            // Room for every decode phase below (warm-up, timed steps, profiles, the sweep) so the full cache never evicts.
+            int capacity = s.Context + (4 * s.NewTokens) + 512;
             Measure(json, output, model, "full", KvCacheLayout.Full(cfg, capacity), prompt, s, bandwidth, cancellationToken);
             if (s.BudgetPercent > 0)
             {
@@ -117,6 +118,7 @@ internal static class GpuBench
 
         output.WriteLine(string.Create(c, $"[{name}] prefill {prompt.Length} tokens: {prefill:F3} s ({prompt.Length / prefill:F0} tok/s), best of 2"));
         json.WriteNumber("prefill_s", Math.Round(prefill, 4));
+        WriteProfile(json, output, $"[{name}] where the prefill's time goes", "prefill_profile_ms", engine.ProfilePrefill(0, prompt));
 
         // Batch 1: warm-up steps (eager, then graph capture) untimed, then the timed steps.
         int[] next = [prompt[^1]];
@@ -143,20 +145,46 @@ internal static class GpuBench
         json.WriteNumber("steps", s.NewTokens);
         json.WriteEndObject();
 
-        var profile = engine.ProfileDecode([0], next);
-        double total = profile.Values.Sum();
-        output.WriteLine($"[{name}] where a batch-1 step's time goes (eager, events between operations): " +
-            string.Join(", ", profile.OrderByDescending(p => p.Value).Select(p => string.Create(c, $"{p.Key} {p.Value:F3} ms ({100 * p.Value / total:F0} %)"))));
-        json.WriteStartObject("decode_b1_profile_ms");
-        foreach (var (op, ms) in profile.OrderByDescending(p => p.Value))
+        WriteProfile(json, output, $"[{name}] where a batch-1 step's time goes (eager, events between operations)", "decode_b1_profile_ms", engine.ProfileDecode([0], next));
+
+        // The same batch-1 decode with the other matrix-vector path (GEMV kernel vs cuBLASLt), for the record.
+        bool primary = engine.UseGemv;
+        string other = primary ? "cublaslt" : "gemv";
+        engine.UseGemv = !primary;
+        for (int i = 0; i < 3; i++)
         {
-            json.WriteNumber(op, Math.Round(ms, 4));
+            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
         }
 
-        json.WriteEndObject();
+        watch.Restart();
+        for (int i = 0; i < s.NewTokens; i++)
+        {
+            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
+        }
+
+        double otherTokS = s.NewTokens / watch.Elapsed.TotalSeconds;
+        output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with {other} for the products: {otherTokS:F1} tok/s ({100 * otherTokS / bound:F1} % of the bound)"));
+        json.WriteNumber($"decode_b1_{other}_tok_s", Math.Round(otherTokS, 2));
+        WriteProfile(json, output, $"[{name}] with {other}", $"decode_b1_{other}_profile_ms", engine.ProfileDecode([0], next));
+        engine.UseGemv = primary;
         if (s.Sweep)
         {
             Sweep(json, output, engine, maxBatch, name, token);
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteProfile(Utf8JsonWriter json, TextWriter output, string title, string key, IReadOnlyDictionary<string, double> profile)
+    {
+        var c = CultureInfo.InvariantCulture;
+        double total = profile.Values.Sum();
+        output.WriteLine($"{title}: " + string.Join(", ", profile.OrderByDescending(p => p.Value)
+            .Select(p => string.Create(c, $"{p.Key} {p.Value:F3} ms ({100 * p.Value / total:F0} %)"))));
+        json.WriteStartObject(key);
+        foreach (var (op, ms) in profile.OrderByDescending(p => p.Value))
+        {
+            json.WriteNumber(op, Math.Round(ms, 4));
         }
 
         json.WriteEndObject();

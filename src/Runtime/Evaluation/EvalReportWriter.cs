@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using UNComp.Runtime.Compression.Methods;
 using UNComp.Runtime.Reporting;
 
 namespace UNComp.Runtime.Evaluation;
@@ -64,6 +65,13 @@ public static class EvalReportWriter
             sb.Append("Command:\n\n```\n").Append(command).Append("\n```\n\n");
         }
 
+        sb.Append("## Methods\n\n| method | definition (`docs/compression.md`) |\n|---|---|\n");
+        foreach (string method in s.Methods)
+        {
+            sb.Append(Inv, $"| {method} | {(CompressionMethods.TryGet(method, out var definition) ? definition.Summary : "(not in this build's registry)")} |\n");
+        }
+
+        sb.Append('\n');
         var budgets = s.Budgets;
         foreach (var cell in report.Summaries.Select(x => (x.Task, x.ContextLength)).Distinct().OrderBy(c => s.Tasks.ToList().IndexOf(c.Task)).ThenBy(c => c.ContextLength == 0 ? int.MaxValue : c.ContextLength))
         {
