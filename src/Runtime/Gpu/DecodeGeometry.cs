@@ -13,7 +13,7 @@ namespace UNComp.Runtime.Gpu;
 public readonly record struct DecodeGeometry(int Splits, int Chunk)
 {
     /// <summary>Most tokens one decode-attention block handles.</summary>
-    public const int MaxChunk = 128;
+    public const int MaxChunk = 256;
 
     /// <summary>The geometry for <paramref name="batch"/> rows over <paramref name="layout"/>'s largest unit (+1 for the step's own token).</summary>
     public static DecodeGeometry For(CudaDevice device, KvCacheLayout layout, int batch)
@@ -22,8 +22,7 @@ public readonly record struct DecodeGeometry(int Splits, int Chunk)
         ArgumentNullException.ThrowIfNull(layout);
         int tokens = layout.MaxCapacity + 1;
         int target = Math.Max(1, (8 * device.Multiprocessors) + (layout.UnitsPerLayer * batch) - 1) / (layout.UnitsPerLayer * batch);
-        // Chunks of at most MaxChunk tokens: each block stages its whole chunk of K and V in shared memory at once
-        // (64 KiB at head_dim 128), so three blocks fit a multiprocessor with all their loads in flight.
+        // Chunks of at most MaxChunk tokens keep each block short and many blocks in flight (memory parallelism).
         int splits = Math.Clamp(target, Math.Max(1, (tokens + MaxChunk - 1) / MaxChunk), Math.Max(1, (tokens + 63) / 64));
         int chunk = ChunkFor(tokens, splits);
         // 1 KiB below the device limit leaves room for the kernel's static shared memory.

@@ -32,6 +32,8 @@ namespace UNComp.Generators.Diagnostics
             DiagnosticDescriptors.InvalidFingerprint,
             DiagnosticDescriptors.InvalidNamespace,
             DiagnosticDescriptors.UnreadableProfile,
+            DiagnosticDescriptors.ProfileItemNotProfileFile,
+            DiagnosticDescriptors.BudgetExceedsContext,
             DiagnosticDescriptors.InternalError,
         };
 

@@ -26,7 +26,7 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     constexpr int TPW = 32 / LPT;           // tokens per warp step
     constexpr int WARPS = DA_THREADS / 32;
     constexpr int UNROLL = 4;
-    extern __shared__ __attribute__((aligned(16))) float sh[]; // K rows [chunk][D], V rows [chunk][D] (bf16), scores [G][chunk], partial sums [WARPS][GMAX][D]
+    extern __shared__ float sh[];           // scores [G][chunk], then partial sums [WARPS][GMAX][D]
     __shared__ float stat_m[GMAX], stat_l[GMAX];
 
     const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
@@ -55,27 +55,8 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     const bf16_t* kn = new_k + ((long)b * kv_heads + kvh) * D;
     const bf16_t* vn = new_v + ((long)b * kv_heads + kvh) * D;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    bf16_t* ks = (bf16_t*)sh;
-    bf16_t* vs = ks + (long)chunk * D;
-    float* scores = (float*)(vs + (long)chunk * D);
-    float* red = scores + G * chunk;
-
-    // Stage the chunk's keys, then its values, in shared memory with cp.async: every load of the block is in
-    // flight at once (two commit groups, so scoring starts when the keys have landed).
-    for (int c = threadIdx.x; c < count * LPT; c += DA_THREADS)
-    {
-        int i = c / LPT, piece = c % LPT, tok = start + i;
-        cp_async16(smem_addr(ks + i * D + piece * 8), (tok < len ? kc + (long)tok * D : kn) + piece * 8, 16);
-    }
-    cp_async_commit();
-    for (int c = threadIdx.x; c < count * LPT; c += DA_THREADS)
-    {
-        int i = c / LPT, piece = c % LPT, tok = start + i;
-        cp_async16(smem_addr(vs + i * D + piece * 8), (tok < len ? vc + (long)tok * D : vn) + piece * 8, 16);
-    }
-    cp_async_commit();
-    cp_async_wait<1>();
-    __syncthreads();
+    float* scores = sh;
+    float* red = sh + G * chunk;
 
     // Phase 1: scores (log2 domain) of every head of the unit for every token of the chunk.
     {
@@ -98,7 +79,8 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
             for (int r = 0; r < UNROLL; r++)
             {
                 int i = base + r * WARPS * TPW + sub;
-                if (i < count) kv4[r] = *(const uint4*)(ks + i * D + piece * 8);
+                int tok = start + i;
+                if (i < count) kv4[r] = *(const uint4*)((tok < len ? kc + (long)tok * D : kn) + piece * 8);
                 else kv4[r] = make_uint4(0u, 0u, 0u, 0u);
             }
 #pragma unroll
@@ -124,7 +106,6 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     __syncthreads();
 
     // Phase 2: per-head max and sum over the chunk; scores become unnormalised probabilities.
-    cp_async_wait<0>(); // the values (each thread waits for its own copies; the barrier below publishes them)
     for (int gi = warp; gi < G; gi += WARPS)
     {
         float mx = NEG_INF;
@@ -160,7 +141,8 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
             for (int r = 0; r < UNROLL; r++)
             {
                 int i = base + r * LANES;
-                if (i < count) vv[r] = *(const uint4*)(vs + i * D + cg * 8);
+                int tok = start + i;
+                if (i < count) vv[r] = *(const uint4*)((tok < len ? vc + (long)tok * D : vn) + cg * 8);
                 else vv[r] = make_uint4(0u, 0u, 0u, 0u);
             }
 #pragma unroll
