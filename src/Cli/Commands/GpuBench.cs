@@ -118,14 +118,6 @@ internal static class GpuBench
 
         output.WriteLine(string.Create(c, $"[{name}] prefill {prompt.Length} tokens: {prefill:F3} s ({prompt.Length / prefill:F0} tok/s), best of 2"));
         json.WriteNumber("prefill_s", Math.Round(prefill, 4));
-        engine.WidePrefillAttention = !engine.WidePrefillAttention;
-        var otherWatch = Stopwatch.StartNew();
-        engine.Prefill(0, prompt, [], null, token);
-        double otherPrefill = otherWatch.Elapsed.TotalSeconds;
-        string otherName = engine.WidePrefillAttention ? "wide" : "narrow";
-        engine.WidePrefillAttention = !engine.WidePrefillAttention;
-        output.WriteLine(string.Create(c, $"[{name}] prefill with the {otherName} attention kernel: {otherPrefill:F3} s"));
-        json.WriteNumber($"prefill_{otherName}_attention_s", Math.Round(otherPrefill, 4));
         WriteProfile(json, output, $"[{name}] where the prefill's time goes", "prefill_profile_ms", engine.ProfilePrefill(0, prompt));
 
         // Batch 1: warm-up steps (eager, then graph capture) untimed, then the timed steps.

@@ -10,13 +10,11 @@ namespace UNComp.Runtime.Gpu;
 public sealed class LlamaKernels : IDisposable
 {
     /// <summary>Threads per block of the flash prefill kernel.</summary>
-    private const int FlashThreads = 256;
-    private const int FlashRows = 128;
     private const int GemvRowsPerBlock = 16;
     private const int DecodeThreads = 128;
     private const int DecodeMaxGroup = 8;
 
-    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "prefill_attention_wide.cu", "decode_attention.cu", "kv_cache.cu", "sampling.cu"];
+    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "sampling.cu"];
 
     private readonly CudaDevice _device;
 
@@ -31,7 +29,6 @@ public sealed class LlamaKernels : IDisposable
         foreach (int d in (int[])[32, 64, 128])
         {
             Module.SetMaxDynamicSharedMemory($"flash_prefill_d{d}", FlashSharedBytes(d));
-            Module.SetMaxDynamicSharedMemory($"flash_prefill_wide_d{d}", FlashWideSharedBytes(d));
             foreach (int g in (int[])[1, 2, 4, 8])
             {
                 Module.SetMaxDynamicSharedMemory($"decode_attention_partial_d{d}_g{g}", device.MaxSharedMemoryPerBlock);
@@ -78,27 +75,19 @@ public sealed class LlamaKernels : IDisposable
     public void AddBias(DeviceTensor y, DeviceTensor bias, int rows) =>
         Module.Launch("add_bias_rows", (rows, 1, 1), 256, 0, y, bias, y.Cols);
 
-    /// <summary>Causal GQA attention over <paramref name="n"/> tokens: q, o [n, heads, d]; k, v [n, kvHeads, d].</summary>
+    /// <summary>
+    /// Causal GQA attention over <paramref name="n"/> tokens: q, o [n, heads, d]; k, v [n, kvHeads, d]. 32 query rows
+    /// per warp (each K/V fragment feeds two tensor-core products), Q staged in shared memory: FlashAttention-2's tiling.
+    /// </summary>
     public void FlashPrefill(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor o, int n, int heads, int kvHeads, int headDim, float scale)
     {
-        int blocks = (n + FlashRows - 1) / FlashRows;
-        Module.Launch($"flash_prefill_d{headDim}", (blocks, heads, 1), FlashThreads, FlashSharedBytes(headDim),
-            q, k, v, o, n, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
-    }
-
-    /// <summary>
-    /// The same attention with 32 query rows per warp (each K/V fragment feeds two tensor-core products) and Q
-    /// staged in shared memory: the FlashAttention-2 warp tiling.
-    /// </summary>
-    public void FlashPrefillWide(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor o, int n, int heads, int kvHeads, int headDim, float scale)
-    {
         int blocks = (n + 127) / 128;
-        Module.Launch($"flash_prefill_wide_d{headDim}", (blocks, heads, 1), 128, FlashWideSharedBytes(headDim),
+        Module.Launch($"flash_prefill_d{headDim}", (blocks, heads, 1), 128, FlashSharedBytes(headDim),
             q, k, v, o, n, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
     }
 
-    /// <summary>Dynamic shared memory of one wide flash prefill block: the Q tile and two stages of K and V tiles.</summary>
-    public static int FlashWideSharedBytes(int headDim) => (128 + (2 * 2 * 64)) * (headDim + 8) * 2;
+    /// <summary>Dynamic shared memory of one flash prefill block: the Q tile and two stages of K and V tiles.</summary>
+    public static int FlashSharedBytes(int headDim) => (128 + (2 * 2 * 64)) * (headDim + 8) * 2;
 
     /// <summary>Split-KV decode attention partials for every unit of one layer and every batch row.</summary>
     internal void DecodePartial(in DecodeAttentionArgs a) =>
@@ -132,8 +121,6 @@ public sealed class LlamaKernels : IDisposable
     /// <summary>The decode kernel instantiation for a group: the next power of two ≥ the query heads per unit.</summary>
     private static int GroupBound(int queryHeadsPerUnit) => queryHeadsPerUnit <= 1 ? 1 : queryHeadsPerUnit <= 2 ? 2 : queryHeadsPerUnit <= 4 ? 4 : 8;
 
-    /// <summary>Dynamic shared memory of one flash prefill block: two stages of K and V tiles, rows padded by 8 elements.</summary>
-    public static int FlashSharedBytes(int headDim) => 2 * 2 * 64 * (headDim + 8) * 2;
 
     /// <summary>Largest k the single-token <see cref="Gemv"/> takes (x is staged in shared memory).</summary>
     public int GemvMaxK => (_device.MaxSharedMemoryPerBlock - 1024) / 2;
