@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using UNComp.Runtime.Models;
 using UNComp.Runtime.Templating;
 
 namespace UNComp.Runtime.Generation;
@@ -113,6 +114,23 @@ public sealed class JinjaChatTemplate : ChatTemplate
         }
 
         return Template.Render(variables);
+    }
+
+    /// <summary>
+    /// Adds the id of this template's <see cref="EosToken"/> (e.g. Llama 3's &lt;|eot_id|&gt;, which some
+    /// generation configs omit) to the ids that end generation, when <paramref name="codec"/> knows the token.
+    /// </summary>
+    public GeneratorParams StopAtEosToken(GeneratorParams generatorParams, LlamaModel model, ITokenCodec codec)
+    {
+        ArgumentNullException.ThrowIfNull(generatorParams);
+        ArgumentNullException.ThrowIfNull(model);
+        if (EosToken is null || codec is not TokenizerCodec { Tokenizer: var tokenizer } || tokenizer.TokenToId(EosToken) is not { } id)
+        {
+            return generatorParams;
+        }
+
+        var ids = generatorParams.EosTokenIds ?? model.GenerationConfig.EosTokenIds;
+        return ids.Contains(id) ? generatorParams : generatorParams with { EosTokenIds = [.. ids, id] };
     }
 
     private static string? TokenText(JsonElement root, string key) =>

@@ -112,18 +112,8 @@ public sealed class UNCompChatClient : IChatClient
         CreatedAt = DateTimeOffset.UtcNow,
     };
 
-    /// <summary>A model template's eos token (e.g. Llama 3's &lt;|eot_id|&gt;) also ends generation.</summary>
-    private static GeneratorParams WithTemplateEos(GeneratorParams p, LlamaModel model, ITokenCodec codec, ChatTemplate template)
-    {
-        if (template is not JinjaChatTemplate { EosToken: { } eos } || codec is not TokenizerCodec { Tokenizer: var tokenizer }
-            || tokenizer.TokenToId(eos) is not { } id)
-        {
-            return p;
-        }
-
-        var ids = p.EosTokenIds ?? model.GenerationConfig.EosTokenIds;
-        return ids.Contains(id) ? p : p with { EosTokenIds = [.. ids, id] };
-    }
+    private static GeneratorParams WithTemplateEos(GeneratorParams p, LlamaModel model, ITokenCodec codec, ChatTemplate template) =>
+        template is JinjaChatTemplate jinja ? jinja.StopAtEosToken(p, model, codec) : p;
 
     private GeneratorParams Apply(ChatOptions? options)
     {

@@ -1,0 +1,47 @@
+using UNComp.Runtime.Generation;
+using UNComp.Runtime.Models;
+
+namespace UNComp.Serving;
+
+/// <summary>
+/// What the server runs: a loaded model, its tokenizer and chat template, and the generator settings every request
+/// starts from (compression hooks and cache layout of a profile or a compiled model; sampling and lengths are set
+/// per request). The model and codec are borrowed: the server does not dispose them.
+/// </summary>
+public sealed class ServedModel
+{
+    /// <summary>Creates the served model; <paramref name="template"/> defaults to the model's own chat template.</summary>
+    public ServedModel(string id, LlamaModel model, ITokenCodec codec, GeneratorParams? defaults = null, ChatTemplate? template = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(codec);
+        Id = id;
+        Model = model;
+        Codec = codec;
+        Template = template ?? JinjaChatTemplate.FromModelDirectory(model.Directory) ?? ChatTemplate.Plain;
+        Defaults = defaults ?? new GeneratorParams();
+        if (Template is JinjaChatTemplate jinja)
+        {
+            Defaults = jinja.StopAtEosToken(Defaults, model, codec);
+        }
+    }
+
+    /// <summary>The model name clients send and <c>/v1/models</c> lists.</summary>
+    public string Id { get; }
+
+    /// <summary>The weights.</summary>
+    public LlamaModel Model { get; }
+
+    /// <summary>Text ↔ ids.</summary>
+    public ITokenCodec Codec { get; }
+
+    /// <summary>Generator settings each request starts from.</summary>
+    public GeneratorParams Defaults { get; }
+
+    /// <summary>Formats chat messages into the prompt.</summary>
+    public ChatTemplate Template { get; }
+
+    /// <summary>Prompt + generated tokens one request can hold: the cache layout's capacity or the model's positions.</summary>
+    public int ContextLength => Defaults.MaxLength ?? Model.Config.MaxPositionEmbeddings;
+}
