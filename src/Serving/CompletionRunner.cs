@@ -27,13 +27,15 @@ internal static class CompletionRunner
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var defaults = served.Defaults;
-        var p = defaults with
+        var start = served.ParamsForRequest?.Invoke(request.PromptIds.Length, request.MaxTokens) ?? defaults;
+        var eos = defaults.EosTokenIds ?? served.Model.GenerationConfig.EosTokenIds;
+        var p = start with
         {
             MaxNewTokens = request.MaxTokens,
             Sampling = request.Sampling,
-            MaxLength = defaults.MaxLength ?? request.PromptIds.Length + request.MaxTokens,
+            MaxLength = start.MaxLength ?? request.PromptIds.Length + request.MaxTokens,
+            EosTokenIds = eos,
         };
-        var eos = p.EosTokenIds ?? served.Model.GenerationConfig.EosTokenIds;
         outcome.PromptTokens = request.PromptIds.Length;
         using var generator = new Generator(served.Model, p);
         var generated = new List<int>();

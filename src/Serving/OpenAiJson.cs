@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace UNComp.Serving;
@@ -9,7 +10,8 @@ internal static class OpenAiJson
     public static byte[] Write(Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // Relaxed escaping: the body is JSON for API clients, never embedded in HTML, so apostrophes and non-ASCII text stay readable.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             body(writer);
         }

@@ -39,6 +39,13 @@ public sealed class ServedModel
     /// <summary>Generator settings each request starts from.</summary>
     public GeneratorParams Defaults { get; }
 
+    /// <summary>
+    /// Optional per-request settings from (prompt tokens, max new tokens), e.g. a profile's compression planned for this
+    /// prompt; when null every request starts from <see cref="Defaults"/>. Sampling, token limit and eos ids are set
+    /// by the request either way.
+    /// </summary>
+    public Func<int, int, GeneratorParams>? ParamsForRequest { get; init; }
+
     /// <summary>Formats chat messages into the prompt.</summary>
     public ChatTemplate Template { get; }
 
