@@ -1,5 +1,7 @@
+using UNComp.Runtime.Compression;
 using UNComp.Runtime.Generation;
 using UNComp.Runtime.Models;
+using UNComp.Runtime.Profiles;
 
 namespace UNComp.Serving;
 
@@ -25,6 +27,30 @@ public sealed class ServedModel
         {
             Defaults = jinja.StopAtEosToken(Defaults, model, codec);
         }
+    }
+
+    /// <summary>
+    /// A model served with UNComp compression from a calibrated profile: each request gets the profile's budgets
+    /// (rescaled to <paramref name="meanBudget"/> when given) planned for its prompt length, with decode headroom for
+    /// its max_tokens. The profile's fingerprint must match the model.
+    /// </summary>
+    /// <exception cref="ModelFingerprintMismatchException">The profile was calibrated for another model.</exception>
+    public static ServedModel WithProfile(string id, LlamaModel model, ITokenCodec codec, UncompProfile profile, double? meanBudget = null,
+        GeneratorParams? defaults = null, string? profileSource = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(profile);
+        ModelFingerprint.EnsureMatches(profile, ModelFingerprint.Compute(model), profileSource ?? profile.Name, model.Directory);
+        var start = defaults ?? new GeneratorParams();
+        return new ServedModel(id, model, codec, start)
+        {
+            ParamsForRequest = (promptTokens, newTokens) =>
+            {
+                var setup = UncompCompression.FromProfile(profile, model.Config, meanBudget, promptTokens + newTokens, promptLength: promptTokens, growTokens: newTokens);
+                var layout = setup.Plan.ToLayout();
+                return start with { Hooks = setup.Hooks, CacheLayout = layout, Granularity = layout.Granularity, MaxLength = promptTokens + newTokens };
+            },
+        };
     }
 
     /// <summary>The model name clients send and <c>/v1/models</c> lists.</summary>

@@ -45,6 +45,20 @@ public sealed class HttpProtocolTests(FixtureModel fixture) : IClassFixture<Fixt
     }
 
     [Fact]
+    public async Task Profile_served_model_compresses_the_cache_and_still_finds_the_passkey()
+    {
+        var profile = UNComp.Runtime.Profiles.ProfileLoader.Load(Path.Combine(fixture.Directory, "..", "..", "profiles", "fixture-llama.uncomp.json"));
+        var served = ServedModel.WithProfile("fixture-llama", fixture.Model, fixture.Codec, profile);
+        await using var server = await RunningServer.StartAsync(served);
+        string filler = string.Concat(Enumerable.Repeat("The grass is green. The sky is blue. ", 60));
+        string prompt = "The pass key is 58213. Remember it. " + filler + "What is the pass key? The pass key is";
+        var (status, body) = await PostAsync(server, "v1/completions", JsonSerializer.Serialize(new Dictionary<string, object> { ["prompt"] = prompt, ["max_tokens"] = 6 }));
+        Assert.Equal(200, status);
+        Assert.True(body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32() > 512);
+        Assert.StartsWith(" 58213", CompletionText(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stop_sequence_ends_the_text_before_it_with_finish_reason_stop()
     {
         await using var server = await RunningServer.StartAsync(Served());
@@ -80,9 +94,10 @@ public sealed class HttpProtocolTests(FixtureModel fixture) : IClassFixture<Fixt
     [Fact]
     public async Task Curl_disconnect_cancels_the_generation_and_frees_the_slot()
     {
-        await using var server = await RunningServer.StartAsync(Served());
+        // No eos ids: the generation runs for all 2000 tokens unless the disconnect stops it.
+        await using var server = await RunningServer.StartAsync(Served(new GeneratorParams { EosTokenIds = [] }));
         string body = """{"prompt": "Once upon a time", "max_tokens": 2000, "stream": true}""";
-        var (exit, output) = await CurlAsync(server, "v1/completions", body, maxSeconds: 2);
+        var (exit, output) = await CurlAsync(server, "v1/completions", body, maxSeconds: 3);
         Assert.Equal(28, exit); // curl: operation timed out, i.e. the client hung up mid-stream
         Assert.StartsWith("data: ", output, StringComparison.Ordinal);
         await WaitUntilAsync(() => server.Server.Statistics.Cancelled == 1 && server.Server.Queue.Admitted == 0);
@@ -95,7 +110,7 @@ public sealed class HttpProtocolTests(FixtureModel fixture) : IClassFixture<Fixt
     [Fact]
     public async Task Http_client_disconnect_mid_stream_cancels_the_generation()
     {
-        await using var server = await RunningServer.StartAsync(Served());
+        await using var server = await RunningServer.StartAsync(Served(new GeneratorParams { EosTokenIds = [] }));
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
         {
             Content = Json("""{"messages": [{"role": "user", "content": "Tell me a long story."}], "max_tokens": 2000, "stream": true}"""),

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using UNComp.Runtime.Compression;
 using UNComp.Runtime.Generation;
 using UNComp.Runtime.Models;
 using UNComp.Runtime.Profiles;
@@ -51,25 +50,11 @@ internal static class ServeCommand
             using var llama = LlamaModel.Load(dir, cancellationToken);
             var codec = TokenCodecs.Load(dir);
             var defaults = new GeneratorParams { Backend = CliSupport.Backend(parse.GetValue(threads)) };
-            Func<int, int, GeneratorParams>? perRequest = null;
             string? profilePath = parse.GetValue(profile);
-            if (profilePath is not null)
-            {
-                var loaded = ProfileLoader.Load(profilePath);
-                ModelFingerprint.EnsureMatches(loaded, ModelFingerprint.Compute(llama), profilePath, dir);
-                double? mean = parse.GetValue(meanBudget);
-                perRequest = (promptTokens, newTokens) =>
-                {
-                    var setup = UncompCompression.FromProfile(loaded, llama.Config, mean, promptTokens + newTokens, promptLength: promptTokens, growTokens: newTokens);
-                    var layout = setup.Plan.ToLayout();
-                    return defaults with { Hooks = setup.Hooks, CacheLayout = layout, Granularity = layout.Granularity, MaxLength = promptTokens + newTokens };
-                };
-            }
-
-            var served = new ServedModel(parse.GetValue(modelId) ?? Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')), llama, codec, defaults)
-            {
-                ParamsForRequest = perRequest,
-            };
+            string id = parse.GetValue(modelId) ?? Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'));
+            var served = profilePath is null
+                ? new ServedModel(id, llama, codec, defaults)
+                : ServedModel.WithProfile(id, llama, codec, ProfileLoader.Load(profilePath), parse.GetValue(meanBudget), defaults, profilePath);
             var server = new OpenAiServer(served, options);
             try
             {
