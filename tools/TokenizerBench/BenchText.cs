@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 internal static class BenchText
 {
     /// <summary>The text in chunks of about <paramref name="size"/> characters, each ending after a line end (as golden_ids.py chunks it).</summary>
@@ -14,5 +16,32 @@ internal static class BenchText
         }
 
         return chunks;
+    }
+
+    /// <summary>One warm-up pass (its seconds are "first"), then the best of 3 timed passes and the token total.</summary>
+    public static (double BestSeconds, double FirstSeconds, long Tokens) Measure(List<string> chunks, Func<string, int> encode)
+    {
+        var firstWatch = Stopwatch.StartNew();
+        foreach (var chunk in chunks)
+        {
+            encode(chunk);
+        }
+
+        double first = firstWatch.Elapsed.TotalSeconds;
+        double best = double.MaxValue;
+        long tokens = 0;
+        for (int round = 0; round < 3; round++)
+        {
+            var watch = Stopwatch.StartNew();
+            tokens = 0;
+            foreach (var chunk in chunks)
+            {
+                tokens += encode(chunk);
+            }
+
+            best = Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+
+        return (best, first, tokens);
     }
 }

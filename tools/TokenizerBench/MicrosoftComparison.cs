@@ -70,27 +70,7 @@ internal static class MicrosoftComparison
 
     private static void Throughput(string label, List<string> chunks, double megabytes, Func<string, int> encode)
     {
-        var first = Stopwatch.StartNew();
-        foreach (var chunk in chunks)
-        {
-            encode(chunk);
-        }
-
-        double firstSeconds = first.Elapsed.TotalSeconds;
-        double best = double.MaxValue;
-        long tokens = 0;
-        for (int round = 0; round < 3; round++)
-        {
-            var watch = Stopwatch.StartNew();
-            tokens = 0;
-            foreach (var chunk in chunks)
-            {
-                tokens += encode(chunk);
-            }
-
-            best = Math.Min(best, watch.Elapsed.TotalSeconds);
-        }
-
+        var (best, firstSeconds, tokens) = BenchText.Measure(chunks, encode);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"MB/s {label}: {megabytes / best:F2} (first pass {megabytes / firstSeconds:F2}; {tokens} tokens; best {best:F3} s)"));
     }

@@ -29,28 +29,7 @@ foreach (var spec in args.Skip(1))
     var load = Stopwatch.StartNew();
     var tokenizer = Tokenizer.FromFile(parts[1]);
     var loadSeconds = load.Elapsed.TotalSeconds;
-    var firstWatch = Stopwatch.StartNew();
-    foreach (var chunk in chunks)
-    {
-        tokenizer.EncodeToIds(chunk, addSpecialTokens: false);
-    }
-
-    var first = firstWatch.Elapsed.TotalSeconds;
-
-    var best = double.MaxValue;
-    long count = 0;
-    for (var round = 0; round < 3; round++)
-    {
-        var watch = Stopwatch.StartNew();
-        count = 0;
-        foreach (var chunk in chunks)
-        {
-            count += tokenizer.EncodeToIds(chunk, addSpecialTokens: false).Count;
-        }
-
-        best = Math.Min(best, watch.Elapsed.TotalSeconds);
-    }
-
+    var (best, first, count) = BenchText.Measure(chunks, chunk => tokenizer.EncodeToIds(chunk, addSpecialTokens: false).Count);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"ours {parts[0]} {megabytes / best:F2} MB/s ({megabytes:F2} MB, {count} tokens, best {best:F3}s, load {loadSeconds:F2}s; first pass {megabytes / first:F2} MB/s)"));
 }

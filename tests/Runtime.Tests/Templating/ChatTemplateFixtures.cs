@@ -1,4 +1,5 @@
 using System.Text.Json;
+using UNComp.Runtime.Tests.TestSupport;
 
 namespace UNComp.Runtime.Tests.Templating;
 
@@ -9,7 +10,7 @@ namespace UNComp.Runtime.Tests.Templating;
 /// </summary>
 internal static class ChatTemplateFixtures
 {
-    public static string Directory { get; } = FindDirectory();
+    public static string Directory { get; } = FixtureDirectory.Find("tests", "fixtures", "chat-templates");
 
     private static readonly Lazy<Dictionary<string, JsonElement>> LazyCases = new(() =>
     {
@@ -38,19 +39,5 @@ internal static class ChatTemplateFixtures
         }
 
         return data;
-    }
-
-    private static string FindDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "fixtures", "chat-templates");
-            if (System.IO.Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("tests/fixtures/chat-templates not found above " + AppContext.BaseDirectory);
     }
 }
