@@ -8,7 +8,7 @@ dotnet build UNComp.Compiler.sln -c Release -v minimal || exit 1
 log=$(mktemp)
 dotnet test UNComp.Compiler.sln -c Release --no-build -v minimal 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-read -r passed failed skipped < <(awk '/(Passed|Failed)! +-/ {
+read -r passed failed skipped < <(awk '/(Passed|Failed|Skipped)! +-/ {
        for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1));
          if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
      END { printf "%d %d %d\n", p, f, s }' "$log")

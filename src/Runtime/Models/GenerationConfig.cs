@@ -24,6 +24,21 @@ public sealed class GenerationConfig
         };
     }
 
+    /// <summary>
+    /// The generation config of a model directory: <c>generation_config.json</c> when present (falling back to
+    /// config.json's eos ids when it names none), else config.json's ids.
+    /// </summary>
+    public static GenerationConfig LoadFor(string directory, ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(config);
+        string path = System.IO.Path.Combine(directory, "generation_config.json");
+        var generation = File.Exists(path) ? Load(path) : FromModelConfig(config);
+        return generation.EosTokenIds.Count == 0
+            ? new GenerationConfig { EosTokenIds = config.EosTokenIds, BosTokenId = generation.BosTokenId ?? config.BosTokenId }
+            : generation;
+    }
+
     /// <summary>The generation defaults implied by a model config (used when generation_config.json is absent).</summary>
     public static GenerationConfig FromModelConfig(ModelConfig config)
     {

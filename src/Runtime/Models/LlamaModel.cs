@@ -71,13 +71,7 @@ public sealed class LlamaModel : IDisposable
         }
 
         var config = ModelConfig.Load(Path.Combine(directory, "config.json"));
-        string genPath = Path.Combine(directory, "generation_config.json");
-        var generation = File.Exists(genPath) ? GenerationConfig.Load(genPath) : GenerationConfig.FromModelConfig(config);
-        if (generation.EosTokenIds.Count == 0)
-        {
-            generation = new GenerationConfig { EosTokenIds = config.EosTokenIds, BosTokenId = generation.BosTokenId ?? config.BosTokenId };
-        }
-
+        var generation = GenerationConfig.LoadFor(directory, config);
         using var archive = SafetensorsArchive.Open(directory);
         cancellationToken.ThrowIfCancellationRequested();
         long h = config.HiddenSize, vocab = config.VocabSize;

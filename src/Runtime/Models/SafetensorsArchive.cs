@@ -141,13 +141,29 @@ public sealed class SafetensorsArchive : IDisposable
     /// <exception cref="ModelFormatException">Missing tensor or wrong shape.</exception>
     public float[] ReadSingle(string name, params ReadOnlySpan<long> expectedShape)
     {
+        var bytes = GetWeightBytes(name, out var info, expectedShape);
+        var result = new float[info.ElementCount];
+        SafetensorsFile.ConvertToSingle(info.DType, bytes, result);
+        return result;
+    }
+
+    /// <summary>
+    /// The raw bytes of a weight tensor (F32, F16 or BF16) as stored, checking its shape: lets a GPU backend upload
+    /// bf16 weights without converting them. Valid while the archive is open.
+    /// </summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="info">The tensor's header entry (dtype, shape, file).</param>
+    /// <param name="expectedShape">Required dimensions; empty to skip the check.</param>
+    /// <exception cref="ModelFormatException">Missing tensor, wrong shape or a non-float dtype.</exception>
+    public ReadOnlySpan<byte> GetWeightBytes(string name, out TensorInfo info, params ReadOnlySpan<long> expectedShape)
+    {
         if (!_byName.TryGetValue(name, out var entry))
         {
             string where = _files.Count == 1 ? _files[0].Path : IndexFileName;
             throw ModelFormatException.For(where, $"tensor '{name}' not found; the model's weights are incomplete or use other tensor names.");
         }
 
-        var info = entry.Info;
+        info = entry.Info;
         if (!expectedShape.IsEmpty && !info.Shape.AsSpan().SequenceEqual(expectedShape))
         {
             throw ModelFormatException.For(info.File,
@@ -159,9 +175,7 @@ public sealed class SafetensorsArchive : IDisposable
             throw ModelFormatException.For(info.File, $"tensor '{name}': dtype {info.DType} cannot hold weights; expected F32, F16 or BF16.");
         }
 
-        var result = new float[info.ElementCount];
-        entry.File.ReadSingle(info, result);
-        return result;
+        return entry.File.GetBytes(info);
     }
 
     /// <inheritdoc />

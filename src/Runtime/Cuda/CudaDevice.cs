@@ -1,0 +1,184 @@
+using System.Text;
+using UNComp.Runtime.Cuda.Interop;
+using static UNComp.Runtime.Cuda.Interop.CudaDriverApi;
+
+namespace UNComp.Runtime.Cuda;
+
+/// <summary>
+/// One NVIDIA GPU: its primary context, the one stream every engine operation is queued on, and its properties.
+/// Work is asynchronous; <see cref="Synchronize"/> and read-backs are the only waits. Not thread-safe: callers from
+/// several threads must serialise (each entry point makes the context current on the calling thread).
+/// </summary>
+public sealed unsafe class CudaDevice : IDisposable
+{
+    private readonly nint _context;
+    private nint _stream;
+    private bool _disposed;
+
+    private CudaDevice(int ordinal)
+    {
+        Check(cuInit(0));
+        Check(cuDeviceGetCount(out int count));
+        if (count == 0)
+        {
+            throw new CudaUnavailableException("the CUDA driver reports no GPU.");
+        }
+
+        if ((uint)ordinal >= (uint)count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ordinal), ordinal, $"device ordinal must be in [0, {count}).");
+        }
+
+        Check(cuDeviceGet(out int device, ordinal));
+        Ordinal = device;
+        byte* name = stackalloc byte[256];
+        Check(cuDeviceGetName(name, 256, device));
+        Name = Encoding.UTF8.GetString(name, new ReadOnlySpan<byte>(name, 256).IndexOf((byte)0));
+        ComputeMajor = Attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+        ComputeMinor = Attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        Multiprocessors = Attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        MaxSharedMemoryPerBlock = Attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+        L2CacheBytes = Attribute(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE);
+        Check(cuDeviceTotalMem(out nuint total, device));
+        TotalMemory = (long)total;
+        Check(cuDriverGetVersion(out int driver));
+        DriverVersion = driver;
+        Check(cuDevicePrimaryCtxRetain(out _context, device));
+        Check(cuCtxSetCurrent(_context));
+        Check(cuStreamCreate(out _stream, CU_STREAM_NON_BLOCKING));
+    }
+
+    /// <summary>Device ordinal.</summary>
+    public int Ordinal { get; }
+
+    /// <summary>Marketing name, e.g. "NVIDIA H100 80GB HBM3".</summary>
+    public string Name { get; }
+
+    /// <summary>Compute capability major version (9 for Hopper).</summary>
+    public int ComputeMajor { get; }
+
+    /// <summary>Compute capability minor version.</summary>
+    public int ComputeMinor { get; }
+
+    /// <summary>Streaming multiprocessors.</summary>
+    public int Multiprocessors { get; }
+
+    /// <summary>Largest dynamic shared memory a block may opt in to, in bytes.</summary>
+    public int MaxSharedMemoryPerBlock { get; }
+
+    /// <summary>L2 cache size in bytes.</summary>
+    public int L2CacheBytes { get; }
+
+    /// <summary>Device memory in bytes.</summary>
+    public long TotalMemory { get; }
+
+    /// <summary>CUDA driver version as an integer (13000 = 13.0).</summary>
+    public int DriverVersion { get; }
+
+    /// <summary>The NVRTC target, e.g. <c>sm_90</c>.</summary>
+    public string Architecture => $"sm_{ComputeMajor}{ComputeMinor}";
+
+    internal nint Stream
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _stream;
+        }
+    }
+
+    /// <summary>Opens device <paramref name="ordinal"/>.</summary>
+    /// <exception cref="CudaUnavailableException">No driver library or no GPU.</exception>
+    public static CudaDevice Open(int ordinal = 0) => new(ordinal);
+
+    /// <summary>Whether a CUDA GPU can be used here, and if not, why (for tests that skip and for <c>--device</c> defaults).</summary>
+    public static bool IsAvailable(out string reason)
+    {
+        try
+        {
+            NativeLibraries.Load(NativeLibraries.Driver);
+            int r = cuInit(0);
+            if (r != 0)
+            {
+                reason = Error(r, "cuInit(0)").Message;
+                return false;
+            }
+
+            Check(cuDeviceGetCount(out int count));
+            reason = count > 0 ? "" : "the CUDA driver reports no GPU.";
+            return count > 0;
+        }
+        catch (CudaException ex)
+        {
+            reason = ex.Message;
+            return false;
+        }
+    }
+
+    /// <summary>Makes this device's context current on the calling thread (cheap; every entry point calls it).</summary>
+    public void MakeCurrent()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Check(cuCtxSetCurrent(_context));
+    }
+
+    /// <summary>Allocates device memory; out of memory becomes a <see cref="CudaException"/> saying what was being allocated.</summary>
+    /// <param name="bytes">Size in bytes (≥ 1).</param>
+    /// <param name="what">What the memory is for, for the error message.</param>
+    public DeviceBuffer Allocate(long bytes, string what)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 1);
+        MakeCurrent();
+        int r = cuMemAlloc(out ulong address, (nuint)bytes);
+        if (r != 0)
+        {
+            var inner = Error(r, $"cuMemAlloc({bytes})");
+            (long free, long total) = MemoryInfo();
+            throw new CudaException($"{Name}: cannot allocate {Format(bytes)} for {what}: {inner.Message}; {Format(free)} free of {Format(total)}.", inner)
+            {
+                IsOutOfMemory = inner.IsOutOfMemory,
+            };
+        }
+
+        return new DeviceBuffer(this, address, bytes);
+    }
+
+    /// <summary>Free and total device memory (cuMemGetInfo).</summary>
+    public (long Free, long Total) MemoryInfo()
+    {
+        MakeCurrent();
+        Check(cuMemGetInfo(out nuint free, out nuint total));
+        return ((long)free, (long)total);
+    }
+
+    /// <summary>Waits for all queued work.</summary>
+    public void Synchronize()
+    {
+        MakeCurrent();
+        Check(cuStreamSynchronize(Stream));
+    }
+
+    internal static string Format(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB" : $"{bytes / (double)(1L << 20):F1} MiB";
+
+    private int Attribute(int attribute)
+    {
+        Check(cuDeviceGetAttribute(out int value, attribute, Ordinal));
+        return value;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _ = cuCtxSetCurrent(_context);
+        _ = cuStreamSynchronize(_stream);
+        _ = cuStreamDestroy(_stream);
+        _stream = 0;
+        _ = cuDevicePrimaryCtxRelease(Ordinal);
+        _disposed = true;
+    }
+}

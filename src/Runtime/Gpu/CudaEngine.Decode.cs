@@ -1,0 +1,275 @@
+using System.Runtime.InteropServices;
+using UNComp.Runtime.Cuda;
+using UNComp.Runtime.Generation;
+
+namespace UNComp.Runtime.Gpu;
+
+/// <summary>Decode: one token for each active slot of a batch, every layer, one graph launch.</summary>
+public sealed partial class CudaEngine
+{
+    private readonly DecodeGeometry[] _geometry;
+    private readonly Dictionary<int, CudaGraph> _graphs = [];
+    private readonly HashSet<int> _warm = [];
+    private readonly StreamProfiler _profiler;
+    private bool _profiling;
+
+    /// <summary>How decode attention is split at batch size <paramref name="batch"/>.</summary>
+    public DecodeGeometry GeometryFor(int batch) => _geometry[batch];
+
+    /// <summary>
+    /// Decodes one token per row: row i feeds <paramref name="tokens"/>[i] to <paramref name="slots"/>[i] at its next
+    /// position, and writes that row's next-token logits to <paramref name="logits"/> (rows × vocab) when not empty.
+    /// </summary>
+    public void Decode(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        int rows = Prepare(slots, tokens, default);
+        CheckLogits(logits, rows);
+        RunStep(rows);
+        if (!logits.IsEmpty)
+        {
+            _logits.Buffer.CopyToHost(logits, _logits.Offset);
+        }
+        else
+        {
+            _device.Synchronize();
+        }
+
+        Advance(slots);
+    }
+
+    /// <summary>
+    /// Decodes one token per row and chooses each row's next token on the device; only the chosen ids come back.
+    /// Greedy takes the lowest id among equal maxima (as the CPU sampler); sampling draws from
+    /// splitmix64(<paramref name="seeds"/>[i]), so the same seeds give the same tokens.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A row's logits are not finite (NaN or ±inf).</exception>
+    public void DecodeSample(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, SamplingOptions sampling, ReadOnlySpan<ulong> seeds, Span<int> next)
+    {
+        ArgumentNullException.ThrowIfNull(sampling);
+        sampling.Validate();
+        int rows = Prepare(slots, tokens, seeds);
+        if (next.Length != rows)
+        {
+            throw new ArgumentException($"next must hold {rows} token ids, got {next.Length}.", nameof(next));
+        }
+
+        RunStep(rows);
+        SampleLogits(rows, sampling, next);
+        Advance(slots);
+    }
+
+    /// <summary>Chooses one token per row from the logits of the last prefill (row 0) or decode step.</summary>
+    public void SampleLogits(int rows, SamplingOptions sampling, Span<int> next)
+    {
+        ArgumentNullException.ThrowIfNull(sampling);
+        ulong output = _io.Address + (ulong)OutputOffset(MaxBatch);
+        if (sampling.IsGreedy)
+        {
+            _kernels.ArgMax(_logits, output, rows);
+        }
+        else
+        {
+            _kernels.Sample(_logits, output, rows, (float)sampling.Temperature, sampling.TopK, (float)sampling.TopP, _io.Address + (ulong)SeedOffset(MaxBatch));
+        }
+
+        _pinned.CopyFromDeviceAsync(output, 0, rows * 4L);
+        _device.Synchronize();
+        var chosen = _pinned.AsSpan<int>(0, rows);
+        for (int i = 0; i < rows; i++)
+        {
+            if (chosen[i] < 0)
+            {
+                throw new InvalidOperationException($"the logits of batch row {i} are not finite (NaN or ±inf); the model's weights or activations overflowed.");
+            }
+        }
+
+        chosen.CopyTo(next);
+    }
+
+    /// <summary>Samples one token from given logits with one seed (checks the device sampler against its definition).</summary>
+    internal int SampleFixedLogits(ReadOnlySpan<float> logits, SamplingOptions sampling, ulong seed)
+    {
+        CheckLogits(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(logits), logits.Length), 1);
+        _logits.Buffer.CopyFromHost(logits, _logits.Offset);
+        _pinned.AsSpan<ulong>(SeedOffset(1), 1)[0] = seed;
+        _pinned.CopyToDeviceAsync(SeedOffset(1), _io.Address + (ulong)SeedOffset(MaxBatch), 8);
+        _device.Synchronize();
+        Span<int> next = stackalloc int[1];
+        SampleLogits(1, sampling, next);
+        return next[0];
+    }
+
+    /// <summary>Runs one decode step eagerly with an event after every operation and returns device milliseconds per operation kind.</summary>
+    public IReadOnlyDictionary<string, double> ProfileDecode(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens)
+    {
+        int rows = Prepare(slots, tokens, default);
+        _profiling = true;
+        try
+        {
+            _profiler.Begin();
+            Record(rows);
+            var result = _profiler.End();
+            Advance(slots);
+            return result;
+        }
+        finally
+        {
+            _profiling = false;
+        }
+    }
+
+    private int Prepare(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, ReadOnlySpan<ulong> seeds)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int rows = slots.Length;
+        if (rows < 1 || rows > MaxBatch || tokens.Length != rows || (!seeds.IsEmpty && seeds.Length != rows))
+        {
+            throw new ArgumentException($"a decode step takes 1 to {MaxBatch} rows with one slot, one token (and one seed) each; got {rows} slots, {tokens.Length} tokens, {seeds.Length} seeds.");
+        }
+
+        CheckTokens(tokens);
+        int limit = _model.Config.MaxPositionEmbeddings;
+        var pin = _pinned.AsSpan<int>(0, 3 * rows);
+        for (int i = 0; i < rows; i++)
+        {
+            int s = slots[i];
+            _arena.CheckSlot(s);
+            if (!_active[s])
+            {
+                throw new InvalidOperationException($"slot {s} holds no sequence; prefill it first.");
+            }
+
+            if (slots[..i].Contains(s))
+            {
+                throw new ArgumentException($"slot {s} appears twice in one decode step.", nameof(slots));
+            }
+
+            if (_nextPosition[s] >= limit)
+            {
+                throw new InvalidOperationException($"the sequence in slot {s} reached the model's context of {limit} positions (max_position_embeddings); it cannot grow further.");
+            }
+
+            pin[i] = tokens[i];
+            pin[rows + i] = _nextPosition[s];
+            pin[(2 * rows) + i] = s;
+        }
+
+        // Rows beyond `rows` are never read: every kernel's grid covers exactly the active rows.
+        _device.MakeCurrent();
+        _pinned.CopyToDeviceAsync(0, _io.Address, rows * 4L);
+        _pinned.CopyToDeviceAsync(rows * 4L, _io.Address + (ulong)(MaxBatch * 4), rows * 4L);
+        _pinned.CopyToDeviceAsync(2 * rows * 4L, _io.Address + (ulong)(2 * MaxBatch * 4), rows * 4L);
+        if (!seeds.IsEmpty)
+        {
+            var seedPin = _pinned.AsSpan<ulong>(SeedOffset(rows), rows);
+            seeds.CopyTo(seedPin);
+            _pinned.CopyToDeviceAsync(SeedOffset(rows), _io.Address + (ulong)SeedOffset(MaxBatch), rows * 8L);
+        }
+
+        // The pinned inputs must not change before the copies run: wait for them (a few microseconds).
+        _device.Synchronize();
+        return rows;
+    }
+
+    private void Advance(ReadOnlySpan<int> slots)
+    {
+        foreach (int s in slots)
+        {
+            _nextPosition[s]++;
+        }
+    }
+
+    private void RunStep(int rows)
+    {
+        if (!Options.UseCudaGraphs)
+        {
+            Record(rows);
+            return;
+        }
+
+        if (_graphs.TryGetValue(rows, out var graph))
+        {
+            graph.Launch();
+            return;
+        }
+
+        if (_warm.Add(rows))
+        {
+            // The first step of a batch size runs eagerly: cuBLASLt and module loading finish outside any capture.
+            Record(rows);
+            return;
+        }
+
+        graph = CudaGraph.Capture(_device, () => Record(rows));
+        _graphs[rows] = graph;
+        graph.Launch();
+    }
+
+    private void Record(int rows)
+    {
+        var c = _model.Config;
+        float eps = (float)c.RmsNormEps;
+        ulong tokens = _io.Address, positions = _io.Address + (ulong)(MaxBatch * 4), slots = _io.Address + (ulong)(2 * MaxBatch * 4);
+        var geometry = _geometry[rows];
+        var layout = _arena.Layout;
+        _kernels.Embed(tokens, _model.Embedding, _x, rows);
+        Mark("embed");
+        for (int layer = 0; layer < c.NumLayers; layer++)
+        {
+            var w = _model.Layers[layer];
+            _kernels.RmsNorm(_x, w.AttentionNorm, _xn, rows, eps);
+            Mark("rmsnorm");
+            _gemm.Linear(_xn.Take(rows), w.Wqkv, _qkv.Take(rows));
+            Mark("gemm qkv");
+            _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, positions, _model.InverseFrequencies, _q, _k, _v, rows, _heads, _kvHeads, _headDim);
+            Mark("rope");
+            _kernels.DecodePartial(new DecodeAttentionArgs
+            {
+                Q = _q.Address, NewK = _k.Address, NewV = _v.Address, ArenaK = _arena.Keys.Address, ArenaV = _arena.Values.Address,
+                UnitOffsets = _arena.UnitOffsets.Address, Lengths = _arena.Lengths.Address, Slots = slots,
+                PartialO = _partO.Address, PartialMl = _partMl.Address, SlotElements = _arena.SlotElements,
+                TotalUnits = _arena.TotalUnits, LayerUnit0 = layer * layout.UnitsPerLayer, UnitsPerLayer = layout.UnitsPerLayer,
+                Heads = _heads, KvHeads = _kvHeads, QueryHeadsPerUnit = layout.QueryHeadsPerUnit, UnitsPerKvHead = _unitsPerKvHead,
+                HeadDim = _headDim, Rows = rows, Splits = geometry.Splits, Chunk = geometry.Chunk, Scale = _scale,
+            });
+            Mark("attention");
+            _kernels.DecodeCombine(_partO.Address, _partMl.Address, _att, rows, _heads, geometry.Splits, _headDim);
+            Mark("attention combine");
+            _kernels.KvAppend(WriteArgs(layer), _k, _v, slots, positions, rows);
+            Mark("kv append");
+            _gemm.Linear(_att.Take(rows), w.Wo, _x.Take(rows), accumulate: true);
+            Mark("gemm o");
+            if (w.Bo is { } bo)
+            {
+                _kernels.AddBias(_x, bo, rows);
+            }
+
+            _kernels.RmsNorm(_x, w.MlpNorm, _xn, rows, eps);
+            Mark("rmsnorm");
+            _gemm.Linear(_xn.Take(rows), w.WGateUp, _gateUp.Take(rows));
+            Mark("gemm gate|up");
+            _kernels.SwiGlu(_gateUp, _mlp, rows);
+            Mark("swiglu");
+            _gemm.Linear(_mlp.Take(rows), w.WDown, _x.Take(rows), accumulate: true);
+            Mark("gemm down");
+        }
+
+        _kernels.RmsNorm(_x, _model.FinalNorm, _xn, rows, eps);
+        _gemm.Linear(_xn.Take(rows), _model.LmHead, _logits.Take(rows));
+        Mark("lm head");
+    }
+
+    private void Mark(string name)
+    {
+        if (_profiling)
+        {
+            _profiler.Mark(name);
+        }
+    }
+
+    private static long SeedOffset(int batch) => ((12L * batch) + 7) / 8 * 8;
+
+    private static long OutputOffset(int batch) => SeedOffset(batch) + (8L * batch);
+
+    private static long IoBytes(int batch) => OutputOffset(batch) + (4L * batch);
+}

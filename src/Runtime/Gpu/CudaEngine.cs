@@ -1,0 +1,329 @@
+using UNComp.Runtime.Cache;
+using UNComp.Runtime.Cuda;
+
+namespace UNComp.Runtime.Gpu;
+
+/// <summary>
+/// The Llama-family forward pass on an NVIDIA GPU, llama2.c style: every buffer is allocated once at construction
+/// (weights by <see cref="CudaModel"/>, the KV arena exactly from the layout, scratch for the longest prompt and
+/// the largest batch). Prefill runs one sequence slot through flash attention and writes its kept tokens into the
+/// arena; decode runs every active slot of a batch in one pass (one CUDA graph per batch size) with split-KV
+/// attention over ragged per-unit lengths, and the only synchronisation is reading back the sampled tokens (or
+/// the logits). The residual stream is fp32; matrix products take bf16 operands with fp32 accumulation.
+/// Units whose capacity is smaller than their sequence keep the most recent tokens (recency eviction).
+/// Not thread-safe: one caller at a time.
+/// </summary>
+public sealed partial class CudaEngine : IDisposable
+{
+    private readonly CudaModel _model;
+    private readonly CudaDevice _device;
+    private readonly LlamaKernels _kernels;
+    private readonly CublasLtGemm _gemm;
+    private readonly KvArena _arena;
+    private readonly List<IDisposable> _owned = [];
+    private readonly int _hidden, _heads, _kvHeads, _headDim, _qDim, _kvDim, _ff, _vocab, _unitsPerKvHead;
+    private readonly float _scale;
+    private readonly DeviceTensor _x, _xn, _qkv, _q, _k, _v, _att, _gateUp, _mlp, _logits;
+    private readonly DeviceBuffer _tokens, _positions, _io, _partO, _partMl;
+    private readonly PinnedHostBuffer _pinned;
+    private readonly int[] _nextPosition;
+    private readonly bool[] _active;
+    private bool _disposed;
+
+    /// <summary>Creates an engine for <paramref name="model"/> with a KV arena of <paramref name="layout"/> per slot.</summary>
+    /// <exception cref="NotSupportedException">A head dimension or GQA group the kernels are not built for.</exception>
+    /// <exception cref="Cuda.Interop.CudaException">The buffers do not fit the device.</exception>
+    public CudaEngine(CudaModel model, KvCacheLayout layout, CudaEngineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(layout);
+        options ??= new CudaEngineOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatch, 1);
+        var c = model.Config;
+        _model = model;
+        _device = model.Device;
+        Options = options;
+        _hidden = c.HiddenSize;
+        _heads = c.NumAttentionHeads;
+        _kvHeads = c.NumKeyValueHeads;
+        _headDim = c.HeadDim;
+        _qDim = _heads * _headDim;
+        _kvDim = _kvHeads * _headDim;
+        _ff = c.IntermediateSize;
+        _vocab = c.VocabSize;
+        _scale = 1f / MathF.Sqrt(_headDim);
+        if (!LlamaKernels.SupportsHeadDim(_headDim))
+        {
+            throw new NotSupportedException($"head_dim {_headDim} is not supported on CUDA yet (the attention kernels are built for 32, 64 and 128); use --device cpu.");
+        }
+
+        if (layout.Layers != c.NumLayers || layout.HeadDim != _headDim || layout.UnitsPerLayer != KvCacheLayout.UnitsOf(c, layout.Granularity))
+        {
+            throw new ArgumentException($"the cache layout ({layout.Layers} layers × {layout.UnitsPerLayer} units × head dim {layout.HeadDim}) does not match the model ({c.NumLayers} layers, head dim {_headDim}).", nameof(layout));
+        }
+
+        if (layout.QueryHeadsPerUnit > LlamaKernels.MaxQueryHeadsPerUnit)
+        {
+            throw new NotSupportedException($"{layout.QueryHeadsPerUnit} query heads per KV head exceed the decode kernel's {LlamaKernels.MaxQueryHeadsPerUnit}; use the queryHead granularity or --device cpu.");
+        }
+
+        _unitsPerKvHead = layout.Granularity == CacheGranularity.KvHead ? 1 : c.QueryHeadsPerKvHead;
+        MaxPrefillTokens = options.MaxPrefillTokens ?? layout.MaxCapacity;
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPrefillTokens, 1, nameof(options));
+        int batch = options.MaxBatch;
+        int rows = Math.Max(MaxPrefillTokens, batch);
+        int mlpRows = Math.Max(Math.Min(options.MlpChunkTokens, rows), batch);
+        _geometry = new DecodeGeometry[batch + 1];
+        long partRows = 0;
+        for (int b = 1; b <= batch; b++)
+        {
+            _geometry[b] = DecodeGeometry.For(_device, layout, b);
+            partRows = Math.Max(partRows, (long)b * _heads * _geometry[b].Splits);
+        }
+
+        try
+        {
+            _kernels = Own(new LlamaKernels(_device, options.KernelDefines));
+            _gemm = Own(new CublasLtGemm(_device));
+            _arena = Own(new KvArena(_device, layout, batch));
+            _x = Scratch(DType.F32, rows, _hidden, "x");
+            _xn = Scratch(DType.BF16, rows, _hidden, "normed x");
+            _qkv = Scratch(DType.F32, rows, _qDim + (2 * _kvDim), "q|k|v");
+            _q = Scratch(DType.BF16, rows, _qDim, "q");
+            _k = Scratch(DType.BF16, rows, _kvDim, "k");
+            _v = Scratch(DType.BF16, rows, _kvDim, "v");
+            _att = Scratch(DType.BF16, rows, _qDim, "attention output");
+            _gateUp = Scratch(DType.BF16, mlpRows, 2 * _ff, "gate|up");
+            _mlp = Scratch(DType.BF16, mlpRows, _ff, "MLP activation");
+            _logits = Scratch(DType.F32, batch, _vocab, "logits");
+            _tokens = Own(_device.Allocate(rows * 4L, "prompt token ids"));
+            ScratchBytes += (rows * 8L) + IoBytes(batch) + (partRows * (_headDim + 2) * 4) + _arena.MetadataBytes;
+            _positions = Own(_device.Allocate(rows * 4L, "prompt positions"));
+            _io = Own(_device.Allocate(IoBytes(batch), "decode step inputs"));
+            _partO = Own(_device.Allocate(partRows * _headDim * 4, "decode attention partials"));
+            _partMl = Own(_device.Allocate(partRows * 2 * 4, "decode attention partial statistics"));
+            _pinned = Own(new PinnedHostBuffer(_device, Math.Max(IoBytes(batch), (long)batch * 4)));
+        }
+        catch
+        {
+            DisposeOwned();
+            throw;
+        }
+
+        _nextPosition = new int[batch];
+        _active = new bool[batch];
+        _profiler = new StreamProfiler(_device);
+    }
+
+    /// <summary>The model.</summary>
+    public CudaModel Model => _model;
+
+    /// <summary>The options the engine was built with.</summary>
+    public CudaEngineOptions Options { get; }
+
+    /// <summary>The KV arena.</summary>
+    public KvArena Arena => _arena;
+
+    /// <summary>Longest prompt one <see cref="Prefill"/> takes.</summary>
+    public int MaxPrefillTokens { get; }
+
+    /// <summary>Sequence slots.</summary>
+    public int MaxBatch => Options.MaxBatch;
+
+    /// <summary>Device bytes of keys and values (the plan's bytes).</summary>
+    public long KvBytes => _arena.KvBytes;
+
+    /// <summary>Device bytes of the engine's other buffers (activations, partials, io, arena metadata).</summary>
+    public long ScratchBytes { get; private set; }
+
+    /// <summary>Whether <paramref name="slot"/> holds a prefilled sequence.</summary>
+    public bool IsActive(int slot)
+    {
+        _arena.CheckSlot(slot);
+        return _active[slot];
+    }
+
+    /// <summary>Position the next token of <paramref name="slot"/> gets.</summary>
+    public int NextPosition(int slot)
+    {
+        _arena.CheckSlot(slot);
+        return _nextPosition[slot];
+    }
+
+    /// <summary>Frees <paramref name="slot"/> for another sequence.</summary>
+    public void Release(int slot)
+    {
+        _arena.CheckSlot(slot);
+        _active[slot] = false;
+        _nextPosition[slot] = 0;
+    }
+
+    /// <summary>
+    /// Prefills <paramref name="tokens"/> into <paramref name="slot"/> (positions 0..n−1), replacing what it held,
+    /// and writes the last token's logits to <paramref name="logits"/> when it is not empty.
+    /// </summary>
+    /// <param name="slot">Sequence slot in [0, MaxBatch).</param>
+    /// <param name="tokens">Prompt ids, 1..MaxPrefillTokens of them.</param>
+    /// <param name="logits">vocab_size floats, or empty to skip the read-back.</param>
+    /// <param name="layersDone">Reports finished layers (each report waits for the device).</param>
+    /// <param name="cancellationToken">Checked between layers; a cancelled prefill leaves the slot empty.</param>
+    public void Prefill(int slot, ReadOnlySpan<int> tokens, Span<float> logits, IProgress<int>? layersDone = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _arena.CheckSlot(slot);
+        int n = tokens.Length;
+        if (n < 1 || n > MaxPrefillTokens)
+        {
+            throw new ArgumentException($"the prompt has {n} tokens; this engine takes 1 to {MaxPrefillTokens} per prefill.", nameof(tokens));
+        }
+
+        CheckTokens(tokens);
+        CheckLogits(logits, 1);
+        _device.MakeCurrent();
+        _active[slot] = false;
+        var positions = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            positions[i] = i;
+        }
+
+        _tokens.CopyFromHost(tokens);
+        _positions.CopyFromHost<int>(positions);
+        var c = _model.Config;
+        float eps = (float)c.RmsNormEps;
+        _kernels.Embed(_tokens.Address, _model.Embedding, _x, n);
+        for (int layer = 0; layer < c.NumLayers; layer++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var w = _model.Layers[layer];
+            _kernels.RmsNorm(_x, w.AttentionNorm, _xn, n, eps);
+            _gemm.Linear(_xn.Take(n), w.Wqkv, _qkv.Take(n));
+            _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, _positions.Address, _model.InverseFrequencies, _q, _k, _v, n, _heads, _kvHeads, _headDim);
+            _kernels.FlashPrefill(_q, _k, _v, _att, n, _heads, _kvHeads, _headDim, _scale);
+            _kernels.KvPrefillWrite(WriteArgs(layer), _k, _v, _positions.Address, 0, 0, slot, n);
+            _gemm.Linear(_att.Take(n), w.Wo, _x.Take(n), accumulate: true);
+            if (w.Bo is { } bo)
+            {
+                _kernels.AddBias(_x, bo, n);
+            }
+
+            _kernels.RmsNorm(_x, w.MlpNorm, _xn, n, eps);
+            for (int t0 = 0; t0 < n; t0 += _gateUp.Rows)
+            {
+                int r = Math.Min(_gateUp.Rows, n - t0);
+                _gemm.Linear(_xn.Slice(t0, r), w.WGateUp, _gateUp.Take(r));
+                _kernels.SwiGlu(_gateUp, _mlp, r);
+                _gemm.Linear(_mlp.Take(r), w.WDown, _x.Slice(t0, r), accumulate: true);
+            }
+
+            if (layersDone is not null)
+            {
+                _device.Synchronize();
+                layersDone.Report(layer + 1);
+            }
+        }
+
+        _kernels.RmsNorm(_x.Slice(n - 1, 1), _model.FinalNorm, _xn, 1, eps);
+        _gemm.Linear(_xn.Take(1), _model.LmHead, _logits.Take(1));
+        if (!logits.IsEmpty)
+        {
+            _logits.Buffer.CopyToHost(logits, _logits.Offset);
+        }
+        else
+        {
+            _device.Synchronize();
+        }
+
+        _nextPosition[slot] = n;
+        _active[slot] = true;
+    }
+
+    /// <summary>Reads the logits of batch row <paramref name="row"/> of the last step (synchronises).</summary>
+    public void ReadLogits(int row, Span<float> logits)
+    {
+        CheckLogits(logits, 1);
+        _logits.Buffer.CopyToHost(logits, _logits.Offset + ((long)row * _vocab * 4));
+    }
+
+    private KvWriteArgs WriteArgs(int layer) => new()
+    {
+        ArenaK = _arena.Keys.Address,
+        ArenaV = _arena.Values.Address,
+        Positions = _arena.Positions.Address,
+        Lengths = _arena.Lengths.Address,
+        UnitOffsets = _arena.UnitOffsets.Address,
+        UnitCapacities = _arena.UnitCapacities.Address,
+        SlotElements = _arena.SlotElements,
+        SlotTokens = _arena.SlotTokens,
+        TotalUnits = _arena.TotalUnits,
+        LayerUnit0 = layer * _arena.Layout.UnitsPerLayer,
+        UnitsPerLayer = _arena.Layout.UnitsPerLayer,
+        KvHeads = _kvHeads,
+        UnitsPerKvHead = _unitsPerKvHead,
+        HeadDim = _headDim,
+    };
+
+    private void CheckTokens(ReadOnlySpan<int> tokens)
+    {
+        foreach (int t in tokens)
+        {
+            if ((uint)t >= (uint)_vocab)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), t, $"token id must be in [0, {_vocab}).");
+            }
+        }
+    }
+
+    private void CheckLogits(Span<float> logits, int rows)
+    {
+        if (!logits.IsEmpty && logits.Length != (long)rows * _vocab)
+        {
+            throw new ArgumentException($"logits must hold {rows} × vocab_size = {(long)rows * _vocab} floats (or be empty), got {logits.Length}.", nameof(logits));
+        }
+    }
+
+    private DeviceTensor Scratch(DType type, int rows, int cols, string what)
+    {
+        var buffer = Own(_device.Allocate((long)rows * cols * type.Size(), $"the {what} buffer ({rows} × {cols})"));
+        ScratchBytes += buffer.Bytes;
+        return new DeviceTensor(buffer, 0, type, rows, cols);
+    }
+
+    private T Own<T>(T disposable)
+        where T : IDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
+    private void DisposeOwned()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+        {
+            _owned[i].Dispose();
+        }
+
+        _owned.Clear();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _device.MakeCurrent();
+        _device.Synchronize();
+        foreach (var g in _graphs.Values)
+        {
+            g.Dispose();
+        }
+
+        _graphs.Clear();
+        _profiler.Dispose();
+        DisposeOwned();
+    }
+}

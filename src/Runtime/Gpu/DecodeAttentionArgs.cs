@@ -1,0 +1,48 @@
+namespace UNComp.Runtime.Gpu;
+
+/// <summary>Arguments of one split-KV decode-attention launch (one layer, every unit, every batch row).</summary>
+internal readonly record struct DecodeAttentionArgs
+{
+    public required ulong Q { get; init; }
+    public required ulong NewK { get; init; }
+    public required ulong NewV { get; init; }
+    public required ulong ArenaK { get; init; }
+    public required ulong ArenaV { get; init; }
+    public required ulong UnitOffsets { get; init; }
+    public required ulong Lengths { get; init; }
+    public required ulong Slots { get; init; }
+    public required ulong PartialO { get; init; }
+    public required ulong PartialMl { get; init; }
+    public required long SlotElements { get; init; }
+    public required int TotalUnits { get; init; }
+    public required int LayerUnit0 { get; init; }
+    public required int UnitsPerLayer { get; init; }
+    public required int Heads { get; init; }
+    public required int KvHeads { get; init; }
+    public required int QueryHeadsPerUnit { get; init; }
+    public required int UnitsPerKvHead { get; init; }
+    public required int HeadDim { get; init; }
+    public required int Rows { get; init; }
+    public required int Splits { get; init; }
+    public required int Chunk { get; init; }
+    public required float Scale { get; init; }
+}
+
+/// <summary>Where one layer's units live in the KV arena (for the prefill write and the decode append).</summary>
+internal readonly record struct KvWriteArgs
+{
+    public required ulong ArenaK { get; init; }
+    public required ulong ArenaV { get; init; }
+    public required ulong Positions { get; init; }
+    public required ulong Lengths { get; init; }
+    public required ulong UnitOffsets { get; init; }
+    public required ulong UnitCapacities { get; init; }
+    public required long SlotElements { get; init; }
+    public required long SlotTokens { get; init; }
+    public required int TotalUnits { get; init; }
+    public required int LayerUnit0 { get; init; }
+    public required int UnitsPerLayer { get; init; }
+    public required int KvHeads { get; init; }
+    public required int UnitsPerKvHead { get; init; }
+    public required int HeadDim { get; init; }
+}

@@ -1,0 +1,97 @@
+// Row-wise kernels of the forward pass: embedding, RMSNorm, RoPE (with the q/k/v split), SwiGLU, bias.
+
+// x[t, :] = table[tokens[t], :] (bf16 → fp32). Grid: rows.
+extern "C" __global__ void embed_rows(const int* __restrict__ tokens, const bf16_t* __restrict__ table, float* __restrict__ x, int hidden)
+{
+    long tok = tokens[blockIdx.x];
+    const bf16_t* row = table + tok * hidden;
+    float* out = x + (long)blockIdx.x * hidden;
+    for (int i = threadIdx.x; i < hidden; i += blockDim.x) out[i] = bf2f(row[i]);
+}
+
+// out[r, :] = bf16(x[r, :] / sqrt(mean(x[r, :]²) + eps) ⊙ w). Grid: rows; x rows start at x + r·hidden.
+extern "C" __global__ void rmsnorm_rows(const float* __restrict__ x, const float* __restrict__ w, bf16_t* __restrict__ out, int hidden, float eps)
+{
+    const float* row = x + (long)blockIdx.x * hidden;
+    float ss = 0.f;
+    for (int i = threadIdx.x; i < hidden; i += blockDim.x) { float v = row[i]; ss += v * v; }
+    ss = block_sum(ss);
+    float inv = rsqrtf(ss / (float)hidden + eps);
+    bf16_t* o = out + (long)blockIdx.x * hidden;
+    for (int i = threadIdx.x; i < hidden; i += blockDim.x) o[i] = f2bf(row[i] * inv * w[i]);
+}
+
+// Splits the fused projection qkv[t] = [q (heads·d) | k (kvHeads·d) | v (kvHeads·d)] (fp32, + bias when given),
+// rotates q and k by position (half-split rotate_half convention, angle = pos · invFreq[i] in fp32) and writes
+// bf16 q [t, heads, d], k and v [t, kvHeads, d]. Grid: tokens.
+extern "C" __global__ void qkv_rope(const float* __restrict__ qkv, const float* __restrict__ bias, const int* __restrict__ positions,
+    const float* __restrict__ inv_freq, bf16_t* __restrict__ q, bf16_t* __restrict__ k, bf16_t* __restrict__ v,
+    int heads, int kv_heads, int d)
+{
+    int t = blockIdx.x;
+    int half = d / 2;
+    int q_dim = heads * d, kv_dim = kv_heads * d, width = q_dim + 2 * kv_dim;
+    const float* row = qkv + (long)t * width;
+    float pos = (float)positions[t];
+    // Rotated pairs of q and k heads.
+    int pairs = (heads + kv_heads) * half;
+    for (int p = threadIdx.x; p < pairs; p += blockDim.x)
+    {
+        int head = p / half, i = p - head * half;
+        int col = head * d + i; // q heads then k heads are contiguous in the row
+        float a = row[col], b = row[col + half];
+        if (bias != 0) { a += bias[col]; b += bias[col + half]; }
+        float s, c;
+        sincosf(pos * inv_freq[i], &s, &c);
+        float r0 = a * c - b * s, r1 = b * c + a * s;
+        if (head < heads)
+        {
+            bf16_t* o = q + (long)t * q_dim + head * d;
+            o[i] = f2bf(r0); o[i + half] = f2bf(r1);
+        }
+        else
+        {
+            bf16_t* o = k + (long)t * kv_dim + (head - heads) * d;
+            o[i] = f2bf(r0); o[i + half] = f2bf(r1);
+        }
+    }
+    for (int j = threadIdx.x; j < kv_dim; j += blockDim.x)
+    {
+        int col = q_dim + kv_dim + j;
+        float val = row[col] + (bias != 0 ? bias[col] : 0.f);
+        v[(long)t * kv_dim + j] = f2bf(val);
+    }
+}
+
+// h[r, j] = bf16(silu(gu[r, j]) · gu[r, ff + j]): the fused [gate | up] projection to the SwiGLU activation.
+extern "C" __global__ void swiglu_rows(const bf16_t* __restrict__ gu, bf16_t* __restrict__ h, int ff)
+{
+    const bf16_t* row = gu + (long)blockIdx.x * 2 * ff;
+    bf16_t* out = h + (long)blockIdx.x * ff;
+    for (int j = threadIdx.x; j < ff; j += blockDim.x)
+    {
+        float g = bf2f(row[j]), u = bf2f(row[ff + j]);
+        out[j] = f2bf(g / (1.f + expf(-g)) * u);
+    }
+}
+
+// y[r, :] += b. Grid: rows.
+extern "C" __global__ void add_bias_rows(float* __restrict__ y, const float* __restrict__ b, int cols)
+{
+    float* row = y + (long)blockIdx.x * cols;
+    for (int j = threadIdx.x; j < cols; j += blockDim.x) row[j] += b[j];
+}
+
+// Gathers rows: dst[i, :] = src[index[i], :] (fp32), for the last-token logits of a prefill.
+extern "C" __global__ void gather_rows_f32(const float* __restrict__ src, const int* __restrict__ index, float* __restrict__ dst, int cols)
+{
+    const float* s = src + (long)index[blockIdx.x] * cols;
+    float* o = dst + (long)blockIdx.x * cols;
+    for (int j = threadIdx.x; j < cols; j += blockDim.x) o[j] = s[j];
+}
+
+// fp32 → bf16 conversion of n elements (tests and weight conversion).
+extern "C" __global__ void f32_to_bf16(const float* __restrict__ src, bf16_t* __restrict__ dst, long n)
+{
+    for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) dst[i] = f2bf(src[i]);
+}

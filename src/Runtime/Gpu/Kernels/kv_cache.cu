@@ -1,0 +1,92 @@
+// The KV arena: per sequence slot, every unit (layer × KV head, or layer × query head) owns `cap` token rows of
+// keys and of values at unit_offset[u] (elements), and `cap` int positions at unit_offset[u] / d. lengths holds
+// the filled rows per (slot, unit). Recency comes from positions, not from row order: eviction overwrites the
+// row holding the smallest position; nothing is shifted in memory.
+
+// Prefill: writes the kept tokens of each unit of one layer into one slot. keep (optional, [units, keep_stride])
+// lists the kept prompt rows in order; without it the last min(n, cap) rows are kept (recency).
+// Grid: (units of the layer, row blocks); block: 128 (a warp per token row).
+extern "C" __global__ void kv_prefill_write(const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, const int* __restrict__ token_pos,
+    bf16_t* __restrict__ arena_k, bf16_t* __restrict__ arena_v, int* __restrict__ positions, int* __restrict__ lengths,
+    const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ keep, int keep_stride,
+    int slot, int n, long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int kv_heads,
+    int units_per_kv_head, int d)
+{
+    const int j = blockIdx.x, u = layer_unit0 + j;
+    const int cap = unit_cap[u];
+    const int kept = min(n, cap);
+    const int kvh = j / units_per_kv_head;
+    const long off = (long)slot * kv_elements + unit_offset[u];
+    uint4* ak = (uint4*)(arena_k + off);
+    uint4* av = (uint4*)(arena_v + off);
+    int* pos = positions + (long)slot * pos_elements + unit_offset[u] / d;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+    const int vecs = d / 8;
+    for (int s = blockIdx.y * warps + warp; s < kept; s += gridDim.y * warps)
+    {
+        int src = keep != 0 ? keep[(long)j * keep_stride + s] : n - kept + s;
+        const uint4* sk = (const uint4*)(k + ((long)src * kv_heads + kvh) * d);
+        const uint4* sv = (const uint4*)(v + ((long)src * kv_heads + kvh) * d);
+        for (int e = lane; e < vecs; e += 32) { ak[(long)s * vecs + e] = sk[e]; av[(long)s * vecs + e] = sv[e]; }
+        if (lane == 0) pos[s] = token_pos[src];
+    }
+    if (blockIdx.y == 0 && threadIdx.x == 0) lengths[(long)slot * total_units + u] = kept;
+}
+
+// Decode: appends the step's new key/value of each unit of one layer for every batch row, into the next free row
+// or, when the unit is full, over the row with the smallest position (lowest row on ties).
+// Grid: (units of the layer, batch rows); block: 128.
+extern "C" __global__ void kv_append(const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v,
+    bf16_t* __restrict__ arena_k, bf16_t* __restrict__ arena_v, int* __restrict__ positions, int* __restrict__ lengths,
+    const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ slots,
+    const int* __restrict__ token_pos, long long kv_elements, long long pos_elements, int total_units, int layer_unit0,
+    int kv_heads, int units_per_kv_head, int d)
+{
+    __shared__ int best_val[32], best_idx[32];
+    __shared__ int dst_s;
+    const int j = blockIdx.x, b = blockIdx.y;
+    const int slot = slots[b], u = layer_unit0 + j;
+    int* len_p = lengths + (long)slot * total_units + u;
+    const int len = *len_p, cap = unit_cap[u];
+    int* pos = positions + (long)slot * pos_elements + unit_offset[u] / d;
+    if (len < cap)
+    {
+        if (threadIdx.x == 0) dst_s = len;
+    }
+    else
+    {
+        int bv = 0x7fffffff, bi = 0x7fffffff;
+        for (int i = threadIdx.x; i < cap; i += blockDim.x)
+        {
+            int p = pos[i];
+            if (p < bv || (p == bv && i < bi)) { bv = p; bi = i; }
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1)
+        {
+            int ov = __shfl_xor_sync(0xffffffffu, bv, o), oi = __shfl_xor_sync(0xffffffffu, bi, o);
+            if (ov < bv || (ov == bv && oi < bi)) { bv = ov; bi = oi; }
+        }
+        const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+        if (lane == 0) { best_val[warp] = bv; best_idx[warp] = bi; }
+        __syncthreads();
+        if (threadIdx.x == 0)
+        {
+            for (int w = 1; w < (int)(blockDim.x >> 5); w++)
+                if (best_val[w] < bv || (best_val[w] == bv && best_idx[w] < bi)) { bv = best_val[w]; bi = best_idx[w]; }
+            dst_s = bi;
+        }
+    }
+    __syncthreads();
+    const int dst = dst_s;
+    const int kvh = j / units_per_kv_head;
+    const long off = (long)slot * kv_elements + unit_offset[u] + (long)dst * d;
+    const bf16_t* sk = new_k + ((long)b * kv_heads + kvh) * d;
+    const bf16_t* sv = new_v + ((long)b * kv_heads + kvh) * d;
+    for (int e = threadIdx.x; e < d; e += blockDim.x) { arena_k[off + e] = sk[e]; arena_v[off + e] = sv[e]; }
+    if (threadIdx.x == 0)
+    {
+        pos[dst] = token_pos[b];
+        if (len < cap) *len_p = len + 1;
+    }
+}

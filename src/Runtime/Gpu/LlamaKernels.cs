@@ -1,0 +1,129 @@
+using UNComp.Runtime.Cuda;
+
+namespace UNComp.Runtime.Gpu;
+
+/// <summary>
+/// The engine's CUDA kernels (embedded <c>Gpu/Kernels/*.cu</c>, compiled once per device through
+/// <see cref="KernelCompiler"/>'s disk cache) with typed launch wrappers. Every launch is queued on the device's
+/// stream, so a sequence of them can be captured into a <see cref="CudaGraph"/>.
+/// </summary>
+public sealed class LlamaKernels : IDisposable
+{
+    /// <summary>Threads per block of the flash prefill kernel.</summary>
+    private const int FlashThreads = 128;
+    private const int FlashRows = 64;
+    private const int DecodeThreads = 128;
+    private const int DecodeMaxGroup = 8;
+
+    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "sampling.cu"];
+
+    private readonly CudaDevice _device;
+
+    /// <summary>Compiles (or loads from the cache) and loads the kernels for <paramref name="device"/>.</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="defines">Extra NVRTC <c>-D</c> definitions (a compiled profile's constants).</param>
+    public LlamaKernels(CudaDevice device, IReadOnlyList<string>? defines = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        _device = device;
+        Module = CudaModule.Compile(device, "uncomp_llama.cu", Source, defines);
+        foreach (int d in (int[])[32, 64, 128])
+        {
+            Module.SetMaxDynamicSharedMemory($"flash_prefill_d{d}", FlashSharedBytes(d));
+            Module.SetMaxDynamicSharedMemory($"decode_attention_partial_d{d}", device.MaxSharedMemoryPerBlock);
+        }
+    }
+
+    /// <summary>The concatenated CUDA source.</summary>
+    public static string Source { get; } = string.Join("\n", SourceFiles.Select(ReadResource));
+
+    /// <summary>The loaded module.</summary>
+    public CudaModule Module { get; }
+
+    /// <summary>Head dimensions the attention kernels are built for.</summary>
+    public static bool SupportsHeadDim(int headDim) => headDim is 32 or 64 or 128;
+
+    /// <summary>Largest number of query heads per cache unit the decode kernel handles.</summary>
+    public static int MaxQueryHeadsPerUnit => DecodeMaxGroup;
+
+    /// <summary>x[t] = embedding[tokens[t]] (fp32) for <paramref name="rows"/> tokens.</summary>
+    public void Embed(ulong tokens, DeviceTensor table, DeviceTensor x, int rows) =>
+        Module.Launch("embed_rows", (rows, 1, 1), 256, 0, tokens, table, x, x.Cols);
+
+    /// <summary>out = bf16(RMSNorm(x) ⊙ w) for <paramref name="rows"/> rows.</summary>
+    public void RmsNorm(DeviceTensor x, DeviceTensor weight, DeviceTensor output, int rows, float eps) =>
+        Module.Launch("rmsnorm_rows", (rows, 1, 1), x.Cols >= 2048 ? 1024 : 256, 0, x, weight, output, x.Cols, eps);
+
+    /// <summary>Splits the fused q|k|v projection, adds the bias (if any) and applies RoPE at <paramref name="positions"/>.</summary>
+    public void QkvRope(DeviceTensor qkv, ulong bias, ulong positions, DeviceTensor invFreq, DeviceTensor q, DeviceTensor k, DeviceTensor v,
+        int rows, int heads, int kvHeads, int headDim) =>
+        Module.Launch("qkv_rope", (rows, 1, 1), 256, 0, qkv, bias, positions, invFreq, q, k, v, heads, kvHeads, headDim);
+
+    /// <summary>h = silu(gate) ⊙ up from the fused [gate | up] rows.</summary>
+    public void SwiGlu(DeviceTensor gateUp, DeviceTensor h, int rows) =>
+        Module.Launch("swiglu_rows", (rows, 1, 1), 256, 0, gateUp, h, h.Cols);
+
+    /// <summary>y[r] += bias for <paramref name="rows"/> rows.</summary>
+    public void AddBias(DeviceTensor y, DeviceTensor bias, int rows) =>
+        Module.Launch("add_bias_rows", (rows, 1, 1), 256, 0, y, bias, y.Cols);
+
+    /// <summary>Causal GQA attention over <paramref name="n"/> tokens: q, o [n, heads, d]; k, v [n, kvHeads, d].</summary>
+    public void FlashPrefill(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor o, int n, int heads, int kvHeads, int headDim, float scale)
+    {
+        int blocks = (n + FlashRows - 1) / FlashRows;
+        Module.Launch($"flash_prefill_d{headDim}", (blocks, heads, 1), FlashThreads, FlashSharedBytes(headDim),
+            q, k, v, o, n, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
+    }
+
+    /// <summary>Split-KV decode attention partials for every unit of one layer and every batch row.</summary>
+    internal void DecodePartial(in DecodeAttentionArgs a) =>
+        Module.Launch($"decode_attention_partial_d{a.HeadDim}", (a.Splits, a.UnitsPerLayer, a.Rows), DecodeThreads, DecodeSharedBytes(a.HeadDim, a.QueryHeadsPerUnit, a.Chunk),
+            a.Q, a.NewK, a.NewV, a.ArenaK, a.ArenaV, a.UnitOffsets, a.Lengths, a.Slots, a.PartialO, a.PartialMl,
+            a.SlotElements, a.TotalUnits, a.LayerUnit0, a.Heads, a.KvHeads, a.QueryHeadsPerUnit, a.UnitsPerKvHead, a.Chunk,
+            a.Scale * (float)(1 / Math.Log(2)));
+
+    /// <summary>Merges the split partials into bf16 attention outputs [rows, heads, d].</summary>
+    internal void DecodeCombine(ulong partialO, ulong partialMl, DeviceTensor output, int rows, int heads, int splits, int headDim) =>
+        Module.Launch("decode_attention_combine", (heads, rows, 1), headDim, 0, partialO, partialMl, output, heads, splits, headDim);
+
+    /// <summary>Dynamic shared memory of one decode-attention block.</summary>
+    public static int DecodeSharedBytes(int headDim, int queryHeadsPerUnit, int chunk) =>
+        4 * ((queryHeadsPerUnit * chunk) + (DecodeThreads / 32 * DecodeMaxGroup * headDim));
+
+    /// <summary>Dynamic shared memory of one flash prefill block: two stages of K and V tiles, rows padded by 8 elements.</summary>
+    public static int FlashSharedBytes(int headDim) => 2 * 2 * 64 * (headDim + 8) * 2;
+
+    /// <summary>Writes one layer's kept prefill tokens of one slot into the arena.</summary>
+    internal void KvPrefillWrite(in KvWriteArgs a, DeviceTensor k, DeviceTensor v, ulong tokenPositions, ulong keep, int keepStride, int slot, int n)
+    {
+        int rowBlocks = Math.Clamp((n + 3) / 4, 1, 256);
+        Module.Launch("kv_prefill_write", (a.UnitsPerLayer, rowBlocks, 1), 128, 0,
+            k, v, tokenPositions, a.ArenaK, a.ArenaV, a.Positions, a.Lengths, a.UnitOffsets, a.UnitCapacities, keep, keepStride,
+            slot, n, a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, a.KvHeads, a.UnitsPerKvHead, a.HeadDim);
+    }
+
+    /// <summary>Appends the step's new key/value of one layer for every batch row (recency eviction when full).</summary>
+    internal void KvAppend(in KvWriteArgs a, DeviceTensor newK, DeviceTensor newV, ulong slots, ulong tokenPositions, int rows) =>
+        Module.Launch("kv_append", (a.UnitsPerLayer, rows, 1), 128, 0,
+            newK, newV, a.ArenaK, a.ArenaV, a.Positions, a.Lengths, a.UnitOffsets, a.UnitCapacities, slots, tokenPositions,
+            a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, a.KvHeads, a.UnitsPerKvHead, a.HeadDim);
+
+    /// <summary>tokens[r] = argmax of logits row r (−1 for a non-finite row).</summary>
+    public void ArgMax(DeviceTensor logits, ulong tokens, int rows) =>
+        Module.Launch("argmax_rows", (rows, 1, 1), 1024, 0, logits, logits.Cols, tokens);
+
+    /// <summary>Temperature / top-k / top-p sampling of each logits row with a per-row seed (−1 for a non-finite row).</summary>
+    public void Sample(DeviceTensor logits, ulong tokens, int rows, float temperature, int topK, float topP, ulong seeds) =>
+        Module.Launch("sample_rows", (rows, 1, 1), 1024, 0, logits, logits.Cols, 1f / temperature, topK, topP, seeds, tokens);
+
+    private static string ReadResource(string file)
+    {
+        using var stream = typeof(LlamaKernels).Assembly.GetManifestResourceStream("UNComp.Kernels." + file)
+            ?? throw new InvalidOperationException($"kernel source '{file}' is not embedded in UNComp.Runtime; the build is incomplete.");
+        using var reader = new StreamReader(stream);
+        return $"// ---- {file}\n" + reader.ReadToEnd();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Module.Dispose();
+}

@@ -1,0 +1,244 @@
+using UNComp.Runtime.Cuda;
+using UNComp.Runtime.Gpu;
+
+namespace UNComp.Runtime.GpuTests;
+
+/// <summary>Each kernel against a float64 CPU reference on bf16-rounded random inputs (fresh per case, outputs poisoned).</summary>
+public sealed class KernelTests
+{
+    private static readonly Lazy<LlamaKernels> SharedKernels = new(() => new LlamaKernels(Gpu.Device));
+
+    private static LlamaKernels Kernels => SharedKernels.Value;
+
+    [Fact]
+    public void Kernels_SecondCompile_ComesFromTheDiskCache()
+    {
+        var device = Gpu.Device;
+        _ = Kernels;
+        KernelCompiler.Compile(device, "uncomp_llama.cu", LlamaKernels.Source, [], out bool fromCache);
+        Assert.True(fromCache, $"expected a cache hit in {KernelCompiler.CacheDirectory}");
+    }
+
+    [Theory]
+    [InlineData(1, 64, 96, false, false)]
+    [InlineData(7, 256, 384, false, true)]
+    [InlineData(300, 512, 1024, true, false)]
+    [InlineData(33, 128, 4096, true, true)]
+    public void Gemm_Linear_MatchesFloat64Reference(int rows, int inDim, int outDim, bool bf16Output, bool accumulate)
+    {
+        var device = Gpu.Device;
+        var x = Gpu.RandomBf16(rows * inDim, rows + inDim);
+        var w = Gpu.RandomBf16(outDim * inDim, outDim, 0.1f);
+        var y0 = Gpu.RandomBf16(rows * outDim, 3);
+        using var gemm = new CublasLtGemm(device);
+        var dx = Gpu.UploadBf16(device, x, rows, inDim);
+        var dw = Gpu.UploadBf16(device, w, outDim, inDim);
+        var dy = bf16Output ? Gpu.UploadBf16(device, y0, rows, outDim) : Gpu.UploadF32(device, y0, rows, outDim);
+        try
+        {
+            gemm.Linear(dx, dw, dy, accumulate);
+            var actual = Gpu.Download(dy);
+            var expected = new float[rows * outDim];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int o = 0; o < outDim; o++)
+                {
+                    double s = accumulate ? y0[(r * outDim) + o] : 0;
+                    for (int i = 0; i < inDim; i++)
+                    {
+                        s += (double)x[(r * inDim) + i] * w[(o * inDim) + i];
+                    }
+
+                    expected[(r * outDim) + o] = (float)s;
+                }
+            }
+
+            double err = Gpu.RelativeError(actual, expected);
+            Assert.True(err < (bf16Output ? 6e-3 : 1e-5), $"relative error {err:E2}");
+        }
+        finally
+        {
+            dx.Buffer.Dispose();
+            dw.Buffer.Dispose();
+            dy.Buffer.Dispose();
+        }
+    }
+
+    [Fact]
+    public void RmsNorm_MatchesReference()
+    {
+        var device = Gpu.Device;
+        int rows = 5, hidden = 4096;
+        var x = Gpu.RandomBf16(rows * hidden, 11, 3);
+        var w = Gpu.RandomBf16(hidden, 12);
+        var dx = Gpu.UploadF32(device, x, rows, hidden);
+        var dw = Gpu.UploadF32(device, w, 1, hidden);
+        var dout = Gpu.Poisoned(device, DType.BF16, rows, hidden);
+        Kernels.RmsNorm(dx, dw, dout, rows, 1e-5f);
+        var actual = Gpu.Download(dout);
+        var expected = new float[rows * hidden];
+        for (int r = 0; r < rows; r++)
+        {
+            double ss = 0;
+            for (int i = 0; i < hidden; i++)
+            {
+                ss += (double)x[(r * hidden) + i] * x[(r * hidden) + i];
+            }
+
+            double inv = 1 / Math.Sqrt((ss / hidden) + 1e-5);
+            for (int i = 0; i < hidden; i++)
+            {
+                expected[(r * hidden) + i] = (float)(x[(r * hidden) + i] * inv * w[i]);
+            }
+        }
+
+        Assert.True(Gpu.RelativeError(actual, expected) < 4e-3);
+        dx.Buffer.Dispose();
+        dw.Buffer.Dispose();
+        dout.Buffer.Dispose();
+    }
+
+    [Fact]
+    public void SwiGlu_MatchesReference()
+    {
+        var device = Gpu.Device;
+        int rows = 9, ff = 1000;
+        var gu = Gpu.RandomBf16(rows * 2 * ff, 21, 4);
+        var dgu = Gpu.UploadBf16(device, gu, rows, 2 * ff);
+        var dh = Gpu.Poisoned(device, DType.BF16, rows, ff);
+        Kernels.SwiGlu(dgu, dh, rows);
+        var actual = Gpu.Download(dh);
+        var expected = new float[rows * ff];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < ff; j++)
+            {
+                double g = gu[(r * 2 * ff) + j], u = gu[(r * 2 * ff) + ff + j];
+                expected[(r * ff) + j] = (float)(g / (1 + Math.Exp(-g)) * u);
+            }
+        }
+
+        Assert.True(Gpu.RelativeError(actual, expected) < 4e-3);
+        dgu.Buffer.Dispose();
+        dh.Buffer.Dispose();
+    }
+
+    [Theory]
+    [InlineData(32, false)]
+    [InlineData(128, true)]
+    public void QkvRope_SplitsAddsBiasAndRotates(int d, bool bias)
+    {
+        var device = Gpu.Device;
+        int n = 13, heads = 4, kvHeads = 2, width = (heads + (2 * kvHeads)) * d;
+        var qkv = Gpu.RandomBf16(n * width, 31, 2);
+        var b = bias ? Gpu.RandomBf16(width, 32) : new float[width];
+        var inv = Compute.RotaryEmbedding.InverseFrequencies(d, 500000, null);
+        var positions = Enumerable.Range(0, n).Select(i => (i * 977) % 5000).ToArray();
+        var dqkv = Gpu.UploadF32(device, qkv, n, width);
+        var db = Gpu.UploadF32(device, b, 1, width);
+        var dinv = Gpu.UploadF32(device, inv, 1, d / 2);
+        using var dpos = device.Allocate(n * 4, "positions");
+        dpos.CopyFromHost<int>(positions);
+        var dq = Gpu.Poisoned(device, DType.BF16, n, heads * d);
+        var dk = Gpu.Poisoned(device, DType.BF16, n, kvHeads * d);
+        var dv = Gpu.Poisoned(device, DType.BF16, n, kvHeads * d);
+        Kernels.QkvRope(dqkv, bias ? db.Address : 0, dpos.Address, dinv, dq, dk, dv, n, heads, kvHeads, d);
+        var withBias = new float[n * width];
+        for (int t = 0; t < n; t++)
+        {
+            for (int c = 0; c < width; c++)
+            {
+                withBias[(t * width) + c] = qkv[(t * width) + c] + b[c];
+            }
+        }
+
+        var q = new float[n * heads * d];
+        var k = new float[n * kvHeads * d];
+        var v = new float[n * kvHeads * d];
+        for (int t = 0; t < n; t++)
+        {
+            Array.Copy(withBias, t * width, q, t * heads * d, heads * d);
+            Array.Copy(withBias, (t * width) + (heads * d), k, t * kvHeads * d, kvHeads * d);
+            Array.Copy(withBias, (t * width) + ((heads + kvHeads) * d), v, t * kvHeads * d, kvHeads * d);
+        }
+
+        Compute.CpuBackend.Shared.Rope(q, positions, heads, d, inv);
+        Compute.CpuBackend.Shared.Rope(k, positions, kvHeads, d, inv);
+        Assert.True(Gpu.RelativeError(Gpu.Download(dq), q) < 4e-3);
+        Assert.True(Gpu.RelativeError(Gpu.Download(dk), k) < 4e-3);
+        Assert.True(Gpu.RelativeError(Gpu.Download(dv), v) < 4e-3);
+        foreach (var t in (DeviceTensor[])[dqkv, db, dinv, dq, dk, dv])
+        {
+            t.Buffer.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 32)]
+    [InlineData(63, 64)]
+    [InlineData(64, 128)]
+    [InlineData(65, 32)]
+    [InlineData(300, 128)]
+    [InlineData(1000, 64)]
+    public void FlashPrefill_MatchesFloat64CausalAttention(int n, int d)
+    {
+        var device = Gpu.Device;
+        int heads = 8, kvHeads = 2, group = heads / kvHeads;
+        var q = Gpu.RandomBf16(n * heads * d, n + d, 1.5f);
+        var k = Gpu.RandomBf16(n * kvHeads * d, n + d + 1, 1.5f);
+        var v = Gpu.RandomBf16(n * kvHeads * d, n + d + 2);
+        var dq = Gpu.UploadBf16(device, q, n, heads * d);
+        var dk = Gpu.UploadBf16(device, k, n, kvHeads * d);
+        var dv = Gpu.UploadBf16(device, v, n, kvHeads * d);
+        var dout = Gpu.Poisoned(device, DType.BF16, n, heads * d);
+        float scale = 1f / MathF.Sqrt(d);
+        Kernels.FlashPrefill(dq, dk, dv, dout, n, heads, kvHeads, d, scale);
+        var actual = Gpu.Download(dout);
+        var expected = new float[n * heads * d];
+        var p = new double[n];
+        for (int h = 0; h < heads; h++)
+        {
+            int kvh = h / group;
+            for (int i = 0; i < n; i++)
+            {
+                double max = double.NegativeInfinity;
+                for (int j = 0; j <= i; j++)
+                {
+                    double s = 0;
+                    for (int e = 0; e < d; e++)
+                    {
+                        s += (double)q[(((i * heads) + h) * d) + e] * k[(((j * kvHeads) + kvh) * d) + e];
+                    }
+
+                    p[j] = s * scale;
+                    max = Math.Max(max, p[j]);
+                }
+
+                double sum = 0;
+                for (int j = 0; j <= i; j++)
+                {
+                    p[j] = Math.Exp(p[j] - max);
+                    sum += p[j];
+                }
+
+                for (int e = 0; e < d; e++)
+                {
+                    double o = 0;
+                    for (int j = 0; j <= i; j++)
+                    {
+                        o += p[j] * v[(((j * kvHeads) + kvh) * d) + e];
+                    }
+
+                    expected[(((i * heads) + h) * d) + e] = (float)(o / sum);
+                }
+            }
+        }
+
+        double err = Gpu.RelativeError(actual, expected);
+        Assert.True(err < 1.5e-2, $"relative error {err:E2}");
+        foreach (var t in (DeviceTensor[])[dq, dk, dv, dout])
+        {
+            t.Buffer.Dispose();
+        }
+    }
+}

@@ -1,0 +1,24 @@
+// Declarations NVRTC provides built in, for a host-side syntax check of the embedded kernels with clang
+// (tools/gpu/check-kernels.sh). Not used by the real build: NVRTC compiles the kernels on the GPU machine.
+#define __global__ __attribute__((global))
+#define __device__ __attribute__((device))
+#define __shared__ __attribute__((shared))
+#define __forceinline__ __attribute__((always_inline)) inline
+#define __launch_bounds__(...) __attribute__((launch_bounds(__VA_ARGS__)))
+#include <__clang_cuda_builtin_vars.h>
+struct __attribute__((aligned(16))) uint4 { unsigned x, y, z, w; };
+__device__ uint4 make_uint4(unsigned, unsigned, unsigned, unsigned);
+__device__ unsigned __float_as_uint(float);
+__device__ float __uint_as_float(unsigned);
+__device__ float __int_as_float(int);
+__device__ float __shfl_xor_sync(unsigned, float, int);
+__device__ int __shfl_xor_sync(unsigned, int, int);
+__device__ void __syncthreads();
+__device__ int __syncthreads_or(int);
+__device__ float fmaxf(float, float);
+__device__ float exp2f(float);
+__device__ float expf(float);
+__device__ float rsqrtf(float);
+__device__ void sincosf(float, float*, float*);
+__device__ int min(int, int);
+__device__ int max(int, int);
