@@ -53,6 +53,9 @@ export const cases = [
   { name: "mistral-nemo/system-multi-turn", template: "mistral-nemo-instruct-2407.jinja", ...mistralTokens, add_generation_prompt: true, messages: [system, ...chat] },
   { name: "mistral-nemo/tools", template: "mistral-nemo-instruct-2407.jinja", ...mistralTokens, add_generation_prompt: true, messages: [...toolTurn("abcDEF123"), { role: "assistant", content: "It is 22.5 °C in Paris." }, { role: "user", content: "Thanks!" }], tools: [weatherTool] },
   { name: "mistral-nemo/bad-tool-id", template: "mistral-nemo-instruct-2407.jinja", ...mistralTokens, add_generation_prompt: true, messages: toolTurn("call_1"), tools: [weatherTool] },
+  // Qwen2 Instruct (Qwen/Qwen2-0.5B-Instruct, as printed in transformers' chat-template docs)
+  { name: "qwen2/multi-turn", template: "qwen2-instruct.jinja", ...qwenTokens, add_generation_prompt: true, messages: chat },
+  { name: "qwen2/system-no-generation-prompt", template: "qwen2-instruct.jinja", ...qwenTokens, add_generation_prompt: false, messages: [system, ...chat] },
   // Qwen2.5 Instruct (default system prompt, tools, consecutive tool messages)
   { name: "qwen2.5/multi-turn", template: "qwen2.5-instruct.jinja", ...qwenTokens, add_generation_prompt: true, messages: chat },
   { name: "qwen2.5/system-multi-turn", template: "qwen2.5-instruct.jinja", ...qwenTokens, add_generation_prompt: true, messages: [system, ...chat] },

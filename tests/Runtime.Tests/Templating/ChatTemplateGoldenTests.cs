@@ -51,7 +51,7 @@ public sealed class ChatTemplateGoldenTests
     public void Goldens_cover_llama3_mistral_and_qwen2_with_tools_and_system_prompts()
     {
         var names = ChatTemplateFixtures.Cases.Keys.ToList();
-        foreach (var family in new[] { "llama-3/", "llama-3.1/", "mistral-v0.1/", "mixtral/", "mistral-nemo/", "qwen2.5/" })
+        foreach (var family in new[] { "llama-3/", "llama-3.1/", "mistral-v0.1/", "mixtral/", "mistral-nemo/", "qwen2/", "qwen2.5/" })
         {
             Assert.Contains(names, n => n.StartsWith(family, StringComparison.Ordinal));
         }
