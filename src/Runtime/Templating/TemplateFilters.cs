@@ -41,7 +41,10 @@ internal static class TemplateFilters
                 };
             case "tojson":
                 int? indent = Arg(0, "indent", null) is long n ? (int)n : null;
-                return TemplateJson.Serialize(value, indent, TemplateValues.IsTruthy(Arg(1, "sort_keys", false)))
+                var separators = kwargs.TryGetValue("separators", out var sep) && sep is List<object?> { Count: 2 } pair && pair[0] is string itemSep && pair[1] is string keySep
+                    ? (itemSep, keySep)
+                    : ((string, string)?)null;
+                return TemplateJson.Serialize(value, indent, TemplateValues.IsTruthy(Arg(1, "sort_keys", false)), separators)
                     ?? throw it.Error(line, $"tojson cannot serialize a value holding a {TemplateValues.TypeName(value)}");
             case "upper": return Str().ToUpperInvariant();
             case "lower": return Str().ToLowerInvariant();

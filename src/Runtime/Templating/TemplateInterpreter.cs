@@ -355,7 +355,20 @@ internal sealed class TemplateInterpreter
     private object? Call(CallExpr call, TemplateScope scope)
     {
         var callee = Evaluate(call.Callee, scope);
-        var args = call.Args.Select(a => Evaluate(a, scope)).ToList();
+        var args = new List<object?>(call.Args.Count);
+        foreach (var a in call.Args)
+        {
+            if (a is SplatExpr splat)
+            {
+                var spread = Evaluate(splat.Inner, scope);
+                args.AddRange(spread as List<object?> ?? throw Error(splat.Line, $"'*' needs a list, not a {TemplateValues.TypeName(spread)}"));
+            }
+            else
+            {
+                args.Add(Evaluate(a, scope));
+            }
+        }
+
         var kwargs = EvaluateKwargs(call.Kwargs, scope);
         switch (callee)
         {

@@ -34,14 +34,20 @@ public static class TemplateJson
         return map;
     }
 
-    /// <summary>Python <c>json.dumps</c> of a template value; null when the value holds something JSON cannot express.</summary>
-    internal static string? Serialize(object? value, int? indent, bool sortKeys)
+    /// <summary>
+    /// Python <c>json.dumps</c> of a template value (separators default to ", " and ": ", or "," and ": " with an
+    /// indent); null when the value holds something JSON cannot express.
+    /// </summary>
+    internal static string? Serialize(object? value, int? indent, bool sortKeys, (string Item, string Key)? separators = null)
     {
         var sb = new StringBuilder();
-        return Write(sb, value, indent, sortKeys, 0) ? sb.ToString() : null;
+        var options = new JsonStyle(indent, sortKeys, separators?.Item ?? (indent is null ? ", " : ","), separators?.Key ?? ": ");
+        return Write(sb, value, options, 0) ? sb.ToString() : null;
     }
 
-    private static bool Write(StringBuilder sb, object? value, int? indent, bool sortKeys, int depth)
+    private sealed record JsonStyle(int? Indent, bool SortKeys, string ItemSeparator, string KeySeparator);
+
+    private static bool Write(StringBuilder sb, object? value, JsonStyle style, int depth)
     {
         switch (value)
         {
@@ -62,14 +68,14 @@ public static class TemplateJson
                 sb.Append('[');
                 for (int i = 0; i < list.Count; i++)
                 {
-                    Separator(sb, i > 0, indent, depth + 1);
-                    if (!Write(sb, list[i], indent, sortKeys, depth + 1))
+                    Separator(sb, i > 0, style, depth + 1);
+                    if (!Write(sb, list[i], style, depth + 1))
                     {
                         return false;
                     }
                 }
 
-                Close(sb, indent, depth);
+                Close(sb, style, depth);
                 sb.Append(']');
                 return true;
             case OrderedDictionary<string, object?> map:
@@ -80,19 +86,19 @@ public static class TemplateJson
                 }
 
                 sb.Append('{');
-                var keys = sortKeys ? map.Keys.Order(StringComparer.Ordinal).ToList() : [.. map.Keys];
+                var keys = style.SortKeys ? map.Keys.Order(StringComparer.Ordinal).ToList() : [.. map.Keys];
                 for (int i = 0; i < keys.Count; i++)
                 {
-                    Separator(sb, i > 0, indent, depth + 1);
+                    Separator(sb, i > 0, style, depth + 1);
                     WriteString(sb, keys[i]);
-                    sb.Append(": ");
-                    if (!Write(sb, map[keys[i]], indent, sortKeys, depth + 1))
+                    sb.Append(style.KeySeparator);
+                    if (!Write(sb, map[keys[i]], style, depth + 1))
                     {
                         return false;
                     }
                 }
 
-                Close(sb, indent, depth);
+                Close(sb, style, depth);
                 sb.Append('}');
                 return true;
             default:
@@ -100,21 +106,22 @@ public static class TemplateJson
         }
     }
 
-    private static void Separator(StringBuilder sb, bool comma, int? indent, int depth)
+    private static void Separator(StringBuilder sb, bool comma, JsonStyle style, int depth)
     {
-        if (indent is { } n)
+        if (comma)
         {
-            sb.Append(comma ? ",\n" : "\n").Append(' ', n * depth);
+            sb.Append(style.ItemSeparator);
         }
-        else if (comma)
+
+        if (style.Indent is { } n)
         {
-            sb.Append(", ");
+            sb.Append('\n').Append(' ', n * depth);
         }
     }
 
-    private static void Close(StringBuilder sb, int? indent, int depth)
+    private static void Close(StringBuilder sb, JsonStyle style, int depth)
     {
-        if (indent is { } n)
+        if (style.Indent is { } n)
         {
             sb.Append('\n').Append(' ', n * depth);
         }

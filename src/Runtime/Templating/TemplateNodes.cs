@@ -19,6 +19,9 @@ internal sealed record IndexExpr(Expr Target, Expr Index, int Line) : Expr(Line)
 
 internal sealed record SliceExpr(Expr Target, Expr? Start, Expr? Stop, Expr? Step, int Line) : Expr(Line);
 
+/// <summary>A <c>*list</c> argument of a call: its items become positional arguments.</summary>
+internal sealed record SplatExpr(Expr Inner, int Line) : Expr(Line);
+
 internal sealed record CallExpr(Expr Callee, IReadOnlyList<Expr> Args, IReadOnlyList<(string Name, Expr Value)> Kwargs, int Line) : Expr(Line);
 
 internal sealed record FilterExpr(Expr Target, string Name, IReadOnlyList<Expr> Args, IReadOnlyList<(string Name, Expr Value)> Kwargs, int Line) : Expr(Line);

@@ -614,7 +614,12 @@ internal sealed class TemplateParser
         var kwargs = new List<(string, Expr)>();
         while (!Current.IsOperator(")"))
         {
-            if (Current.Kind == TokenKind.Name && _tokens[_pos + 1].IsOperator("="))
+            if (Current.IsOperator("*"))
+            {
+                int line = _tokens[_pos++].Line;
+                args.Add(new SplatExpr(ParseExpression(), line));
+            }
+            else if (Current.Kind == TokenKind.Name && _tokens[_pos + 1].IsOperator("="))
             {
                 string name = _tokens[_pos].Value;
                 _pos += 2;

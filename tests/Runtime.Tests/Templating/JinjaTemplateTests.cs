@@ -48,6 +48,24 @@ public sealed class JinjaTemplateTests
     }
 
     [Fact]
+    public void Tojson_takes_python_separators()
+    {
+        Assert.Equal("{\"a\":[1,2]}", Render("{{ v | tojson(separators=(',', ':')) }}", ("v", new Dictionary<string, object?> { ["a"] = new[] { 1, 2 } })));
+    }
+
+    [Fact]
+    public void Star_arguments_spread_a_list_into_a_macro_call()
+    {
+        Assert.Equal("1-2", Render("{% macro m(a, b) %}{{ a }}-{{ b }}{% endmacro %}{% set args = [1, 2] %}{{ m(*args) }}"));
+    }
+
+    [Fact]
+    public void String_filter_prints_containers_as_python_repr_like_transformers()
+    {
+        Assert.Equal("[{'type': 'function'}]", Render("{{ tools | string }}", ("tools", new[] { new Dictionary<string, object?> { ["type"] = "function" } })));
+    }
+
+    [Fact]
     public void Slices_string_methods_and_loop_variables_follow_python()
     {
         Assert.Equal("cba|bc|a,b|x", Render("{{ s[::-1] }}|{{ s[1:] }}|{{ 'a b'.split() | join(',') }}|{{ '\\n\\nx'.lstrip('\\n') }}", ("s", "abc")));
