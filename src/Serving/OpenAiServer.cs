@@ -170,6 +170,11 @@ public sealed class OpenAiServer : IAsyncDisposable
         {
             Statistics.AddCancelled();
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A fault of the server or the engine, not of the request: 500 with the reason, never a bare connection reset.
+            await TryWriteErrorAsync(ctx, new ApiException(500, "server_error", $"generation failed: {e.GetType().Name}: {e.Message}")).ConfigureAwait(false);
+        }
         finally
         {
             ticket?.Dispose();

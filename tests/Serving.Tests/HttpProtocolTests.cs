@@ -203,6 +203,23 @@ public sealed class HttpProtocolTests(FixtureModel fixture) : IClassFixture<Fixt
     }
 
     [Fact]
+    public async Task Engine_failure_answers_500_with_a_json_reason()
+    {
+        var served = new ServedModel("fixture-llama", fixture.Model, new FailingCodec());
+        await using var server = await RunningServer.StartAsync(served);
+        var (status, body) = await PostAsync(server, "v1/completions", """{"prompt": "x", "max_tokens": 2}""");
+        Assert.Equal(500, status);
+        Assert.Contains("codec broke", body.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    private sealed class FailingCodec : ITokenCodec
+    {
+        public IReadOnlyList<int> Encode(string text, bool addSpecialTokens) => throw new InvalidOperationException("codec broke");
+
+        public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens) => string.Empty;
+    }
+
+    [Fact]
     public void Binding_beyond_loopback_without_a_key_is_refused()
     {
         var ex = Assert.Throws<ArgumentException>(() => new ServerOptions { Host = "0.0.0.0" }.Validate());
