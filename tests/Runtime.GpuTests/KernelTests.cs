@@ -64,6 +64,39 @@ public sealed class KernelTests
         }
     }
 
+    [Theory]
+    [InlineData(100, 4096, false, true)]
+    [InlineData(37, 14336, true, false)]
+    [InlineData(6144, 256, false, false)]
+    public void Gemv_SingleToken_MatchesFloat64Reference(int m, int k, bool bf16Output, bool accumulate)
+    {
+        var device = Gpu.Device;
+        var x = Gpu.RandomBf16(k, m + k);
+        var w = Gpu.RandomBf16(m * k, m, 0.1f);
+        var y0 = Gpu.RandomBf16(m, 5);
+        var dx = Gpu.UploadBf16(device, x, 1, k);
+        var dw = Gpu.UploadBf16(device, w, m, k);
+        var dy = bf16Output ? Gpu.UploadBf16(device, y0, 1, m) : Gpu.UploadF32(device, y0, 1, m);
+        Kernels.Gemv(dw, dx, dy, accumulate);
+        var expected = new float[m];
+        for (int o = 0; o < m; o++)
+        {
+            double s = accumulate ? y0[o] : 0;
+            for (int i = 0; i < k; i++)
+            {
+                s += (double)x[i] * w[(o * k) + i];
+            }
+
+            expected[o] = (float)s;
+        }
+
+        double err = Gpu.RelativeError(Gpu.Download(dy), expected);
+        Assert.True(err < (bf16Output ? 6e-3 : 1e-5), $"relative error {err:E2}");
+        dx.Buffer.Dispose();
+        dw.Buffer.Dispose();
+        dy.Buffer.Dispose();
+    }
+
     [Fact]
     public void RmsNorm_MatchesReference()
     {

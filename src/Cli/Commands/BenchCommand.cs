@@ -16,9 +16,13 @@ internal static class BenchCommand
         var newTokens = new Option<int>("--new") { Description = "Tokens to decode.", DefaultValueFactory = _ => 64 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random prompt.", DefaultValueFactory = _ => 1 };
         var threads = CliSupport.ThreadsOption();
-        var command = new Command("bench", "Measure CPU prefill and decode tokens/s (full KV cache, greedy, eos ignored).")
+        var device = CliSupport.DeviceOption();
+        var budget = new Option<double>("--budget-percent") { Description = "CUDA: also measure a compressed two-group layout with this mean KV budget (% of the prompt); 0 = off.", DefaultValueFactory = _ => 0 };
+        var json = new Option<string?>("--json") { Description = "CUDA: write the results as JSON to this file." };
+        var noSweep = new Option<bool>("--no-sweep") { Description = "CUDA: skip the batch-size sweep." };
+        var command = new Command("bench", "Measure prefill and decode tokens/s (greedy, eos ignored): CPU, or CUDA with bandwidth bound, per-kernel times and a batch sweep.")
         {
-            model, promptTokens, newTokens, seed, threads,
+            model, promptTokens, newTokens, seed, threads, device, budget, json, noSweep,
         };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
         {
@@ -27,6 +31,12 @@ internal static class BenchCommand
             if (n < 1 || m < 0)
             {
                 throw new ArgumentException("--prompt-tokens must be ≥ 1 and --new ≥ 0.");
+            }
+
+            if (CliSupport.ResolveDevice(parseResult.GetValue(device), parseResult.InvocationConfiguration.Error) == "cuda")
+            {
+                return GpuBench.Run(new GpuBench.Settings(parseResult.GetValue(model)!, n, m, parseResult.GetValue(seed), parseResult.GetValue(budget),
+                    parseResult.GetValue(json), "uncomp " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), !parseResult.GetValue(noSweep)), output, cancellationToken);
             }
 
             var load = Stopwatch.StartNew();

@@ -75,6 +75,36 @@ internal static class CliSupport
         return string.Create(CultureInfo.InvariantCulture, $"{v:0.##} {units[u]}");
     }
 
+    /// <summary><c>--device cpu|cuda|auto</c> (default auto: cuda when a GPU is found, else cpu).</summary>
+    public static Option<string> DeviceOption() => new("--device")
+    {
+        Description = "Where to run: cpu, cuda, or auto (cuda when an NVIDIA GPU is found, else cpu).",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>Resolves <c>--device</c> to "cpu" or "cuda", saying on <paramref name="log"/> which was chosen for auto.</summary>
+    public static string ResolveDevice(string? requested, TextWriter log)
+    {
+        switch (requested?.ToLowerInvariant())
+        {
+            case "cpu":
+                return "cpu";
+            case "cuda" or "gpu":
+                if (!UNComp.Runtime.Cuda.CudaDevice.IsAvailable(out string why))
+                {
+                    throw new ArgumentException("--device cuda: no usable NVIDIA GPU: " + why);
+                }
+
+                return "cuda";
+            case "auto" or null:
+                bool gpu = UNComp.Runtime.Cuda.CudaDevice.IsAvailable(out string reason);
+                log.WriteLine(gpu ? "uncomp: device: cuda (an NVIDIA GPU was found; --device cpu to override)" : $"uncomp: device: cpu ({reason})");
+                return gpu ? "cuda" : "cpu";
+            default:
+                throw new ArgumentException($"--device must be cpu, cuda or auto, not '{requested}'.");
+        }
+    }
+
     /// <summary>The shared <c>--threads</c> option (0 = all cores).</summary>
     public static Option<int> ThreadsOption() =>
         new("--threads") { Description = "CPU threads for the compute backend; 0 = all cores.", DefaultValueFactory = _ => 0 };

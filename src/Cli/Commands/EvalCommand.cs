@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using UNComp.Runtime.Compression.Methods;
 using UNComp.Runtime.Evaluation;
 using UNComp.Runtime.Models;
 using UNComp.Runtime.Profiles;
@@ -21,7 +22,7 @@ internal static class EvalCommand
         var profile = new Option<string?>("--profile") { Description = "Calibrated profile for the uncomp methods (uncomp calibrate writes one)." };
         var output = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "docs/results" };
         var tasks = new Option<string>("--tasks") { Description = "Comma list: passkey, needle, multikey.", DefaultValueFactory = _ => "passkey,needle,multikey" };
-        var methods = new Option<string>("--methods") { Description = "Comma list of: " + string.Join(", ", EvalMethods.All) + ".", DefaultValueFactory = _ => "full,uncomp,snapkv,pyramidkv,streamingllm,h2o" };
+        var methods = new Option<string>("--methods") { Description = "Comma list of: " + string.Join(", ", CompressionMethods.Names) + " (docs/compression.md).", DefaultValueFactory = _ => string.Join(',', CompressionMethods.Compared) };
         var budgets = new Option<string>("--budgets") { Description = "Mean budgets as % of the context, comma list.", DefaultValueFactory = _ => "2,5,10,25" };
         var lengths = new Option<string>("--lengths") { Description = "Needle context lengths in tokens; passkey and multi-key use the largest.", DefaultValueFactory = _ => "512,1024,2048" };
         var depths = new Option<string>("--depths") { Description = "Needle depths in %, comma list.", DefaultValueFactory = _ => "0,25,50,75,100" };

@@ -19,10 +19,11 @@ internal static class RunCommand
         var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
         var maxLength = new Option<int?>("--max-length") { Description = "Prompt + new tokens the buffers hold (default: prompt + max-new)." };
         var threads = CliSupport.ThreadsOption();
+        var device = CliSupport.DeviceOption();
 
-        var command = new Command("run", "Generate text from a prompt (CPU, full KV cache) and print throughput and KV memory.")
+        var command = new Command("run", "Generate text from a prompt (CPU or CUDA, full KV cache) and print throughput and KV memory.")
         {
-            model, prompt, promptIds, maxNew, temperature, topK, topP, seed, maxLength, threads,
+            model, prompt, promptIds, maxNew, temperature, topK, topP, seed, maxLength, threads, device,
         };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
         {
@@ -48,7 +49,11 @@ internal static class RunCommand
                 Seed = parseResult.GetValue(seed),
             };
             sampling.Validate();
-            using var llama = LlamaModel.Load(dir, cancellationToken);
+            bool cuda = CliSupport.ResolveDevice(parseResult.GetValue(device), parseResult.InvocationConfiguration.Error) == "cuda";
+            using var gpu = cuda ? UNComp.Runtime.Cuda.CudaDevice.Open() : null;
+            using var gpuModel = gpu is null ? null : UNComp.Runtime.Gpu.CudaModel.Load(gpu, dir, null, cancellationToken);
+            using var llama = gpuModel is null ? LlamaModel.Load(dir, cancellationToken) : null;
+            var config = gpuModel?.Config ?? llama!.Config;
             ITokenCodec? codec = text is null ? null : TokenCodecs.Load(dir);
             int[] promptTokens = codec is null ? CliSupport.ParseIds(ids!) : [.. codec.Encode(text!, addSpecialTokens: true)];
             var p = new GeneratorParams
@@ -58,8 +63,8 @@ internal static class RunCommand
                 MaxLength = parseResult.GetValue(maxLength) ?? Math.Max(1, promptTokens.Length + newTokens),
                 Backend = CliSupport.Backend(parseResult.GetValue(threads)),
             };
-            using var generator = new Generator(llama, p);
-            CliSupport.WithPrefillProgress(llama.Config.NumLayers, promptTokens.Length, progress => generator.AppendTokens(promptTokens, progress, cancellationToken));
+            using var generator = gpuModel is null ? new Generator(llama!, p) : new Generator(gpuModel, p);
+            CliSupport.WithPrefillProgress(config.NumLayers, promptTokens.Length, progress => generator.AppendTokens(promptTokens, progress, cancellationToken));
             var generated = new List<int>();
             string shown = string.Empty;
             var stream = (codec as TokenizerCodec)?.Tokenizer.CreateStreamDecoder(skipSpecialTokens: true);

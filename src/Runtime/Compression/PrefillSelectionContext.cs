@@ -6,9 +6,23 @@ namespace UNComp.Runtime.Compression;
 /// </summary>
 public readonly ref struct PrefillSelectionContext
 {
+    private readonly ReadOnlySpan<float> _layerKeys;
+    private readonly int _kvHead, _kvHeads, _headDim;
+
     /// <summary>Creates a context (the engine does this; tests may too).</summary>
     public PrefillSelectionContext(int layer, int unit, int capacity, int queryHeadsPerUnit, int observationWindow,
         ReadOnlySpan<int> positions, ReadOnlySpan<float> windowScores, ReadOnlySpan<float> columnSums)
+        : this(layer, unit, capacity, queryHeadsPerUnit, observationWindow, positions, windowScores, columnSums, default, 0, 0, 0)
+    {
+    }
+
+    /// <summary>
+    /// Creates a context that also exposes the layer's post-RoPE keys for key-based scores: <c>layerKeys</c> holds every
+    /// candidate's keys token-major ([Length × kvHeads × headDim]); this unit caches KV head <c>kvHead</c>.
+    /// </summary>
+    public PrefillSelectionContext(int layer, int unit, int capacity, int queryHeadsPerUnit, int observationWindow,
+        ReadOnlySpan<int> positions, ReadOnlySpan<float> windowScores, ReadOnlySpan<float> columnSums,
+        ReadOnlySpan<float> layerKeys, int kvHead, int kvHeads, int headDim)
     {
         Layer = layer;
         Unit = unit;
@@ -18,6 +32,10 @@ public readonly ref struct PrefillSelectionContext
         Positions = positions;
         WindowScores = windowScores;
         ColumnSums = columnSums;
+        _layerKeys = layerKeys;
+        _kvHead = kvHead;
+        _kvHeads = kvHeads;
+        _headDim = headDim;
     }
 
     /// <summary>Decoder layer.</summary>
@@ -49,4 +67,10 @@ public readonly ref struct PrefillSelectionContext
 
     /// <summary>Per token: Σ over every query and the unit's query heads of p[i, j]; empty unless requested.</summary>
     public ReadOnlySpan<float> ColumnSums { get; }
+
+    /// <summary>Whether <see cref="Key"/> is available (the engine passes the layer's keys).</summary>
+    public bool HasKeys => _headDim > 0 && _layerKeys.Length >= Length * _kvHeads * _headDim;
+
+    /// <summary>The post-RoPE key of candidate <paramref name="token"/> in this unit's KV head.</summary>
+    public ReadOnlySpan<float> Key(int token) => _layerKeys.Slice(((token * _kvHeads) + _kvHead) * _headDim, _headDim);
 }

@@ -10,6 +10,9 @@ namespace UNComp.Runtime.Compression;
 /// </summary>
 public static class UncompCompression
 {
+    /// <summary>Query rows of the previous layer that score hidden-state pruning (method §3.2: 8, whatever the KV window).</summary>
+    public const int PruneWindow = 8;
+
     /// <summary>
     /// From a profile. With <paramref name="meanBudget"/> the profile's budgets are rescaled to that mean (their
     /// ratios, i.e. the entropy groups, are kept); without it they are used exactly.
@@ -26,6 +29,19 @@ public static class UncompCompression
     /// <param name="growTokens">Decode headroom per unit when the profile's decode policy is "grow" (e.g. max new tokens).</param>
     public static CompressionSetup FromProfile(UncompProfile profile, ModelConfig config, double? meanBudget = null, int? maxCapacity = null, bool? hiddenStates = null, int? promptLength = null, int growTokens = 0)
     {
+        var plan = ProfileBudgets(profile, config, meanBudget, maxCapacity);
+        var keep = ProfileKeepLengths(profile, config, hiddenStates, promptLength);
+        int grow = profile.Compression.Decode == DecodePolicy.Grow ? growTokens : 0;
+        return Create(plan, keep, profile.Compression.Window, profile.Compression.PoolKernel, profile.Compression.HiddenStates.KeepWindow, grow);
+    }
+
+    /// <summary>
+    /// A profile's per-(layer, unit) capacities: rescaled to <paramref name="meanBudget"/> (group ratios kept), or
+    /// exactly the profile's budgets when it is null.
+    /// </summary>
+    /// <exception cref="ArgumentException">The profile's layer count does not match the model.</exception>
+    public static KvBudgetPlan ProfileBudgets(UncompProfile profile, ModelConfig config, double? meanBudget = null, int? maxCapacity = null)
+    {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(config);
         if (profile.Layers.Count != config.NumLayers)
@@ -35,21 +51,30 @@ public static class UncompCompression
 
         var granularity = profile.Compression.Granularity == Profiles.CacheGranularity.QueryHead ? CacheGranularity.QueryHead : CacheGranularity.KvHead;
         var budgets = profile.Layers.Select(l => l.Budgets).ToArray();
-        var plan = meanBudget is double mean
+        return meanBudget is double mean
             ? KvBudgetPlanner.Scaled(config, budgets, mean, granularity, maxCapacity)
             : KvBudgetPlanner.Exact(config, budgets, granularity);
-        int[]? keep = null;
+    }
+
+    /// <summary>
+    /// Tokens each layer processes under the profile's hidden-state stages, or null when they are off (the profile's
+    /// switch, or <paramref name="hiddenStates"/> when given). With <paramref name="promptLength"/> the stage keep
+    /// lengths are scaled by promptLength / maxTokens and rounded up (at least 1).
+    /// </summary>
+    public static int[]? ProfileKeepLengths(UncompProfile profile, ModelConfig config, bool? hiddenStates = null, int? promptLength = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(config);
         var hs = profile.Compression.HiddenStates;
-        if (hiddenStates ?? hs.Enabled)
+        if (!(hiddenStates ?? hs.Enabled))
         {
-            double scale = promptLength is int p && hs.MaxTokens > 0 ? (double)p / hs.MaxTokens : 1.0;
-            keep = UncompHiddenStatePruner.KeepLengthsFromStages(
-                config.NumLayers,
-                profile.Stages.Select(s => (s.FirstLayer, s.LastLayer, Math.Max(1, (int)Math.Ceiling(s.KeepTokens * scale)))));
+            return null;
         }
 
-        int grow = profile.Compression.Decode == DecodePolicy.Grow ? growTokens : 0;
-        return Create(plan, keep, profile.Compression.Window, profile.Compression.PoolKernel, hs.KeepWindow, grow);
+        double scale = promptLength is int p && hs.MaxTokens > 0 ? (double)p / hs.MaxTokens : 1.0;
+        return UncompHiddenStatePruner.KeepLengthsFromStages(
+            config.NumLayers,
+            profile.Stages.Select(s => (s.FirstLayer, s.LastLayer, Math.Max(1, (int)Math.Ceiling(s.KeepTokens * scale)))));
     }
 
     /// <summary>
@@ -67,7 +92,7 @@ public static class UncompCompression
         var hooks = new CompressionHooks
         {
             Policy = new UncompPolicy(window, kernel, growTokens: growTokens),
-            Pruner = keepTokensPerLayer is null ? null : new UncompHiddenStatePruner(keepTokensPerLayer, 8, keepLastWindow),
+            Pruner = keepTokensPerLayer is null ? null : new UncompHiddenStatePruner(keepTokensPerLayer, PruneWindow, keepLastWindow),
         };
         return new CompressionSetup(plan, hooks);
     }

@@ -62,6 +62,16 @@ public sealed unsafe class DeviceBuffer : IDisposable
         }
     }
 
+    /// <summary>Queues a device-to-device copy of <paramref name="bytes"/> from <paramref name="source"/> (no wait).</summary>
+    public void CopyFrom(DeviceBuffer source, long sourceOffset, long offset, long bytes)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        CheckRange(offset, bytes);
+        source.CheckRange(sourceOffset, bytes);
+        _device.MakeCurrent();
+        Check(cuMemcpyDtoDAsync(Address + (ulong)offset, source.Address + (ulong)sourceOffset, (nuint)bytes, _device.Stream));
+    }
+
     /// <summary>Queues a fill of the whole buffer with one byte value.</summary>
     public void Fill(byte value)
     {

@@ -1,44 +1,39 @@
-using CacheGranularity = UNComp.Runtime.Cache.CacheGranularity;
 using UNComp.Runtime.Compression;
+using UNComp.Runtime.Compression.Methods;
 using UNComp.Runtime.Models;
 using UncompProfile = UNComp.Runtime.Profiles.UncompProfile;
 
 namespace UNComp.Runtime.Evaluation;
 
 /// <summary>
-/// The methods <c>uncomp eval</c> compares, each built for one prompt from one mean budget with the shared
-/// accounting of <see cref="KvBudgetPlanner"/> (mean tokens per cache unit, window included, KV-head units).
+/// The methods <c>uncomp eval</c> compares: the names and definitions of <see cref="CompressionMethods"/>, each
+/// built for one prompt from one mean budget with the shared accounting of <see cref="KvBudgetPlanner"/> (mean
+/// tokens per cache unit, window included, KV-head units) and run by the CPU engine's spec executors.
 /// </summary>
 public static class EvalMethods
 {
-    /// <summary>Every known method name.</summary>
-    public static IReadOnlyList<string> All { get; } = ["full", "uncomp", "uncomp-kv", "snapkv", "pyramidkv", "streamingllm", "h2o"];
+    /// <summary>Every known method name (the registry's).</summary>
+    public static IReadOnlyList<string> All => CompressionMethods.Names;
 
     /// <summary>Whether a method needs a calibrated profile.</summary>
-    public static bool NeedsProfile(string method) => method.StartsWith("uncomp", StringComparison.Ordinal);
+    /// <exception cref="ArgumentException">Unknown method.</exception>
+    public static bool NeedsProfile(string method) => CompressionMethods.Get(method).NeedsProfile;
 
-    /// <summary>Builds a method's setup for one prompt.</summary>
+    /// <summary>Resolves a method for one prompt (plain values: selection spec, budgets, hidden-state stages).</summary>
     /// <param name="method">A name from <see cref="All"/>.</param>
     /// <param name="config">The model.</param>
     /// <param name="meanBudget">Mean tokens per cache unit (ignored by full).</param>
     /// <param name="promptLength">Prompt tokens (scales hidden-state keep lengths).</param>
     /// <param name="maxCapacity">Largest useful capacity: prompt + new tokens (also the full cache's size).</param>
     /// <param name="profile">The calibrated profile (uncomp methods).</param>
-    public static CompressionSetup Create(string method, ModelConfig config, double meanBudget, int promptLength, int maxCapacity, UncompProfile? profile)
+    public static CompressionMethodPlan Plan(string method, ModelConfig config, double meanBudget, int promptLength, int maxCapacity, UncompProfile? profile)
     {
         ArgumentNullException.ThrowIfNull(method);
-        double mean = Math.Min(Math.Max(1, meanBudget), maxCapacity);
-        return method switch
-        {
-            "full" => new CompressionSetup(KvBudgetPlanner.Uniform(config, maxCapacity), CompressionHooks.None),
-            "uncomp" or "uncomp-kv" => UncompCompression.FromProfile(
-                profile ?? throw new ArgumentException($"method '{method}' needs a calibrated profile (uncomp calibrate, then --profile).", nameof(profile)),
-                config, mean, maxCapacity, hiddenStates: method == "uncomp" ? null : false, promptLength: promptLength),
-            "snapkv" => new CompressionSetup(KvBudgetPlanner.Uniform(config, mean, CacheGranularity.KvHead, maxCapacity), new CompressionHooks { Policy = new SnapKvPolicy() }),
-            "pyramidkv" => new CompressionSetup(KvBudgetPlanner.Pyramid(config, mean, 20, CacheGranularity.KvHead, maxCapacity), new CompressionHooks { Policy = new SnapKvPolicy(name: "pyramidkv") }),
-            "streamingllm" => new CompressionSetup(KvBudgetPlanner.Uniform(config, mean, CacheGranularity.KvHead, maxCapacity), new CompressionHooks { Policy = new StreamingLlmPolicy() }),
-            "h2o" => new CompressionSetup(KvBudgetPlanner.Uniform(config, mean, CacheGranularity.KvHead, maxCapacity), new CompressionHooks { Policy = new H2OPolicy() }),
-            _ => throw new ArgumentException($"unknown method '{method}'; use one of: {string.Join(", ", All)}.", nameof(method)),
-        };
+        return CompressionMethods.Get(method).Plan(new MethodRequest(config, meanBudget, promptLength, maxCapacity, profile));
     }
+
+    /// <summary>Builds a method's CPU setup for one prompt (<see cref="Plan"/>, then its CPU executors).</summary>
+    /// <inheritdoc cref="Plan" path="/param"/>
+    public static CompressionSetup Create(string method, ModelConfig config, double meanBudget, int promptLength, int maxCapacity, UncompProfile? profile) =>
+        Plan(method, config, meanBudget, promptLength, maxCapacity, profile).CreateCpuSetup();
 }

@@ -6,8 +6,8 @@ public sealed record EvalOptions
     /// <summary>Tasks to run.</summary>
     public IReadOnlyList<EvalTask> Tasks { get; init; } = [EvalTask.Passkey, EvalTask.Needle, EvalTask.MultiKey];
 
-    /// <summary>Methods: full, uncomp, uncomp-kv (no hidden-state pruning), snapkv, pyramidkv, streamingllm, h2o.</summary>
-    public IReadOnlyList<string> Methods { get; init; } = ["full", "uncomp", "snapkv", "pyramidkv", "streamingllm", "h2o"];
+    /// <summary>Method names of <see cref="Compression.Methods.CompressionMethods"/> (default: its <c>Compared</c> list).</summary>
+    public IReadOnlyList<string> Methods { get; init; } = Compression.Methods.CompressionMethods.Compared;
 
     /// <summary>Mean KV budgets as fractions of the context length (tokens per cache unit, window included).</summary>
     public IReadOnlyList<double> Budgets { get; init; } = [0.02, 0.05, 0.10, 0.25];

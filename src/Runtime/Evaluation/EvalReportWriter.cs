@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using UNComp.Runtime.Compression.Methods;
 using UNComp.Runtime.Reporting;
 
 namespace UNComp.Runtime.Evaluation;
@@ -57,6 +58,13 @@ public static class EvalReportWriter
             sb.Append("Command:\n\n```\n").Append(command).Append("\n```\n\n");
         }
 
+        sb.Append("## Methods\n\n| method | definition (`docs/compression.md`) |\n|---|---|\n");
+        foreach (string method in s.Methods)
+        {
+            sb.Append(Inv, $"| {method} | {(CompressionMethods.TryGet(method, out var definition) ? definition.Summary : "(not in this build's registry)")} |\n");
+        }
+
+        sb.Append('\n');
         var budgets = s.Budgets;
         foreach (string task in s.Tasks)
         {

@@ -184,7 +184,7 @@ public sealed partial class InferenceEngine
                 }
 
                 var ctx = new PrefillSelectionContext(layer, unit, capacity, perUnit, request.ObservationWindow,
-                    _positions.AsSpan(0, n), windowScores, unitColumns);
+                    _positions.AsSpan(0, n), windowScores, unitColumns, _k.AsSpan(0, n * _kvDim), kvHead, _kvHeads, d);
                 policy.SelectPrefill(ctx, keep);
                 CheckSelection(keep, n, $"policy '{policy.Name}' (layer {layer}, unit {unit})");
             }

@@ -12,6 +12,30 @@ public sealed partial class CudaEngine
     private readonly HashSet<int> _warm = [];
     private readonly StreamProfiler _profiler;
     private bool _profiling;
+    private bool _useGemv;
+
+    /// <summary>
+    /// Whether batch-1 decode steps use the GEMV kernel instead of cuBLASLt (starts as <see cref="CudaEngineOptions.UseGemv"/>;
+    /// changing it drops the captured graphs).
+    /// </summary>
+    public bool UseGemv
+    {
+        get => _useGemv;
+        set
+        {
+            if (value != _useGemv)
+            {
+                _useGemv = value;
+                foreach (var g in _graphs.Values)
+                {
+                    g.Dispose();
+                }
+
+                _graphs.Clear();
+                _warm.Clear();
+            }
+        }
+    }
 
     /// <summary>How decode attention is split at batch size <paramref name="batch"/>.</summary>
     public DecodeGeometry GeometryFor(int batch) => _geometry[batch];
@@ -97,6 +121,22 @@ public sealed partial class CudaEngine
         Span<int> next = stackalloc int[1];
         SampleLogits(1, sampling, next);
         return next[0];
+    }
+
+    /// <summary>Prefills <paramref name="tokens"/> into <paramref name="slot"/> with an event after every operation; returns device milliseconds per operation kind.</summary>
+    public IReadOnlyDictionary<string, double> ProfilePrefill(int slot, ReadOnlySpan<int> tokens)
+    {
+        _profiling = true;
+        try
+        {
+            _profiler.Begin();
+            Prefill(slot, tokens, []);
+            return _profiler.End();
+        }
+        finally
+        {
+            _profiling = false;
+        }
     }
 
     /// <summary>Runs one decode step eagerly with an event after every operation and returns device milliseconds per operation kind.</summary>
@@ -219,7 +259,7 @@ public sealed partial class CudaEngine
             var w = _model.Layers[layer];
             _kernels.RmsNorm(_x, w.AttentionNorm, _xn, rows, eps);
             Mark("rmsnorm");
-            _gemm.Linear(_xn.Take(rows), w.Wqkv, _qkv.Take(rows));
+            MatMul(_xn.Take(rows), w.Wqkv, _qkv.Take(rows), false);
             Mark("gemm qkv");
             _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, positions, _model.InverseFrequencies, _q, _k, _v, rows, _heads, _kvHeads, _headDim);
             Mark("rope");
@@ -237,7 +277,7 @@ public sealed partial class CudaEngine
             Mark("attention combine");
             _kernels.KvAppend(WriteArgs(layer), _k, _v, slots, positions, rows);
             Mark("kv append");
-            _gemm.Linear(_att.Take(rows), w.Wo, _x.Take(rows), accumulate: true);
+            MatMul(_att.Take(rows), w.Wo, _x.Take(rows), true);
             Mark("gemm o");
             if (w.Bo is { } bo)
             {
@@ -246,17 +286,30 @@ public sealed partial class CudaEngine
 
             _kernels.RmsNorm(_x, w.MlpNorm, _xn, rows, eps);
             Mark("rmsnorm");
-            _gemm.Linear(_xn.Take(rows), w.WGateUp, _gateUp.Take(rows));
+            MatMul(_xn.Take(rows), w.WGateUp, _gateUp.Take(rows), false);
             Mark("gemm gate|up");
             _kernels.SwiGlu(_gateUp, _mlp, rows);
             Mark("swiglu");
-            _gemm.Linear(_mlp.Take(rows), w.WDown, _x.Take(rows), accumulate: true);
+            MatMul(_mlp.Take(rows), w.WDown, _x.Take(rows), true);
             Mark("gemm down");
         }
 
         _kernels.RmsNorm(_x, _model.FinalNorm, _xn, rows, eps);
-        _gemm.Linear(_xn.Take(rows), _model.LmHead, _logits.Take(rows));
+        MatMul(_xn.Take(rows), _model.LmHead, _logits.Take(rows), false);
         Mark("lm head");
+    }
+
+    /// <summary>One token and k ≤ GemvMaxK: the GEMV kernel; otherwise cuBLASLt (see <see cref="CudaEngineOptions.UseGemv"/>).</summary>
+    private void MatMul(DeviceTensor x, DeviceTensor w, DeviceTensor y, bool accumulate)
+    {
+        if (x.Rows == 1 && _useGemv && w.Cols <= Math.Min(Options.GemvMaxK, _kernels.GemvMaxK))
+        {
+            _kernels.Gemv(w, x, y, accumulate);
+        }
+        else
+        {
+            _gemm.Linear(x, w, y, accumulate);
+        }
     }
 
     private void Mark(string name)

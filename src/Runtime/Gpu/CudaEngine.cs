@@ -113,6 +113,7 @@ public sealed partial class CudaEngine : IDisposable
         _nextPosition = new int[batch];
         _active = new bool[batch];
         _profiler = new StreamProfiler(_device);
+        _useGemv = options.UseGemv;
     }
 
     /// <summary>The model.</summary>
@@ -148,6 +149,22 @@ public sealed partial class CudaEngine : IDisposable
     {
         _arena.CheckSlot(slot);
         return _nextPosition[slot];
+    }
+
+    /// <summary>Forks the sequence in <paramref name="source"/> into <paramref name="destination"/> (cache and position), e.g. for parallel samples of one prompt.</summary>
+    public void CloneSlot(int source, int destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _arena.CheckSlot(source);
+        if (!_active[source])
+        {
+            throw new InvalidOperationException($"slot {source} holds no sequence to clone.");
+        }
+
+        _arena.CopySlot(source, destination);
+        _device.Synchronize();
+        _nextPosition[destination] = _nextPosition[source];
+        _active[destination] = true;
     }
 
     /// <summary>Frees <paramref name="slot"/> for another sequence.</summary>
@@ -192,28 +209,39 @@ public sealed partial class CudaEngine : IDisposable
         var c = _model.Config;
         float eps = (float)c.RmsNormEps;
         _kernels.Embed(_tokens.Address, _model.Embedding, _x, n);
+        Mark("embed");
         for (int layer = 0; layer < c.NumLayers; layer++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var w = _model.Layers[layer];
             _kernels.RmsNorm(_x, w.AttentionNorm, _xn, n, eps);
+            Mark("rmsnorm");
             _gemm.Linear(_xn.Take(n), w.Wqkv, _qkv.Take(n));
+            Mark("gemm qkv");
             _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, _positions.Address, _model.InverseFrequencies, _q, _k, _v, n, _heads, _kvHeads, _headDim);
+            Mark("rope");
             _kernels.FlashPrefill(_q, _k, _v, _att, n, _heads, _kvHeads, _headDim, _scale);
+            Mark("flash attention");
             _kernels.KvPrefillWrite(WriteArgs(layer), _k, _v, _positions.Address, 0, 0, slot, n);
+            Mark("kv write");
             _gemm.Linear(_att.Take(n), w.Wo, _x.Take(n), accumulate: true);
+            Mark("gemm o");
             if (w.Bo is { } bo)
             {
                 _kernels.AddBias(_x, bo, n);
             }
 
             _kernels.RmsNorm(_x, w.MlpNorm, _xn, n, eps);
+            Mark("rmsnorm");
             for (int t0 = 0; t0 < n; t0 += _gateUp.Rows)
             {
                 int r = Math.Min(_gateUp.Rows, n - t0);
                 _gemm.Linear(_xn.Slice(t0, r), w.WGateUp, _gateUp.Take(r));
+                Mark("gemm gate|up");
                 _kernels.SwiGlu(_gateUp, _mlp, r);
+                Mark("swiglu");
                 _gemm.Linear(_mlp.Take(r), w.WDown, _x.Slice(t0, r), accumulate: true);
+                Mark("gemm down");
             }
 
             if (layersDone is not null)
@@ -225,6 +253,7 @@ public sealed partial class CudaEngine : IDisposable
 
         _kernels.RmsNorm(_x.Slice(n - 1, 1), _model.FinalNorm, _xn, 1, eps);
         _gemm.Linear(_xn.Take(1), _model.LmHead, _logits.Take(1));
+        Mark("lm head");
         if (!logits.IsEmpty)
         {
             _logits.Buffer.CopyToHost(logits, _logits.Offset);

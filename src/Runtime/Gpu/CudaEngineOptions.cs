@@ -15,6 +15,17 @@ public sealed record CudaEngineOptions
     /// <summary>Replay each decode step as one CUDA graph (captured per batch size after its first eager step).</summary>
     public bool UseCudaGraphs { get; init; } = true;
 
+    /// <summary>
+    /// Batch-1 decode uses the GEMV kernel instead of cuBLASLt for products with k ≤ <see cref="GemvMaxK"/>. Measured on
+    /// an H200 with Llama-3-8B shapes (docs/benchmarks/gpu/run3-ours-h200.log): GEMV 0.57 / 0.50 / 1.89 / 0.24 ms vs
+    /// cuBLASLt 0.68 / 0.54 / 1.97 / 0.25 ms per step for q|k|v, o, gate|up and lm_head; for down (k = 14336)
+    /// cuBLASLt was faster (1.10 vs 1.20 ms), hence the k limit.
+    /// </summary>
+    public bool UseGemv { get; init; } = true;
+
+    /// <summary>Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt).</summary>
+    public int GemvMaxK { get; init; } = 8192;
+
     /// <summary>Extra NVRTC definitions for the kernels (a compiled profile's constants).</summary>
     public IReadOnlyList<string> KernelDefines { get; init; } = [];
 }

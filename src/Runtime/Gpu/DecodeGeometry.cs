@@ -5,21 +5,25 @@ namespace UNComp.Runtime.Gpu;
 
 /// <summary>
 /// How one decode step splits each unit's cache for split-KV attention at a batch size: enough blocks to fill
-/// the GPU (about four per multiprocessor over all units and rows), chunks a multiple of 32 tokens, and a chunk
+/// the GPU (about eight per multiprocessor over all units and rows), chunks a multiple of 32 tokens, and a chunk
 /// whose scores fit in shared memory. Fixed per batch size so a captured graph stays valid as lengths grow.
 /// </summary>
 /// <param name="Splits">Chunks per unit (grid x).</param>
 /// <param name="Chunk">Tokens per chunk.</param>
 public readonly record struct DecodeGeometry(int Splits, int Chunk)
 {
+    /// <summary>Most tokens one decode-attention block handles.</summary>
+    public const int MaxChunk = 256;
+
     /// <summary>The geometry for <paramref name="batch"/> rows over <paramref name="layout"/>'s largest unit (+1 for the step's own token).</summary>
     public static DecodeGeometry For(CudaDevice device, KvCacheLayout layout, int batch)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(layout);
         int tokens = layout.MaxCapacity + 1;
-        int target = Math.Max(1, (4 * device.Multiprocessors) + (layout.UnitsPerLayer * batch) - 1) / (layout.UnitsPerLayer * batch);
-        int splits = Math.Clamp(target, 1, Math.Max(1, (tokens + 63) / 64));
+        int target = Math.Max(1, (8 * device.Multiprocessors) + (layout.UnitsPerLayer * batch) - 1) / (layout.UnitsPerLayer * batch);
+        // Chunks of at most MaxChunk tokens keep each block short and many blocks in flight (memory parallelism).
+        int splits = Math.Clamp(target, Math.Max(1, (tokens + MaxChunk - 1) / MaxChunk), Math.Max(1, (tokens + 63) / 64));
         int chunk = ChunkFor(tokens, splits);
         // 1 KiB below the device limit leaves room for the kernel's static shared memory.
         while (LlamaKernels.DecodeSharedBytes(layout.HeadDim, layout.QueryHeadsPerUnit, chunk) > device.MaxSharedMemoryPerBlock - 1024)

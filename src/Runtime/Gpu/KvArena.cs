@@ -129,6 +129,22 @@ public sealed class KvArena : IDisposable
         return Array.ConvertAll(bits, Bf16Convert.ToSingle);
     }
 
+    /// <summary>Queues a copy of everything <paramref name="source"/> caches into <paramref name="destination"/> (a forked sequence).</summary>
+    public void CopySlot(int source, int destination)
+    {
+        CheckSlot(source);
+        CheckSlot(destination);
+        if (source == destination)
+        {
+            return;
+        }
+
+        Keys.CopyFrom(Keys, source * SlotElements * 2, destination * SlotElements * 2, SlotElements * 2);
+        Values.CopyFrom(Values, source * SlotElements * 2, destination * SlotElements * 2, SlotElements * 2);
+        Positions.CopyFrom(Positions, source * SlotTokens * 4, destination * SlotTokens * 4, SlotTokens * 4);
+        Lengths.CopyFrom(Lengths, (long)source * TotalUnits * 4, (long)destination * TotalUnits * 4, TotalUnits * 4L);
+    }
+
     internal void CheckSlot(int slot) => ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)MaxBatch, nameof(slot));
 
     private static DeviceBuffer Track(List<IDisposable> owned, DeviceBuffer buffer)

@@ -10,8 +10,9 @@ namespace UNComp.Runtime.Gpu;
 public sealed class LlamaKernels : IDisposable
 {
     /// <summary>Threads per block of the flash prefill kernel.</summary>
-    private const int FlashThreads = 128;
-    private const int FlashRows = 64;
+    private const int FlashThreads = 256;
+    private const int FlashRows = 128;
+    private const int GemvRowsPerBlock = 16;
     private const int DecodeThreads = 128;
     private const int DecodeMaxGroup = 8;
 
@@ -30,8 +31,14 @@ public sealed class LlamaKernels : IDisposable
         foreach (int d in (int[])[32, 64, 128])
         {
             Module.SetMaxDynamicSharedMemory($"flash_prefill_d{d}", FlashSharedBytes(d));
-            Module.SetMaxDynamicSharedMemory($"decode_attention_partial_d{d}", device.MaxSharedMemoryPerBlock);
+            foreach (int g in (int[])[1, 2, 4, 8])
+            {
+                Module.SetMaxDynamicSharedMemory($"decode_attention_partial_d{d}_g{g}", device.MaxSharedMemoryPerBlock);
+            }
         }
+
+        Module.SetMaxDynamicSharedMemory("gemv_bf16", device.MaxSharedMemoryPerBlock);
+        Module.SetMaxDynamicSharedMemory("decode_attention_combine", device.MaxSharedMemoryPerBlock);
     }
 
     /// <summary>The concatenated CUDA source.</summary>
@@ -56,12 +63,15 @@ public sealed class LlamaKernels : IDisposable
 
     /// <summary>Splits the fused q|k|v projection, adds the bias (if any) and applies RoPE at <paramref name="positions"/>.</summary>
     public void QkvRope(DeviceTensor qkv, ulong bias, ulong positions, DeviceTensor invFreq, DeviceTensor q, DeviceTensor k, DeviceTensor v,
-        int rows, int heads, int kvHeads, int headDim) =>
-        Module.Launch("qkv_rope", (rows, 1, 1), 256, 0, qkv, bias, positions, invFreq, q, k, v, heads, kvHeads, headDim);
+        int rows, int heads, int kvHeads, int headDim)
+    {
+        int items = ((heads + kvHeads) * headDim / 2) + (kvHeads * headDim);
+        Module.Launch("qkv_rope", ((items + 255) / 256, rows, 1), 256, 0, qkv, bias, positions, invFreq, q, k, v, heads, kvHeads, headDim);
+    }
 
     /// <summary>h = silu(gate) ⊙ up from the fused [gate | up] rows.</summary>
     public void SwiGlu(DeviceTensor gateUp, DeviceTensor h, int rows) =>
-        Module.Launch("swiglu_rows", (rows, 1, 1), 256, 0, gateUp, h, h.Cols);
+        Module.Launch("swiglu_rows", ((h.Cols + 255) / 256, rows, 1), 256, 0, gateUp, h, h.Cols);
 
     /// <summary>y[r] += bias for <paramref name="rows"/> rows.</summary>
     public void AddBias(DeviceTensor y, DeviceTensor bias, int rows) =>
@@ -77,21 +87,41 @@ public sealed class LlamaKernels : IDisposable
 
     /// <summary>Split-KV decode attention partials for every unit of one layer and every batch row.</summary>
     internal void DecodePartial(in DecodeAttentionArgs a) =>
-        Module.Launch($"decode_attention_partial_d{a.HeadDim}", (a.Splits, a.UnitsPerLayer, a.Rows), DecodeThreads, DecodeSharedBytes(a.HeadDim, a.QueryHeadsPerUnit, a.Chunk),
+        Module.Launch($"decode_attention_partial_d{a.HeadDim}_g{GroupBound(a.QueryHeadsPerUnit)}", (a.Splits, a.UnitsPerLayer, a.Rows), DecodeThreads, DecodeSharedBytes(a.HeadDim, a.QueryHeadsPerUnit, a.Chunk),
             a.Q, a.NewK, a.NewV, a.ArenaK, a.ArenaV, a.UnitOffsets, a.Lengths, a.Slots, a.PartialO, a.PartialMl,
             a.SlotElements, a.TotalUnits, a.LayerUnit0, a.Heads, a.KvHeads, a.QueryHeadsPerUnit, a.UnitsPerKvHead, a.Chunk,
             a.Scale * (float)(1 / Math.Log(2)));
 
     /// <summary>Merges the split partials into bf16 attention outputs [rows, heads, d].</summary>
     internal void DecodeCombine(ulong partialO, ulong partialMl, DeviceTensor output, int rows, int heads, int splits, int headDim) =>
-        Module.Launch("decode_attention_combine", (heads, rows, 1), headDim, 0, partialO, partialMl, output, heads, splits, headDim);
+        Module.Launch("decode_attention_combine", (heads, rows, 1), headDim, splits * 4, partialO, partialMl, output, heads, splits, headDim);
+
+    /// <summary>
+    /// y = W · x (+ y) for a single token: a bandwidth-bound matrix-vector product (batch-1 decode), fp32 or bf16 y.
+    /// </summary>
+    public void Gemv(DeviceTensor w, DeviceTensor x, DeviceTensor y, bool accumulate)
+    {
+        if (w.Type != DType.BF16 || x.Type != DType.BF16 || x.Rows != 1 || y.Rows != 1 || x.Cols != w.Cols || y.Cols != w.Rows || w.Cols % 8 != 0)
+        {
+            throw new ArgumentException($"Gemv takes bf16 w [m, k] (k a multiple of 8), bf16 x [1, k] and y [1, m]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}], y [{y.Rows}, {y.Cols}].");
+        }
+
+        Module.Launch("gemv_bf16", ((w.Rows + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, 1), 128, w.Cols * 2,
+            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0);
+    }
 
     /// <summary>Dynamic shared memory of one decode-attention block.</summary>
     public static int DecodeSharedBytes(int headDim, int queryHeadsPerUnit, int chunk) =>
-        4 * ((queryHeadsPerUnit * chunk) + (DecodeThreads / 32 * DecodeMaxGroup * headDim));
+        4 * ((queryHeadsPerUnit * chunk) + (DecodeThreads / 32 * GroupBound(queryHeadsPerUnit) * headDim));
+
+    /// <summary>The decode kernel instantiation for a group: the next power of two ≥ the query heads per unit.</summary>
+    private static int GroupBound(int queryHeadsPerUnit) => queryHeadsPerUnit <= 1 ? 1 : queryHeadsPerUnit <= 2 ? 2 : queryHeadsPerUnit <= 4 ? 4 : 8;
 
     /// <summary>Dynamic shared memory of one flash prefill block: two stages of K and V tiles, rows padded by 8 elements.</summary>
     public static int FlashSharedBytes(int headDim) => 2 * 2 * 64 * (headDim + 8) * 2;
+
+    /// <summary>Largest k the single-token <see cref="Gemv"/> takes (x is staged in shared memory).</summary>
+    public int GemvMaxK => (_device.MaxSharedMemoryPerBlock - 1024) / 2;
 
     /// <summary>Writes one layer's kept prefill tokens of one slot into the arena.</summary>
     internal void KvPrefillWrite(in KvWriteArgs a, DeviceTensor k, DeviceTensor v, ulong tokenPositions, ulong keep, int keepStride, int slot, int n)

@@ -116,6 +116,7 @@ public class EvaluationTests
             Assert.Equal(report.Records.Count, back.Records.Count);
             string md = File.ReadAllText(Path.Combine(dir, "results.md"));
             Assert.Contains("| method | 10% | 25% |", md);
+            Assert.Contains("| snapkv | SnapKV: window 32, max-pool 7, uniform budget |", md);
             Assert.Contains("![needle-uncomp-10pct.svg](needle-uncomp-10pct.svg)", md);
             Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(dir, "needle-full.svg")).TrimStart().Replace("<?xml version=\"1.0\" encoding=\"utf-8\"?>", "").TrimStart());
         }

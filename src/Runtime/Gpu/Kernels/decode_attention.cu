@@ -15,7 +15,7 @@ __device__ __forceinline__ void bf16x8_to_f32(uint4 v, float* f)
     f[4] = bf_lo(v.z); f[5] = bf_hi(v.z); f[6] = bf_lo(v.w); f[7] = bf_hi(v.w);
 }
 
-template <int D>
+template <int D, int GMAX>
 __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q, const bf16_t* __restrict__ new_k,
     const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k, const bf16_t* __restrict__ arena_v,
     const long long* __restrict__ unit_offset, const int* __restrict__ lengths, const int* __restrict__ slots,
@@ -26,8 +26,8 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     constexpr int TPW = 32 / LPT;           // tokens per warp step
     constexpr int WARPS = DA_THREADS / 32;
     constexpr int UNROLL = 4;
-    extern __shared__ float sh[];           // scores [G][chunk], then partial sums [WARPS][DA_GMAX][D]
-    __shared__ float stat_m[DA_GMAX], stat_l[DA_GMAX];
+    extern __shared__ float sh[];           // scores [G][chunk], then partial sums [WARPS][GMAX][D]
+    __shared__ float stat_m[GMAX], stat_l[GMAX];
 
     const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
     const int slot = slots[b];
@@ -61,9 +61,9 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     // Phase 1: scores (log2 domain) of every head of the unit for every token of the chunk.
     {
         const int sub = lane / LPT, piece = lane % LPT;
-        float qf[DA_GMAX][8];
+        float qf[GMAX][8];
 #pragma unroll
-        for (int gi = 0; gi < DA_GMAX; gi++)
+        for (int gi = 0; gi < GMAX; gi++)
         {
             if (gi < G) bf16x8_to_f32(*(const uint4*)(q + ((long)b * heads + h0 + gi) * D + piece * 8), qf[gi]);
             else
@@ -90,7 +90,7 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
                 float kf[8];
                 bf16x8_to_f32(kv4[r], kf);
 #pragma unroll
-                for (int gi = 0; gi < DA_GMAX; gi++)
+                for (int gi = 0; gi < GMAX; gi++)
                 {
                     if (gi >= G) break;
                     float dot = 0.f;
@@ -127,9 +127,9 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     {
         const int cg = threadIdx.x % LPT, tl = threadIdx.x / LPT;
         constexpr int LANES = DA_THREADS / LPT;
-        float acc[DA_GMAX][8];
+        float acc[GMAX][8];
 #pragma unroll
-        for (int gi = 0; gi < DA_GMAX; gi++)
+        for (int gi = 0; gi < GMAX; gi++)
         {
 #pragma unroll
             for (int e = 0; e < 8; e++) acc[gi][e] = 0.f;
@@ -153,7 +153,7 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
                 float vf[8];
                 bf16x8_to_f32(vv[r], vf);
 #pragma unroll
-                for (int gi = 0; gi < DA_GMAX; gi++)
+                for (int gi = 0; gi < GMAX; gi++)
                 {
                     if (gi >= G) break;
                     float p = scores[gi * chunk + i];
@@ -164,7 +164,7 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
         }
         // Sum the token lanes inside the warp (lanes with equal cg differ by multiples of LPT), then across warps.
 #pragma unroll
-        for (int gi = 0; gi < DA_GMAX; gi++)
+        for (int gi = 0; gi < GMAX; gi++)
         {
 #pragma unroll
             for (int e = 0; e < 8; e++)
@@ -176,11 +176,11 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
         if (lane < LPT)
         {
 #pragma unroll
-            for (int gi = 0; gi < DA_GMAX; gi++)
+            for (int gi = 0; gi < GMAX; gi++)
             {
                 if (gi >= G) break;
 #pragma unroll
-                for (int e = 0; e < 8; e++) red[(warp * DA_GMAX + gi) * D + cg * 8 + e] = acc[gi][e];
+                for (int e = 0; e < 8; e++) red[(warp * GMAX + gi) * D + cg * 8 + e] = acc[gi][e];
             }
         }
     }
@@ -190,7 +190,7 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
         int gi = idx / D, dim = idx - gi * D;
         float s = 0.f;
 #pragma unroll
-        for (int w = 0; w < WARPS; w++) s += red[(w * DA_GMAX + gi) * D + dim];
+        for (int w = 0; w < WARPS; w++) s += red[(w * GMAX + gi) * D + dim];
         part_o[(((long)b * heads + h0 + gi) * splits + split) * D + dim] = s;
     }
     if (threadIdx.x < G)
@@ -201,39 +201,54 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     }
 }
 
-#define DECODE_PARTIAL(D)                                                                                                   \
-    extern "C" __global__ void __launch_bounds__(DA_THREADS) decode_attention_partial_d##D(const bf16_t* __restrict__ q,   \
+#define DECODE_PARTIAL(D, G)                                                                                                \
+    extern "C" __global__ void __launch_bounds__(DA_THREADS) decode_attention_partial_d##D##_g##G(const bf16_t* __restrict__ q, \
         const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k,             \
         const bf16_t* __restrict__ arena_v, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,     \
         const int* __restrict__ slots, float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements,      \
         int total_units, int layer_unit0, int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk,    \
         float scale_log2)                                                                                                   \
     {                                                                                                                       \
-        decode_partial_impl<D>(q, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_o, part_ml,             \
+        decode_partial_impl<D, G>(q, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_o, part_ml,             \
             kv_elements, total_units, layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk, scale_log2);  \
     }
 
-DECODE_PARTIAL(32)
-DECODE_PARTIAL(64)
-DECODE_PARTIAL(128)
+// One instantiation per head dimension and (power-of-two) query-head group bound, so register arrays fit the group.
+DECODE_PARTIAL(32, 1) DECODE_PARTIAL(32, 2) DECODE_PARTIAL(32, 4) DECODE_PARTIAL(32, 8)
+DECODE_PARTIAL(64, 1) DECODE_PARTIAL(64, 2) DECODE_PARTIAL(64, 4) DECODE_PARTIAL(64, 8)
+DECODE_PARTIAL(128, 1) DECODE_PARTIAL(128, 2) DECODE_PARTIAL(128, 4) DECODE_PARTIAL(128, 8)
 
 // Merges the split partials of each (row, query head): out = Σ_s 2^(m_s−M)·o_s / Σ_s 2^(m_s−M)·l_s.
-// Grid: (heads, batch rows); block: d threads.
+// Grid: (heads, batch rows); block: d threads (a multiple of 32); dynamic shared memory: splits floats.
 extern "C" __global__ void decode_attention_combine(const float* __restrict__ part_o, const float* __restrict__ part_ml,
     bf16_t* __restrict__ out, int heads, int splits, int d)
 {
-    const int h = blockIdx.x, b = blockIdx.y;
+    extern __shared__ float weight[];
+    __shared__ float red[32];
+    const int h = blockIdx.x, b = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, warps = blockDim.x >> 5;
     const long base = ((long)b * heads + h) * splits;
     float M = NEG_INF;
-    for (int s = 0; s < splits; s++) M = fmaxf(M, part_ml[(base + s) * 2]);
-    float L = 0.f, acc = 0.f;
-    for (int s = 0; s < splits; s++)
+    for (int s = tid; s < splits; s += blockDim.x) M = fmaxf(M, part_ml[(base + s) * 2]);
+    M = warp_max(M);
+    if (lane == 0) red[warp] = M;
+    __syncthreads();
+    M = NEG_INF;
+    for (int w = 0; w < warps; w++) M = fmaxf(M, red[w]);
+    __syncthreads();
+    float L = 0.f;
+    for (int s = tid; s < splits; s += blockDim.x)
     {
         float m = part_ml[(base + s) * 2];
-        if (m == NEG_INF) continue;
-        float w = exp2f(m - M);
-        L += w * part_ml[(base + s) * 2 + 1];
-        acc += w * part_o[(base + s) * d + threadIdx.x];
+        float wgt = m == NEG_INF ? 0.f : exp2f(m - M);
+        weight[s] = wgt;
+        L += wgt * part_ml[(base + s) * 2 + 1];
     }
-    out[((long)b * heads + h) * d + threadIdx.x] = f2bf(acc / L);
+    L = block_sum(L); // synchronises, so every weight is visible below
+    float acc = 0.f;
+    for (int s = 0; s < splits; s++)
+    {
+        float wgt = weight[s];
+        if (wgt != 0.f) acc += wgt * part_o[(base + s) * d + tid];
+    }
+    out[((long)b * heads + h) * d + tid] = f2bf(acc / L);
 }

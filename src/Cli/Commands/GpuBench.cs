@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using UNComp.Runtime.Cache;
+using UNComp.Runtime.Cuda;
+using UNComp.Runtime.Cuda.Interop;
+using UNComp.Runtime.Generation;
+using UNComp.Runtime.Gpu;
+using UNComp.Runtime.Models;
+
+namespace UNComp.Cli.Commands;
+
+/// <summary>
+/// <c>uncomp bench --device cuda</c>: copy bandwidth (the bound's denominator), prefill time, batch-1 decode tok/s
+/// against the bandwidth bound with a per-kernel breakdown, and aggregate decode tok/s over batch sizes up to the
+/// memory limit, for the full cache and for a compressed layout of a given mean budget; JSON with the GPU, driver
+/// and command.
+/// </summary>
+internal static class GpuBench
+{
+    public sealed record Settings(string ModelDir, int Context, int NewTokens, int Seed, double BudgetPercent, string? JsonPath, string Command, bool Sweep);
+
+    public static int Run(Settings s, TextWriter output, CancellationToken cancellationToken)
+    {
+        var c = CultureInfo.InvariantCulture;
+        using var device = CudaDevice.Open();
+        output.WriteLine($"GPU: {device.Name} ({device.Architecture}, {device.Multiprocessors} SMs, {device.TotalMemory / (1 << 30)} GiB), driver {device.DriverVersion}");
+        double bandwidth = CopyBandwidth(device);
+        output.WriteLine(string.Create(c, $"device-to-device copy bandwidth: {bandwidth / 1e9:F0} GB/s (bytes read + written)"));
+        var load = Stopwatch.StartNew();
+        using var model = CudaModel.Load(device, s.ModelDir, null, cancellationToken);
+        load.Stop();
+        var cfg = model.Config;
+        output.WriteLine(string.Create(c, $"model: {cfg.NumLayers} layers, hidden {cfg.HiddenSize}, {model.WeightBytes / 1e9:F2} GB bf16 on the device, loaded in {load.Elapsed.TotalSeconds:F1} s"));
+#pragma warning disable CA5394 // reproducible benchmark prompt
+        var rng = new Random(s.Seed);
+        int[] prompt = Enumerable.Range(0, s.Context).Select(_ => rng.Next(cfg.VocabSize)).ToArray();
+#pragma warning restore CA5394
+
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("command", s.Command);
+            json.WriteString("gpu", device.Name);
+            json.WriteNumber("driver_version", device.DriverVersion);
+            json.WriteNumber("cublaslt_version", CublasLtGemm.Version);
+            json.WriteString("dotnet", Environment.Version.ToString());
+            json.WriteString("model", Path.GetFileName(Path.GetFullPath(s.ModelDir)));
+            json.WriteNumber("weight_bytes", model.WeightBytes);
+            json.WriteNumber("copy_bandwidth_GBps", Math.Round(bandwidth / 1e9, 1));
+            json.WriteNumber("context", s.Context);
+            // Room for every decode phase below (warm-up, timed steps, profiles, the sweep) so the full cache never evicts.
+            int capacity = s.Context + (4 * s.NewTokens) + 512;
+            Measure(json, output, model, "full", KvCacheLayout.Full(cfg, capacity), prompt, s, bandwidth, cancellationToken);
+            if (s.BudgetPercent > 0)
+            {
+                var layout = TwoGroupLayout(cfg, s.BudgetPercent / 100 * s.Context);
+                Measure(json, output, model, string.Create(c, $"budget_{s.BudgetPercent:0.##}"), layout, prompt, s, bandwidth, cancellationToken);
+            }
+
+            json.WriteEndObject();
+        }
+
+        string text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        if (s.JsonPath is { } path)
+        {
+            File.WriteAllText(path, text + "\n");
+            output.WriteLine($"results: {path}");
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// A compressed layout with the given mean tokens per KV head: in every layer half the heads get 2/3 of the mean
+    /// and half 4/3 (UNComp's two-group default ramp), rounded up to multiples of 64 (the kernels' preferred size).
+    /// </summary>
+    public static KvCacheLayout TwoGroupLayout(ModelConfig cfg, double meanTokens)
+    {
+        int units = cfg.NumKeyValueHeads;
+        var caps = new int[cfg.NumLayers][];
+        for (int l = 0; l < cfg.NumLayers; l++)
+        {
+            caps[l] = new int[units];
+            for (int u = 0; u < units; u++)
+            {
+                double w = units == 1 ? 1 : (u % 2 == 0 ? 2.0 / 3 : 4.0 / 3);
+                caps[l][u] = Math.Max(64, (int)Math.Ceiling(meanTokens * w / 64) * 64);
+            }
+        }
+
+        return KvCacheLayout.FromCapacities(cfg, caps);
+    }
+
+    private static void Measure(Utf8JsonWriter json, TextWriter output, CudaModel model, string name, KvCacheLayout layout, int[] prompt,
+        Settings s, double bandwidth, CancellationToken token)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var device = model.Device;
+        int maxBatch = FittingBatch(model, layout, prompt.Length);
+        using var engine = CreateEngine(model, layout, prompt.Length, ref maxBatch);
+        output.WriteLine(string.Create(c, $"[{name}] KV layout: mean {layout.TotalCapacityTokens / (double)(layout.Layers * layout.UnitsPerLayer):F0} tokens per unit, {layout.ElementsPerBuffer * 4 / 1e9:F3} GB per sequence; batch up to {maxBatch} ({engine.KvBytes / 1e9:F1} GB KV on the device)"));
+        json.WriteStartObject(name);
+        json.WriteNumber("mean_tokens_per_unit", Math.Round(layout.TotalCapacityTokens / (double)(layout.Layers * layout.UnitsPerLayer), 1));
+        json.WriteNumber("kv_bytes_device", engine.KvBytes);
+        json.WriteNumber("kv_bytes_plan", 2L * maxBatch * layout.ElementsPerBuffer * 2);
+        json.WriteNumber("max_batch", maxBatch);
+
+        engine.Prefill(0, prompt.AsSpan(0, Math.Min(prompt.Length, 256)), [], null, token); // module load, GEMM plans
+        double prefill = double.MaxValue;
+        for (int r = 0; r < 2; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            engine.Prefill(0, prompt, [], null, token);
+            prefill = Math.Min(prefill, sw.Elapsed.TotalSeconds);
+        }
+
+        output.WriteLine(string.Create(c, $"[{name}] prefill {prompt.Length} tokens: {prefill:F3} s ({prompt.Length / prefill:F0} tok/s), best of 2"));
+        json.WriteNumber("prefill_s", Math.Round(prefill, 4));
+        WriteProfile(json, output, $"[{name}] where the prefill's time goes", "prefill_profile_ms", engine.ProfilePrefill(0, prompt));
+
+        // Batch 1: warm-up steps (eager, then graph capture) untimed, then the timed steps.
+        int[] next = [prompt[^1]];
+        for (int i = 0; i < 3; i++)
+        {
+            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
+        }
+
+        var kvLengths = engine.Arena.ReadLengths(0);
+        long kvRead = kvLengths.Sum(l => (long)l) * layout.HeadDim * 2 * 2;
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < s.NewTokens; i++)
+        {
+            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
+        }
+
+        double tokS = s.NewTokens / watch.Elapsed.TotalSeconds;
+        double bound = bandwidth / (model.DecodeWeightBytes + kvRead);
+        output.WriteLine(string.Create(c, $"[{name}] decode batch 1: {tokS:F1} tok/s; bound {bound:F1} tok/s ({(model.DecodeWeightBytes + kvRead) / 1e9:F2} GB per step) = {100 * tokS / bound:F1} %"));
+        json.WriteStartObject("decode_b1");
+        json.WriteNumber("tok_s", Math.Round(tokS, 2));
+        json.WriteNumber("bound_tok_s", Math.Round(bound, 2));
+        json.WriteNumber("bytes_per_step", model.DecodeWeightBytes + kvRead);
+        json.WriteNumber("steps", s.NewTokens);
+        json.WriteEndObject();
+
+        WriteProfile(json, output, $"[{name}] where a batch-1 step's time goes (eager, events between operations)", "decode_b1_profile_ms", engine.ProfileDecode([0], next));
+
+        // The same batch-1 decode with the GEMV kernel in place of cuBLASLt, for the record (EngineOptions.UseGemv).
+        engine.UseGemv = true;
+        for (int i = 0; i < 3; i++)
+        {
+            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
+        }
+
+        watch.Restart();
+        for (int i = 0; i < s.NewTokens; i++)
+        {
+            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
+        }
+
+        double gemvTokS = s.NewTokens / watch.Elapsed.TotalSeconds;
+        output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the GEMV kernel: {gemvTokS:F1} tok/s ({100 * gemvTokS / bound:F1} % of the bound)"));
+        json.WriteNumber("decode_b1_gemv_tok_s", Math.Round(gemvTokS, 2));
+        WriteProfile(json, output, $"[{name}] with the GEMV kernel", "decode_b1_gemv_profile_ms", engine.ProfileDecode([0], next));
+        engine.UseGemv = false;
+        if (s.Sweep)
+        {
+            Sweep(json, output, engine, maxBatch, name, token);
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteProfile(Utf8JsonWriter json, TextWriter output, string title, string key, IReadOnlyDictionary<string, double> profile)
+    {
+        var c = CultureInfo.InvariantCulture;
+        double total = profile.Values.Sum();
+        output.WriteLine($"{title}: " + string.Join(", ", profile.OrderByDescending(p => p.Value)
+            .Select(p => string.Create(c, $"{p.Key} {p.Value:F3} ms ({100 * p.Value / total:F0} %)"))));
+        json.WriteStartObject(key);
+        foreach (var (op, ms) in profile.OrderByDescending(p => p.Value))
+        {
+            json.WriteNumber(op, Math.Round(ms, 4));
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void Sweep(Utf8JsonWriter json, TextWriter output, CudaEngine engine, int maxBatch, string name, CancellationToken token)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var sizes = new SortedSet<int> { maxBatch };
+        for (int b = 1; b < maxBatch; b *= 2)
+        {
+            sizes.Add(b);
+        }
+
+        json.WriteStartArray("batch_sweep");
+        const int Steps = 16;
+        foreach (int b in sizes)
+        {
+            token.ThrowIfCancellationRequested();
+            for (int slot = 1; slot < b; slot++)
+            {
+                engine.CloneSlot(0, slot);
+            }
+
+            int[] slots = Enumerable.Range(0, b).ToArray();
+            int[] next = Enumerable.Repeat(1, b).ToArray();
+            for (int i = 0; i < 3; i++)
+            {
+                engine.DecodeSample(slots, next, SamplingOptions.Greedy, [], next);
+            }
+
+            var watch = Stopwatch.StartNew();
+            for (int i = 0; i < Steps; i++)
+            {
+                engine.DecodeSample(slots, next, SamplingOptions.Greedy, [], next);
+            }
+
+            double aggregate = b * Steps / watch.Elapsed.TotalSeconds;
+            output.WriteLine(string.Create(c, $"[{name}] batch {b,4}: {aggregate,9:F1} tok/s aggregate ({1000 * watch.Elapsed.TotalSeconds / Steps:F2} ms per step)"));
+            json.WriteStartObject();
+            json.WriteNumber("batch", b);
+            json.WriteNumber("tok_s", Math.Round(aggregate, 1));
+            json.WriteNumber("ms_per_step", Math.Round(1000 * watch.Elapsed.TotalSeconds / Steps, 3));
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    /// <summary>The batch whose KV arena fits the free memory after a scratch reserve (the engine is retried smaller on out-of-memory).</summary>
+    private static int FittingBatch(CudaModel model, KvCacheLayout layout, int promptTokens)
+    {
+        var cfg = model.Config;
+        long free = model.Device.MemoryInfo().Free;
+        long scratch = (long)promptTokens * ((cfg.HiddenSize * 10L) + ((cfg.NumAttentionHeads + (2 * cfg.NumKeyValueHeads)) * cfg.HeadDim * 8L))
+            + (4096L * cfg.IntermediateSize * 6) + (2L << 30);
+        long perSlot = (layout.ElementsPerBuffer * 4) + (layout.TotalCapacityTokens * 4) + ((long)cfg.VocabSize * 4);
+        return (int)Math.Clamp((free - scratch) / perSlot, 1, 1024);
+    }
+
+    private static CudaEngine CreateEngine(CudaModel model, KvCacheLayout layout, int prefillTokens, ref int maxBatch)
+    {
+        while (true)
+        {
+            try
+            {
+                return new CudaEngine(model, layout, new CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = prefillTokens });
+            }
+            catch (CudaException ex) when (ex.IsOutOfMemory && maxBatch > 1)
+            {
+                maxBatch = Math.Max(1, maxBatch * 9 / 10);
+            }
+        }
+    }
+
+    /// <summary>Device-to-device copy of 2 GiB, ten times, timed with events: bytes read + written per second.</summary>
+    public static double CopyBandwidth(CudaDevice device)
+    {
+        const long Bytes = 2L << 30;
+        using var a = device.Allocate(Bytes, "the bandwidth probe source");
+        using var b = device.Allocate(Bytes, "the bandwidth probe target");
+        a.Fill(1);
+        b.CopyFrom(a, 0, 0, Bytes);
+        using var timer = new GpuTimer(device);
+        timer.Start();
+        for (int i = 0; i < 10; i++)
+        {
+            b.CopyFrom(a, 0, 0, Bytes);
+        }
+
+        double seconds = timer.StopMilliseconds() / 1000;
+        return 2.0 * Bytes * 10 / seconds;
+    }
+}
