@@ -91,7 +91,7 @@ internal static class TemplateFilters
             case "items":
                 return value switch
                 {
-                    OrderedDictionary<string, object?> map => map.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList(),
+                    OrderedDictionary<string, object?> map => map.Select(kv => (object?)TemplateValues.Pair(kv.Key, kv.Value)).ToList(),
                     Undefined => new List<object?>(),
                     _ => throw it.Error(line, $"filter 'items' needs a dict, not a {TemplateValues.TypeName(value)}"),
                 };
@@ -124,7 +124,8 @@ internal static class TemplateFilters
                 int digits = Arg(0, "precision", 0L) is long p ? (int)p : 0;
                 string method = Arg(1, "method", "common") as string ?? "common";
                 double x = TemplateValues.ToDouble(value) * Math.Pow(10, digits);
-                x = method switch { "ceil" => Math.Ceiling(x), "floor" => Math.Floor(x), _ => Math.Round(x, MidpointRounding.AwayFromZero) };
+                // Python's round() rounds halves to even ("common" in Jinja is Python's round).
+                x = method switch { "ceil" => Math.Ceiling(x), "floor" => Math.Floor(x), _ => Math.Round(x, MidpointRounding.ToEven) };
                 return x / Math.Pow(10, digits);
             case "replace":
                 string old = Arg(0, "old", string.Empty) as string ?? string.Empty;
@@ -168,7 +169,7 @@ internal static class TemplateFilters
                 return reversed;
             case "dictsort":
                 return value is OrderedDictionary<string, object?> dict
-                    ? dict.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList()
+                    ? dict.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (object?)TemplateValues.Pair(kv.Key, kv.Value)).ToList()
                     : throw it.Error(line, $"filter 'dictsort' needs a dict, not a {TemplateValues.TypeName(value)}");
             case "indent":
                 string pad = Arg(0, "width", 4L) switch { long w => new string(' ', (int)w), string s => s, _ => "    " };

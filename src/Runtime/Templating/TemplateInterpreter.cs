@@ -209,7 +209,8 @@ internal sealed class TemplateInterpreter
 
                 return TemplateBuiltins.TryGet(name.Name, out var builtin) ? builtin : Undefined.Instance;
             case ListExpr list:
-                return list.Items.Select(i => Evaluate(i, scope)).ToList();
+                var items = list.Items.Select(i => Evaluate(i, scope));
+                return list.IsTuple ? new TemplateTuple(items) : items.ToList();
             case DictExpr dict:
                 var map = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
                 foreach (var (k, v) in dict.Entries)

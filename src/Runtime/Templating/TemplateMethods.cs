@@ -47,7 +47,7 @@ internal static class TemplateMethods
             },
             OrderedDictionary<string, object?> map => name switch
             {
-                "items" => map.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList(),
+                "items" => map.Select(kv => (object?)TemplateValues.Pair(kv.Key, kv.Value)).ToList(),
                 "keys" => map.Keys.Select(k => (object?)k).ToList(),
                 "values" => map.Values.ToList(),
                 _ => StrArg(0) is { } key && map.TryGetValue(key, out var v) ? v : (args.Count > 1 ? args[1] : null),

@@ -9,7 +9,8 @@ internal sealed record LiteralExpr(object? Value, int Line) : Expr(Line);
 
 internal sealed record NameExpr(string Name, int Line) : Expr(Line);
 
-internal sealed record ListExpr(IReadOnlyList<Expr> Items, int Line) : Expr(Line);
+/// <summary>A list literal, or a tuple (parenthesized with commas, or the right side of <c>set a, b = …</c>).</summary>
+internal sealed record ListExpr(IReadOnlyList<Expr> Items, int Line, bool IsTuple = false) : Expr(Line);
 
 internal sealed record DictExpr(IReadOnlyList<(Expr Key, Expr Value)> Entries, int Line) : Expr(Line);
 

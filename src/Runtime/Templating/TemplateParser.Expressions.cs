@@ -21,7 +21,7 @@ internal sealed partial class TemplateParser
             items.Add(ParseExpression());
         }
 
-        return new ListExpr(items, first.Line);
+        return new ListExpr(items, first.Line, IsTuple: true);
     }
 
     private Expr ParseExpression()
@@ -156,15 +156,21 @@ internal sealed partial class TemplateParser
         return left;
     }
 
-    private Expr ParseUnary()
+    /// <summary>Unary minus/plus, then postfix; filters and tests apply to the whole (Jinja: <c>-2 | abs</c> is 2).</summary>
+    private Expr ParseUnary(bool withFilters = true)
     {
+        Expr node;
         if (Current.Kind == TokenKind.Operator && Current.Value is "-" or "+")
         {
             var t = _tokens[_pos++];
-            return new UnaryExpr(t.Value, ParseUnary(), t.Line);
+            node = new UnaryExpr(t.Value, ParseUnary(withFilters: false), t.Line);
+        }
+        else
+        {
+            node = ParsePostfix(ParsePrimary());
         }
 
-        return ParseFilters(ParsePostfix(ParsePrimary()));
+        return withFilters ? ParseFilters(node) : node;
     }
 
     private Expr ParsePrimary()
@@ -197,7 +203,7 @@ internal sealed partial class TemplateParser
                 if (Current.IsOperator(")"))
                 {
                     _pos++;
-                    return new ListExpr([], t.Line);
+                    return new ListExpr([], t.Line, IsTuple: true);
                 }
 
                 var inner = ParseExpression();
@@ -215,7 +221,7 @@ internal sealed partial class TemplateParser
                         items.Add(ParseExpression());
                     }
 
-                    inner = new ListExpr(items, t.Line);
+                    inner = new ListExpr(items, t.Line, IsTuple: true);
                 }
 
                 Expect(TokenKind.Operator, ")");

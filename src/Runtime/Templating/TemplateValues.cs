@@ -13,6 +13,15 @@ internal sealed class Undefined
     }
 }
 
+/// <summary>A Python tuple: a list that prints with parentheses (tuple literals, <c>items()</c>, <c>dictsort</c>).</summary>
+internal sealed class TemplateTuple : List<object?>
+{
+    public TemplateTuple(IEnumerable<object?> items)
+        : base(items)
+    {
+    }
+}
+
 /// <summary>A <c>namespace(...)</c> object: attributes that <c>set ns.x = ...</c> can change from inside loops.</summary>
 internal sealed class TemplateNamespace
 {
@@ -91,7 +100,8 @@ internal static class TemplateValues
                 sb.Append(quote);
                 break;
             case List<object?> list:
-                sb.Append('[');
+                bool tuple = list is TemplateTuple;
+                sb.Append(tuple ? '(' : '[');
                 for (int i = 0; i < list.Count; i++)
                 {
                     if (i > 0)
@@ -102,7 +112,7 @@ internal static class TemplateValues
                     AppendRepr(sb, list[i]);
                 }
 
-                sb.Append(']');
+                sb.Append(tuple ? (list.Count == 1 ? ",)" : ")") : "]");
                 break;
             case OrderedDictionary<string, object?> map:
                 sb.Append('{');
@@ -166,6 +176,7 @@ internal static class TemplateValues
         long => "integer",
         double => "float",
         string => "string",
+        TemplateTuple => "tuple",
         List<object?> => "list",
         OrderedDictionary<string, object?> => "dict",
         TemplateNamespace => "namespace",
@@ -249,6 +260,9 @@ internal static class TemplateValues
         Undefined => [],
         _ => null,
     };
+
+    /// <summary>A (key, value) pair as Python's <c>dict.items()</c> gives it.</summary>
+    public static TemplateTuple Pair(string key, object? value) => new([key, value]);
 
     public static OrderedDictionary<string, object?> Map(params (string Key, object? Value)[] entries)
     {
