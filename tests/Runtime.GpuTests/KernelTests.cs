@@ -207,13 +207,18 @@ public sealed class KernelTests
     }
 
     [Theory]
-    [InlineData(1, 32)]
-    [InlineData(63, 64)]
-    [InlineData(64, 128)]
-    [InlineData(65, 32)]
-    [InlineData(300, 128)]
-    [InlineData(1000, 64)]
-    public void FlashPrefill_MatchesFloat64CausalAttention(int n, int d)
+    [InlineData(1, 32, false)]
+    [InlineData(63, 64, false)]
+    [InlineData(64, 128, false)]
+    [InlineData(65, 32, false)]
+    [InlineData(300, 128, false)]
+    [InlineData(1000, 64, false)]
+    [InlineData(1, 128, true)]
+    [InlineData(100, 32, true)]
+    [InlineData(129, 128, true)]
+    [InlineData(300, 128, true)]
+    [InlineData(777, 64, true)]
+    public void FlashPrefill_MatchesFloat64CausalAttention(int n, int d, bool wide)
     {
         var device = Gpu.Device;
         int heads = 8, kvHeads = 2, group = heads / kvHeads;
@@ -225,7 +230,15 @@ public sealed class KernelTests
         var dv = Gpu.UploadBf16(device, v, n, kvHeads * d);
         var dout = Gpu.Poisoned(device, DType.BF16, n, heads * d);
         float scale = 1f / MathF.Sqrt(d);
-        Kernels.FlashPrefill(dq, dk, dv, dout, n, heads, kvHeads, d, scale);
+        if (wide)
+        {
+            Kernels.FlashPrefillWide(dq, dk, dv, dout, n, heads, kvHeads, d, scale);
+        }
+        else
+        {
+            Kernels.FlashPrefill(dq, dk, dv, dout, n, heads, kvHeads, d, scale);
+        }
+
         var actual = Gpu.Download(dout);
         var expected = new float[n * heads * d];
         var p = new double[n];

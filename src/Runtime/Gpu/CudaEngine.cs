@@ -114,6 +114,7 @@ public sealed partial class CudaEngine : IDisposable
         _active = new bool[batch];
         _profiler = new StreamProfiler(_device);
         _useGemv = options.UseGemv;
+        WidePrefillAttention = options.WidePrefillAttention;
     }
 
     /// <summary>The model.</summary>
@@ -136,6 +137,9 @@ public sealed partial class CudaEngine : IDisposable
 
     /// <summary>Device bytes of the engine's other buffers (activations, partials, io, arena metadata).</summary>
     public long ScratchBytes { get; private set; }
+
+    /// <summary>Which prefill attention kernel runs (starts as <see cref="CudaEngineOptions.WidePrefillAttention"/>).</summary>
+    public bool WidePrefillAttention { get; set; }
 
     /// <summary>Whether <paramref name="slot"/> holds a prefilled sequence.</summary>
     public bool IsActive(int slot)
@@ -220,7 +224,15 @@ public sealed partial class CudaEngine : IDisposable
             Mark("gemm qkv");
             _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, _positions.Address, _model.InverseFrequencies, _q, _k, _v, n, _heads, _kvHeads, _headDim);
             Mark("rope");
-            _kernels.FlashPrefill(_q, _k, _v, _att, n, _heads, _kvHeads, _headDim, _scale);
+            if (WidePrefillAttention)
+            {
+                _kernels.FlashPrefillWide(_q, _k, _v, _att, n, _heads, _kvHeads, _headDim, _scale);
+            }
+            else
+            {
+                _kernels.FlashPrefill(_q, _k, _v, _att, n, _heads, _kvHeads, _headDim, _scale);
+            }
+
             Mark("flash attention");
             _kernels.KvPrefillWrite(WriteArgs(layer), _k, _v, _positions.Address, 0, 0, slot, n);
             Mark("kv write");

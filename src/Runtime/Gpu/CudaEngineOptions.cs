@@ -26,6 +26,9 @@ public sealed record CudaEngineOptions
     /// <summary>Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt).</summary>
     public int GemvMaxK { get; init; } = 8192;
 
+    /// <summary>Prefill attention with 32 query rows per warp (<see cref="LlamaKernels.FlashPrefillWide"/>) instead of 16.</summary>
+    public bool WidePrefillAttention { get; init; } = true;
+
     /// <summary>Extra NVRTC definitions for the kernels (a compiled profile's constants).</summary>
     public IReadOnlyList<string> KernelDefines { get; init; } = [];
 }

@@ -16,7 +16,7 @@ public sealed class LlamaKernels : IDisposable
     private const int DecodeThreads = 128;
     private const int DecodeMaxGroup = 8;
 
-    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "sampling.cu"];
+    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "prefill_attention_wide.cu", "decode_attention.cu", "kv_cache.cu", "sampling.cu"];
 
     private readonly CudaDevice _device;
 
@@ -31,6 +31,7 @@ public sealed class LlamaKernels : IDisposable
         foreach (int d in (int[])[32, 64, 128])
         {
             Module.SetMaxDynamicSharedMemory($"flash_prefill_d{d}", FlashSharedBytes(d));
+            Module.SetMaxDynamicSharedMemory($"flash_prefill_wide_d{d}", FlashWideSharedBytes(d));
             foreach (int g in (int[])[1, 2, 4, 8])
             {
                 Module.SetMaxDynamicSharedMemory($"decode_attention_partial_d{d}_g{g}", device.MaxSharedMemoryPerBlock);
@@ -84,6 +85,20 @@ public sealed class LlamaKernels : IDisposable
         Module.Launch($"flash_prefill_d{headDim}", (blocks, heads, 1), FlashThreads, FlashSharedBytes(headDim),
             q, k, v, o, n, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
     }
+
+    /// <summary>
+    /// The same attention with 32 query rows per warp (each K/V fragment feeds two tensor-core products) and Q
+    /// staged in shared memory: the FlashAttention-2 warp tiling.
+    /// </summary>
+    public void FlashPrefillWide(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor o, int n, int heads, int kvHeads, int headDim, float scale)
+    {
+        int blocks = (n + 127) / 128;
+        Module.Launch($"flash_prefill_wide_d{headDim}", (blocks, heads, 1), 128, FlashWideSharedBytes(headDim),
+            q, k, v, o, n, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
+    }
+
+    /// <summary>Dynamic shared memory of one wide flash prefill block: the Q tile and two stages of K and V tiles.</summary>
+    public static int FlashWideSharedBytes(int headDim) => (128 + (2 * 2 * 64)) * (headDim + 8) * 2;
 
     /// <summary>Split-KV decode attention partials for every unit of one layer and every batch row.</summary>
     internal void DecodePartial(in DecodeAttentionArgs a) =>
