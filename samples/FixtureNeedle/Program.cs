@@ -21,7 +21,19 @@ SampleTokenCodec codec = SampleTokenCodec.Load(modelDirectory);
 IReadOnlyList<int> prompt = codec.Encode(needle.Text, addSpecialTokens: true);
 int maxLength = prompt.Count + MaxNewTokens;
 
-using CompiledModel compiled = CompiledModel.Load(modelDirectory, maxTokens: maxLength, hooks: CompiledModel.CreateHooks());
+CompiledModel compiled;
+try
+{
+    compiled = CompiledModel.Load(modelDirectory, maxTokens: maxLength, hooks: CompiledModel.CreateHooks());
+}
+catch (Exception e) when (e is UNComp.Runtime.Profiles.ModelFingerprintMismatchException or UNComp.Runtime.Models.ModelFormatException or ArgumentException)
+{
+    // A model that is not the profile's, or a corrupt one: the message names both fingerprints or the bad file.
+    Console.Error.WriteLine("error: " + e.Message);
+    return 2;
+}
+
+using var loaded = compiled;
 Console.WriteLine($"model    {modelDirectory}: {CompiledModel.NumLayers} layers, {CompiledModel.NumAttentionHeads} query / {CompiledModel.NumKeyValueHeads} KV heads (profile {CompiledModel.ProfileName})");
 Console.WriteLine($"question needle at depth {needle.Depth:P0} of a {prompt.Count}-token prompt; expected answer: {needle.Answer}");
 

@@ -46,7 +46,13 @@ internal static class BenchCommand
             var rng = new Random(parseResult.GetValue(seed));
             int[] prompt = Enumerable.Range(0, n).Select(_ => rng.Next(llama.Config.VocabSize)).ToArray();
 #pragma warning restore CA5394
-            var p = new GeneratorParams { MaxNewTokens = m, MaxLength = n + m + 1, EosTokenIds = [], Backend = CliSupport.Backend(parseResult.GetValue(threads)) };
+            var limits = ContextLimits.For(llama.Config, llama.Directory, prompt, null, m, "--new");
+            if (limits.Note is { } note)
+            {
+                parseResult.InvocationConfiguration.Error.WriteLine(note);
+            }
+
+            var p = new GeneratorParams { MaxNewTokens = m, MaxLength = limits.MaxLength, EosTokenIds = [], Backend = CliSupport.Backend(parseResult.GetValue(threads)) };
             using var generator = new Generator(llama, p);
             // CPU time next to wall time: on a shared machine wall-clock tok/s mostly measures the neighbours.
             using var process = Process.GetCurrentProcess();

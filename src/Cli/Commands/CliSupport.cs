@@ -117,6 +117,43 @@ internal static class CliSupport
         _ => throw new ArgumentException("--threads must be ≥ 0 (0 = all cores)."),
     };
 
+    /// <summary>
+    /// Refuses prompt text that was not valid UTF-8 (the runtime turned its bad bytes into U+FFFD) or holds lone
+    /// UTF-16 surrogates: tokenizing it would silently encode replacement characters.
+    /// </summary>
+    /// <exception cref="ArgumentException">The text is empty or not valid Unicode.</exception>
+    public static void CheckPromptText(string text)
+    {
+        if (text.Length == 0)
+        {
+            throw new ArgumentException("--prompt is empty; pass the prompt text.");
+        }
+
+        int bad = text.IndexOf('\uFFFD', StringComparison.Ordinal);
+        if (bad < 0)
+        {
+            for (int i = 0; i < text.Length; i++)
+            {
+                if (char.IsSurrogate(text[i]) && !(char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])))
+                {
+                    bad = i;
+                    break;
+                }
+
+                if (char.IsHighSurrogate(text[i]))
+                {
+                    i++;
+                }
+            }
+        }
+
+        if (bad >= 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"--prompt is not valid UTF-8 text (an invalid byte sequence at character {bad}); pass UTF-8, or the prompt as --prompt-ids."));
+        }
+    }
+
     /// <summary>Parses "1,2,3" into token ids.</summary>
     public static int[] ParseIds(string text) =>
         text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)

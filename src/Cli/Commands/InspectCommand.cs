@@ -100,8 +100,17 @@ internal static class InspectCommand
             $"stages: {string.Join("  ", profile.Stages.Select(s => $"[{s.FirstLayer}..{s.LastLayer}] keep {s.KeepTokens}"))}{(c.HiddenStates.Enabled ? string.Empty : " (hidden-state compression off)")}")));
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"at context {context}: {summary.CachedTokens:N0} cached tokens per sequence, {summary.TokensPerUnit:0.#} tokens per {unitName} = {summary.TokenRatio:P2} of the context")));
+        // Never present a "compressed" cache that is not smaller than the full one: say that nothing is saved.
+        string verdict = summary.SavesNothing
+            ? $"no smaller than the full cache at this context ({c.Granularity}{(c.Granularity == CacheGranularity.QueryHead && m.NumAttentionHeads != m.NumKeyValueHeads ? ": one cache per query head" : string.Empty)}): this profile saves nothing at {context} tokens"
+            : $"{summary.ByteRatio:P2} of full ({c.Granularity})";
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"KV bytes per sequence: {Bytes(summary.CacheBytes(2))} fp16/bf16, {Bytes(summary.CacheBytes(4))} fp32; full cache {Bytes(summary.FullCacheBytes(2))} / {Bytes(summary.FullCacheBytes(4))} → {summary.ByteRatio:P2} of full ({c.Granularity})")));
+            $"KV bytes per sequence: {Bytes(summary.CacheBytes(2))} fp16/bf16, {Bytes(summary.CacheBytes(4))} fp32; full cache {Bytes(summary.FullCacheBytes(2))} / {Bytes(summary.FullCacheBytes(4))} → {verdict}")));
+        if (summary.AllocatedTokens > summary.CachedTokens)
+        {
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"note: budgets above {context} tokens cannot fill at this context, but a compiled class allocates every budget: {Bytes(summary.AllocatedTokens * m.HeadDim * 2 * 4)} fp32 per sequence.")));
+        }
     }
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);

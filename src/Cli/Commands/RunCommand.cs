@@ -17,7 +17,7 @@ internal static class RunCommand
         var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 = no limit.", DefaultValueFactory = _ => 0 };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling threshold in (0, 1].", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
-        var maxLength = new Option<int?>("--max-length") { Description = "Prompt + new tokens the buffers hold (default: prompt + max-new)." };
+        var maxLength = new Option<int?>("--max-length") { Description = "Prompt + new tokens the buffers hold (default: prompt + max-new, at most the model's context)." };
         var threads = CliSupport.ThreadsOption();
         var device = CliSupport.DeviceOption();
 
@@ -49,20 +49,47 @@ internal static class RunCommand
                 Seed = parseResult.GetValue(seed),
             };
             sampling.Validate();
+            if (text is not null)
+            {
+                CliSupport.CheckPromptText(text);
+            }
+
+            int[] parsedIds = ids is null ? [] : CliSupport.ParseIds(ids);
+            if (ids is not null && parsedIds.Length == 0)
+            {
+                throw new ArgumentException("--prompt-ids is empty; pass at least one token id, e.g. --prompt-ids 1,2,3.");
+            }
+
             bool cuda = CliSupport.ResolveDevice(parseResult.GetValue(device), parseResult.InvocationConfiguration.Error) == "cuda";
             using var gpu = cuda ? UNComp.Runtime.Cuda.CudaDevice.Open() : null;
             using var gpuModel = gpu is null ? null : UNComp.Runtime.Gpu.CudaModel.Load(gpu, dir, null, cancellationToken);
             using var llama = gpuModel is null ? LlamaModel.Load(dir, cancellationToken) : null;
             var config = gpuModel?.Config ?? llama!.Config;
             ITokenCodec? codec = text is null ? null : TokenCodecs.Load(dir);
-            int[] promptTokens = codec is null ? CliSupport.ParseIds(ids!) : [.. codec.Encode(text!, addSpecialTokens: true)];
+            int[] promptTokens = codec is null ? parsedIds : [.. codec.Encode(text!, addSpecialTokens: true)];
+            if (promptTokens.Length == 0)
+            {
+                throw new ArgumentException("--prompt encodes to no tokens with this tokenizer; pass a longer prompt.");
+            }
+
+            if (promptTokens.FirstOrDefault(id => id >= config.VocabSize, -1) is int outside and >= 0)
+            {
+                throw new ArgumentException($"--prompt-ids: {outside} is outside the model's vocabulary; ids must be in [0, {config.VocabSize}).");
+            }
+
+            var limits = ContextLimits.For(config, dir, promptTokens, parseResult.GetValue(maxLength), newTokens, "--max-new");
             var p = new GeneratorParams
             {
                 MaxNewTokens = newTokens,
                 Sampling = sampling,
-                MaxLength = parseResult.GetValue(maxLength) ?? Math.Max(1, promptTokens.Length + newTokens),
+                MaxLength = limits.MaxLength,
                 Backend = CliSupport.Backend(parseResult.GetValue(threads)),
             };
+            if (limits.Note is { } note)
+            {
+                parseResult.InvocationConfiguration.Error.WriteLine(note);
+            }
+
             using var generator = gpuModel is null ? new Generator(llama!, p) : new Generator(gpuModel, p);
             CliSupport.WithPrefillProgress(config.NumLayers, promptTokens.Length, progress => generator.AppendTokens(promptTokens, progress, cancellationToken));
             var generated = new List<int>();
@@ -94,6 +121,11 @@ internal static class RunCommand
             }
 
             output.WriteLine();
+            if (generator.StopReason == GenerationStopReason.ContextLimit && newTokens > 0)
+            {
+                parseResult.InvocationConfiguration.Error.WriteLine($"uncomp: stopped at the length limit of {generator.MaxLength} tokens (prompt + generated).");
+            }
+
             parseResult.InvocationConfiguration.Error.WriteLine(CliSupport.Summary(generator.Stats));
             return 0;
         })));

@@ -21,6 +21,8 @@ public sealed unsafe class KvCache : IDisposable
     private readonly int[] _recentCount;
     private readonly int[] _recentNext;
     private readonly int _numQueryHeads;
+    private readonly long _nativeBytes;
+    private static long s_nativeBytesInUse;
     private bool _disposed;
 
     /// <summary>Allocates a cache.</summary>
@@ -56,9 +58,20 @@ public sealed unsafe class KvCache : IDisposable
         nuint bytes = (nuint)Math.Max(1, layout.ElementsPerBuffer) * sizeof(float);
         _keys = (float*)NativeMemory.AlignedAlloc(bytes, 64);
         _values = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        _nativeBytes = 2 * (long)bytes;
+        Interlocked.Add(ref s_nativeBytesInUse, _nativeBytes);
         NativeMemory.Clear(_keys, bytes);
         NativeMemory.Clear(_values, bytes);
     }
+
+    /// <summary>
+    /// Native bytes held by every live KV cache of the process (keys and values), for leak checks and monitoring:
+    /// it returns to its earlier value once the caches created since are disposed.
+    /// </summary>
+    public static long NativeBytesInUse => Interlocked.Read(ref s_nativeBytesInUse);
+
+    /// <summary>Whether <see cref="Dispose"/> has freed the native buffers.</summary>
+    public bool IsDisposed => _disposed;
 
     /// <summary>The layout this cache was allocated from.</summary>
     public KvCacheLayout Layout { get; }
@@ -339,5 +352,6 @@ public sealed unsafe class KvCache : IDisposable
         _disposed = true;
         NativeMemory.AlignedFree(_keys);
         NativeMemory.AlignedFree(_values);
+        Interlocked.Add(ref s_nativeBytesInUse, -_nativeBytes);
     }
 }

@@ -102,7 +102,7 @@ public sealed class KvCacheLayout
     /// A layout with the given capacity per layer and unit. <paramref name="capacitiesPerLayer"/> must have one row
     /// per layer, each with one entry per unit (KV heads or query heads, by <paramref name="granularity"/>), all ≥ 1.
     /// </summary>
-    /// <exception cref="ArgumentException">Wrong row count, row length or a capacity below 1.</exception>
+    /// <exception cref="ArgumentException">Wrong row count, row length, a capacity below 1 or above the model's context.</exception>
     public static KvCacheLayout FromCapacities(ModelConfig config, int[][] capacitiesPerLayer, CacheGranularity granularity = CacheGranularity.KvHead)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -127,6 +127,11 @@ public sealed class KvCacheLayout
                 if (row[u] < 1)
                 {
                     throw new ArgumentException($"layer {l}, unit {u}: capacity {row[u]} must be at least 1.", nameof(capacitiesPerLayer));
+                }
+
+                if (row[u] > config.MaxPositionEmbeddings)
+                {
+                    throw new ArgumentException($"layer {l}, unit {u}: capacity {row[u]} exceeds the model's context of {config.MaxPositionEmbeddings} tokens (max_position_embeddings); a unit can never hold more.", nameof(capacitiesPerLayer));
                 }
 
                 flat[(l * units) + u] = row[u];

@@ -14,4 +14,13 @@ public sealed class CompressionHooks
 
     /// <summary>Prefill observer, or null for none.</summary>
     public IPrefillObserver? Observer { get; init; }
+
+    /// <summary>
+    /// Whether these hooks may keep state between calls (anything beyond the stateless full-cache default), so one
+    /// instance must not serve two generations at once; <see cref="Generation.Generator"/> refuses that.
+    /// </summary>
+    internal bool IsStateful => Policy is not FullCachePolicy || Pruner is not null || Observer is not null;
+
+    /// <summary>Generator calls using these hooks right now (the concurrent-use guard).</summary>
+    internal int ActiveCalls;
 }

@@ -14,7 +14,9 @@ public sealed partial class InferenceEngine
     /// </summary>
     public void Decode(int token, KvCache cache, CompressionHooks? hooks, Span<float> logits)
     {
+        using var call = EnterCall();
         ArgumentNullException.ThrowIfNull(cache);
+        _activePrefill = null;
         hooks ??= CompressionHooks.None;
         CheckCache(cache, hooks);
         int position = cache.NextPosition;

@@ -14,11 +14,14 @@ public sealed partial class InferenceEngine
     /// </summary>
     public void RunPrefillLayer(PrefillState state, int layer)
     {
+        using var call = EnterCall();
         ArgumentNullException.ThrowIfNull(state);
         if (!ReferenceEquals(state.Engine, this) || state.IsFinished || state.NextLayer != layer)
         {
             throw new InvalidOperationException($"RunPrefillLayer({layer}) out of order: the prefill expects layer {state.NextLayer} of this engine.");
         }
+
+        CheckActive(state);
 
         var hooks = state.Hooks;
         var w = _model.Layers[layer];

@@ -10,8 +10,13 @@ namespace UNComp.Runtime.Generation;
 /// The Llama-family forward pass, llama2.c style: every buffer is allocated once here, sized from the config and
 /// <see cref="MaxTokens"/>; prefill runs layer by layer (public, so generated code can unroll it) with exact
 /// attention over all surviving tokens, and only the KV cache is compressed (through <see cref="CompressionHooks"/>);
-/// decode runs one token against the cache and allocates nothing. Not thread-safe: one engine per session.
+/// decode runs one token against the cache and allocates nothing.
 /// </summary>
+/// <remarks>
+/// Not thread-safe: one engine per session (its activations live in its own buffers). Overlapping calls from two
+/// threads, and a prefill interrupted by another prefill or a decode, are detected and refused with
+/// <see cref="InvalidOperationException"/> rather than mixing two sequences' activations.
+/// </remarks>
 public sealed partial class InferenceEngine
 {
     private const int MlpChunk = 64;
@@ -36,6 +41,10 @@ public sealed partial class InferenceEngine
     private readonly int[] _onePosition = new int[1];
     private float[] _recentScratch = [];
 
+    // Concurrent-use guard: 1 while a call runs; the prefill whose activations the buffers hold.
+    private int _busy;
+    private PrefillState? _activePrefill;
+
     /// <summary>Creates an engine for prompts plus generated tokens of at most <paramref name="maxTokens"/>.</summary>
     /// <param name="model">The loaded model.</param>
     /// <param name="maxTokens">Longest sequence (prompt + new tokens) and largest cache unit capacity supported.</param>
@@ -44,6 +53,13 @@ public sealed partial class InferenceEngine
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
+        if (maxTokens > model.Config.MaxPositionEmbeddings)
+        {
+            // Also the guard against absurd budgets: every buffer below is sized by maxTokens.
+            throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens,
+                $"an engine for {maxTokens} tokens exceeds the model's context of {model.Config.MaxPositionEmbeddings} (max_position_embeddings in config.json); no sequence or cache unit can use more.");
+        }
+
         _model = model;
         _cfg = model.Config;
         _backend = backend ?? CpuBackend.Shared;
@@ -136,6 +152,7 @@ public sealed partial class InferenceEngine
     /// <exception cref="ArgumentException">Empty prompt, too long, or a token id outside the vocabulary.</exception>
     public PrefillState BeginPrefill(ReadOnlySpan<int> tokens, KvCache cache, CompressionHooks? hooks = null)
     {
+        using var call = EnterCall();
         ArgumentNullException.ThrowIfNull(cache);
         hooks ??= CompressionHooks.None;
         if (tokens.IsEmpty)
@@ -157,13 +174,16 @@ public sealed partial class InferenceEngine
             _positions[i] = i;
         }
 
-        return new PrefillState(this, cache, hooks, tokens.Length);
+        _activePrefill = new PrefillState(this, cache, hooks, tokens.Length);
+        return _activePrefill;
     }
 
     /// <summary>Writes the logits of the last surviving token after every layer has run.</summary>
     public void FinishPrefill(PrefillState state, Span<float> logits)
     {
+        using var call = EnterCall();
         ArgumentNullException.ThrowIfNull(state);
+        CheckActive(state);
         if (state.NextLayer != _cfg.NumLayers || state.IsFinished)
         {
             throw new InvalidOperationException($"FinishPrefill needs all {_cfg.NumLayers} layers run exactly once; {state.NextLayer} have run.");
@@ -184,7 +204,9 @@ public sealed partial class InferenceEngine
     /// <param name="logits">Receives vocab_size logits.</param>
     public void ComputeLogits(PrefillState state, int tokenIndex, Span<float> logits)
     {
+        using var call = EnterCall();
         ArgumentNullException.ThrowIfNull(state);
+        CheckActive(state);
         if (state.NextLayer != _cfg.NumLayers)
         {
             throw new InvalidOperationException($"ComputeLogits needs all {_cfg.NumLayers} layers run; {state.NextLayer} have run.");
@@ -193,6 +215,30 @@ public sealed partial class InferenceEngine
         ArgumentOutOfRangeException.ThrowIfNegative(tokenIndex);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(tokenIndex, state.Tokens);
         Logits(_x.AsSpan(tokenIndex * _hidden, _hidden), logits);
+    }
+
+    private CallGuard EnterCall()
+    {
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("this InferenceEngine is already running a call on another thread; an engine is not thread-safe: use one engine (or Generator) per thread.");
+        }
+
+        return new CallGuard(this);
+    }
+
+    private void CheckActive(PrefillState state)
+    {
+        if (!ReferenceEquals(state, _activePrefill))
+        {
+            throw new InvalidOperationException("this prefill's activations were overwritten by a later BeginPrefill or Decode on the same engine (interleaved or concurrent use); start the prefill again.");
+        }
+    }
+
+    /// <summary>Releases the concurrent-use guard at the end of a call.</summary>
+    private readonly struct CallGuard(InferenceEngine engine) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref engine._busy, 0);
     }
 
     private void Logits(ReadOnlySpan<float> hiddenRow, Span<float> logits)

@@ -25,9 +25,15 @@ internal readonly struct JsonConfigReader
             throw ModelFormatException.For(file, "file not found.");
         }
 
+        return Parse(File.ReadAllBytes(file), file);
+    }
+
+    /// <summary>Parses UTF-8 JSON whose top level must be an object; <paramref name="file"/> names it in errors.</summary>
+    public static JsonDocument Parse(byte[] utf8, string file)
+    {
         try
         {
-            var doc = JsonDocument.Parse(File.ReadAllBytes(file), new JsonDocumentOptions
+            var doc = JsonDocument.Parse(utf8, new JsonDocumentOptions
             {
                 AllowTrailingCommas = true,
                 CommentHandling = JsonCommentHandling.Skip,
@@ -36,6 +42,12 @@ internal readonly struct JsonConfigReader
             {
                 doc.Dispose();
                 throw ModelFormatException.For(file, "the top level must be a JSON object.");
+            }
+
+            if (JsonStrings.FindInvalid(doc.RootElement) is { } bad)
+            {
+                doc.Dispose();
+                throw ModelFormatException.For(file, $"field '{bad}': the string is not valid Unicode (invalid UTF-8 or a lone surrogate escape).");
             }
 
             return doc;

@@ -60,11 +60,18 @@ public sealed class LlamaModel : IDisposable
         }
     }
 
+    /// <summary>Loads a model directory with <see cref="ModelLoadOptions.Default"/> (weights scanned for NaN/Inf).</summary>
+    /// <exception cref="ModelFormatException">A file is missing, malformed, does not match config.json, or a weight is not finite.</exception>
+    public static LlamaModel Load(string directory, CancellationToken cancellationToken = default) =>
+        Load(directory, ModelLoadOptions.Default, cancellationToken);
+
     /// <summary>Loads a model directory.</summary>
-    /// <exception cref="ModelFormatException">A file is missing, malformed, or does not match config.json.</exception>
-    public static LlamaModel Load(string directory, CancellationToken cancellationToken = default)
+    /// <exception cref="ModelFormatException">A file is missing, malformed, does not match config.json, or (when
+    /// <see cref="ModelLoadOptions.CheckFiniteWeights"/>) a weight is NaN or infinite.</exception>
+    public static LlamaModel Load(string directory, ModelLoadOptions loadOptions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(loadOptions);
         if (!System.IO.Directory.Exists(directory))
         {
             throw ModelFormatException.For(directory, "model directory not found.");
@@ -75,15 +82,16 @@ public sealed class LlamaModel : IDisposable
         using var archive = SafetensorsArchive.Open(directory);
         cancellationToken.ThrowIfCancellationRequested();
         long h = config.HiddenSize, vocab = config.VocabSize;
-        var embedding = archive.ReadSingle("model.embed_tokens.weight", vocab, h);
-        var finalNorm = archive.ReadSingle("model.norm.weight", h);
-        float[] lmHead = config.TieWordEmbeddings ? embedding : archive.ReadSingle("lm_head.weight", vocab, h);
+        bool check = loadOptions.CheckFiniteWeights;
+        var embedding = Read(archive, check, "model.embed_tokens.weight", vocab, h);
+        var finalNorm = Read(archive, check, "model.norm.weight", h);
+        float[] lmHead = config.TieWordEmbeddings ? embedding : Read(archive, check, "lm_head.weight", vocab, h);
 
         var layers = new LlamaLayerWeights[config.NumLayers];
         var options = new ParallelOptions { CancellationToken = cancellationToken };
         try
         {
-            Parallel.For(0, config.NumLayers, options, i => layers[i] = LoadLayer(archive, config, i));
+            Parallel.For(0, config.NumLayers, options, i => layers[i] = LoadLayer(archive, config, i, check));
         }
         catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
         {
@@ -95,26 +103,46 @@ public sealed class LlamaModel : IDisposable
         return new LlamaModel(Path.GetFullPath(directory), config, generation, archive.Tensors, embedding, finalNorm, lmHead, layers);
     }
 
-    private static LlamaLayerWeights LoadLayer(SafetensorsArchive archive, ModelConfig config, int i)
+    private static float[] Read(SafetensorsArchive archive, bool checkFinite, string name, params ReadOnlySpan<long> shape)
+    {
+        float[] data = archive.ReadSingle(name, shape);
+        if (checkFinite)
+        {
+            int bad = Compute.NonFiniteScan.IndexOfNonFinite(data);
+            if (bad >= 0)
+            {
+                var info = archive.Find(name)!;
+                long cols = info.Shape.Length > 1 ? info.Shape[^1] : data.Length;
+                string at = info.Shape.Length > 1 ? $"row {bad / cols}, column {bad % cols}" : $"element {bad}";
+                throw ModelFormatException.For(info.File,
+                    $"tensor '{name}': {at} is {Compute.NonFiniteScan.Describe(data[bad])}; the weights are corrupt (re-download or re-export the checkpoint). "
+                    + "Load with ModelLoadOptions { CheckFiniteWeights = false } only to inspect such a file.");
+            }
+        }
+
+        return data;
+    }
+
+    private static LlamaLayerWeights LoadLayer(SafetensorsArchive archive, ModelConfig config, int i, bool check)
     {
         long h = config.HiddenSize, q = config.NumAttentionHeads * config.HeadDim, kv = config.NumKeyValueHeads * config.HeadDim;
         long ff = config.IntermediateSize;
         string p = $"model.layers.{i}.";
         return new LlamaLayerWeights
         {
-            AttentionNorm = archive.ReadSingle(p + "input_layernorm.weight", h),
-            Wq = archive.ReadSingle(p + "self_attn.q_proj.weight", q, h),
-            Wk = archive.ReadSingle(p + "self_attn.k_proj.weight", kv, h),
-            Wv = archive.ReadSingle(p + "self_attn.v_proj.weight", kv, h),
-            Wo = archive.ReadSingle(p + "self_attn.o_proj.weight", h, q),
-            Bq = config.AttentionBias ? archive.ReadSingle(p + "self_attn.q_proj.bias", q) : null,
-            Bk = config.AttentionBias ? archive.ReadSingle(p + "self_attn.k_proj.bias", kv) : null,
-            Bv = config.AttentionBias ? archive.ReadSingle(p + "self_attn.v_proj.bias", kv) : null,
-            Bo = config.AttentionOutputBias ? archive.ReadSingle(p + "self_attn.o_proj.bias", h) : null,
-            MlpNorm = archive.ReadSingle(p + "post_attention_layernorm.weight", h),
-            WGate = archive.ReadSingle(p + "mlp.gate_proj.weight", ff, h),
-            WUp = archive.ReadSingle(p + "mlp.up_proj.weight", ff, h),
-            WDown = archive.ReadSingle(p + "mlp.down_proj.weight", h, ff),
+            AttentionNorm = Read(archive, check, p + "input_layernorm.weight", h),
+            Wq = Read(archive, check, p + "self_attn.q_proj.weight", q, h),
+            Wk = Read(archive, check, p + "self_attn.k_proj.weight", kv, h),
+            Wv = Read(archive, check, p + "self_attn.v_proj.weight", kv, h),
+            Wo = Read(archive, check, p + "self_attn.o_proj.weight", h, q),
+            Bq = config.AttentionBias ? Read(archive, check, p + "self_attn.q_proj.bias", q) : null,
+            Bk = config.AttentionBias ? Read(archive, check, p + "self_attn.k_proj.bias", kv) : null,
+            Bv = config.AttentionBias ? Read(archive, check, p + "self_attn.v_proj.bias", kv) : null,
+            Bo = config.AttentionOutputBias ? Read(archive, check, p + "self_attn.o_proj.bias", h) : null,
+            MlpNorm = Read(archive, check, p + "post_attention_layernorm.weight", h),
+            WGate = Read(archive, check, p + "mlp.gate_proj.weight", ff, h),
+            WUp = Read(archive, check, p + "mlp.up_proj.weight", ff, h),
+            WDown = Read(archive, check, p + "mlp.down_proj.weight", h, ff),
         };
     }
 

@@ -85,6 +85,15 @@ public sealed class ModelConfig
         return Parse(new JsonConfigReader(doc.RootElement, path));
     }
 
+    /// <summary>Parses and validates the UTF-8 text of a <c>config.json</c>; <paramref name="sourceName"/> names it in errors.</summary>
+    /// <exception cref="ModelFormatException">The JSON is malformed or describes an unsupported model.</exception>
+    public static ModelConfig Parse(byte[] utf8Json, string sourceName = "config.json")
+    {
+        ArgumentNullException.ThrowIfNull(utf8Json);
+        using var doc = JsonConfigReader.Parse(utf8Json, sourceName);
+        return Parse(new JsonConfigReader(doc.RootElement, sourceName));
+    }
+
     private static ModelConfig Parse(JsonConfigReader r)
     {
         string architecture = ReadArchitecture(r);

@@ -89,7 +89,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return new SafetensorsFile(path, tensors, dataStart, dataLength);
     }
 
-    private static List<TensorInfo> ParseHeader(string path, byte[] header, long dataLength)
+    /// <summary>Validates a header (the JSON after the length prefix) against a data section of <paramref name="dataLength"/> bytes.</summary>
+    internal static List<TensorInfo> ParseHeader(string path, byte[] header, long dataLength)
     {
         JsonDocument doc;
         try
@@ -106,6 +107,11 @@ public sealed unsafe class SafetensorsFile : IDisposable
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw ModelFormatException.For(path, "header must be a JSON object mapping tensor names to {dtype, shape, data_offsets}.");
+            }
+
+            if (JsonStrings.FindInvalid(doc.RootElement) is { } bad)
+            {
+                throw ModelFormatException.For(path, $"header field '{bad}' is not valid Unicode (invalid UTF-8 or a lone surrogate escape).");
             }
 
             var tensors = new List<TensorInfo>();

@@ -44,6 +44,7 @@ public sealed class ProfileSummary
 
         Rows = rows;
         CachedTokens = rows.Sum(r => r.CachedTokens);
+        AllocatedTokens = profile.Layers.Sum(l => l.Budgets.Sum(b => (long)b));
         int unitsPerLayer = profile.UnitsPerLayer;
         FullCacheTokens = (long)profile.Model.NumLayers * profile.Model.NumKeyValueHeads * contextLength;
         TokensPerUnit = (double)CachedTokens / (profile.Model.NumLayers * unitsPerLayer);
@@ -60,6 +61,12 @@ public sealed class ProfileSummary
 
     /// <summary>Σ cached tokens over all layers and units (per sequence).</summary>
     public long CachedTokens { get; }
+
+    /// <summary>Σ of every budget, uncapped: what a compiled cache allocates per sequence whatever the prompt length.</summary>
+    public long AllocatedTokens { get; }
+
+    /// <summary>Whether the compressed cache is at least as large as the full one at this context (nothing saved).</summary>
+    public bool SavesNothing => CachedTokens >= FullCacheTokens;
 
     /// <summary>Tokens a full cache holds over all layers and KV heads.</summary>
     public long FullCacheTokens { get; }

@@ -212,6 +212,12 @@ public static partial class ProfileValidator
         {
             var s = stages[i];
             string path = $"$.stages[{i}]";
+            if (s is null)
+            {
+                Add(path, "is null; must be a stage object {firstLayer, lastLayer, keepTokens}.");
+                return;
+            }
+
             if (s.FirstLayer != expectedFirst)
             {
                 Add($"{path}.firstLayer", $"is {s.FirstLayer}; must be {expectedFirst} (stages are contiguous and ordered, the first starts at 0).");
@@ -264,6 +270,12 @@ public static partial class ProfileValidator
         {
             var l = layers[i];
             string path = $"$.layers[{i}]";
+            if (l is null)
+            {
+                Add(path, "is null; must be a layer object (docs/profile-format.md).");
+                continue;
+            }
+
             if (l.Layer != i)
             {
                 Add($"{path}.layer", $"is {l.Layer}; must be {i} (layer i at index i).");
@@ -310,6 +322,10 @@ public static partial class ProfileValidator
                 if (l.Budgets[u] < x.Window)
                 {
                     Add($"{path}.budgets[{u}]", $"is {l.Budgets[u]}; must be >= window ({x.Window}).");
+                }
+                else if (l.Budgets[u] > m.MaxPositionEmbeddings)
+                {
+                    Add($"{path}.budgets[{u}]", $"is {l.Budgets[u]}; must be <= model.maxPositionEmbeddings ({m.MaxPositionEmbeddings}): a unit never holds more tokens than the model's context, and the cache would allocate them all.");
                 }
             }
 

@@ -24,6 +24,9 @@ internal sealed class BpeModel
     [ThreadStatic]
     private static WordBuffers? t_buffers;
 
+    /// <summary>The tokenizer.json this model came from, for error messages.</summary>
+    internal string SourceName { get; init; } = "tokenizer.json";
+
     public BpeModel(
         Dictionary<string, int> vocab,
         Dictionary<MergePair, (int Rank, int NewId)> merges,
@@ -163,7 +166,8 @@ internal sealed class BpeModel
             {
                 if (UnkToken is not null)
                 {
-                    throw new InvalidOperationException($"The unk_token \"{UnkToken}\" is not in the vocabulary.");
+                    // HF tokenizers fail the same way, at encode time; the error still names the file and field.
+                    throw new TokenizerFormatException(SourceName, "$.model.unk_token", $"\"{UnkToken}\" is not in $.model.vocab, and the text has a piece no token covers.");
                 }
 
                 continue;

@@ -19,6 +19,12 @@ internal static class TokenizerJsonLoader
             throw new TokenizerFormatException(source, $"$ (line {e.LineNumber + 1})", $"not valid JSON: {e.Message}");
         }
 
+        if (Models.JsonStrings.FindInvalid(document.RootElement) is { } badPath)
+        {
+            document.Dispose();
+            throw new TokenizerFormatException(source, badPath, "the string is not valid Unicode (a lone surrogate escape or invalid UTF-8)");
+        }
+
         using (document)
         {
             var root = new JsonPathNode(document.RootElement, "$", source);
@@ -51,11 +57,7 @@ internal static class TokenizerJsonLoader
             ? vocabNode.Element.EnumerateObject().Count() : 0, StringComparer.Ordinal);
         foreach (var (token, idNode) in vocabNode.Properties())
         {
-            var id = idNode.Int();
-            if (id < 0)
-            {
-                throw idNode.Error("expected a non-negative token id");
-            }
+            var id = TokenId(idNode);
 
             vocab[token] = id;
         }
@@ -122,7 +124,24 @@ internal static class TokenizerJsonLoader
             node.OptionalString("end_of_word_suffix"),
             node.OptionalBool("fuse_unk", false),
             node.OptionalBool("byte_fallback", false),
-            node.OptionalBool("ignore_merges", false));
+            node.OptionalBool("ignore_merges", false))
+        {
+            SourceName = node.Source,
+        };
+    }
+
+    /// <summary>Ids index arrays sized by the largest id, so they must be non-negative and bounded (real vocabularies stay far below).</summary>
+    private const int MaxTokenId = (1 << 24) - 1;
+
+    private static int TokenId(JsonPathNode node)
+    {
+        var id = node.Int();
+        if (id < 0 || id > MaxTokenId)
+        {
+            throw node.Error($"token id {id} must be in [0, {MaxTokenId}]; ids are dense indices into the vocabulary");
+        }
+
+        return id;
     }
 
     private static List<AddedToken> AddedTokens(JsonPathNode? node)
@@ -131,7 +150,7 @@ internal static class TokenizerJsonLoader
         foreach (var item in node?.Items() ?? [])
         {
             list.Add(new AddedToken(
-                item.Required("id").Int(),
+                TokenId(item.Required("id")),
                 item.Required("content").String(),
                 item.OptionalBool("special", false),
                 item.OptionalBool("single_word", false),

@@ -23,6 +23,11 @@ internal sealed record TinyModelSpec
     public string DType { get; init; } = "F32";
     public int Seed { get; init; } = 7;
     public bool WriteHeadDim { get; init; } = true;
+
+    public int MaxPositionEmbeddings { get; init; } = 4096;
+
+    /// <summary>A tensor whose element 5 is written as NaN (corrupt-checkpoint tests), or null.</summary>
+    public string? NaNTensor { get; init; }
 }
 
 /// <summary>A random tiny model on disk, deleted on dispose.</summary>
@@ -57,7 +62,7 @@ internal sealed class TinyModel : IDisposable
         }
 
         sb.Append(c, $"  \"intermediate_size\": {s.Intermediate},\n  \"vocab_size\": {s.Vocab},\n");
-        sb.Append("  \"rms_norm_eps\": 1e-05,\n  \"hidden_act\": \"silu\",\n  \"max_position_embeddings\": 4096,\n");
+        sb.Append(c, $"  \"rms_norm_eps\": 1e-05,\n  \"hidden_act\": \"silu\",\n  \"max_position_embeddings\": {s.MaxPositionEmbeddings},\n");
         sb.Append(c, $"  \"tie_word_embeddings\": {(s.Tied ? "true" : "false")},\n");
         sb.Append("  \"bos_token_id\": 1,\n  \"eos_token_id\": [2, 3],\n");
         if (s.SlidingWindow is int sw)
@@ -111,7 +116,13 @@ internal sealed class TinyModel : IDisposable
         bool qkvBias = s.Architecture == "Qwen2ForCausalLM";
         int q = s.Heads * s.HeadDim, kv = s.KvHeads * s.HeadDim, h = s.Hidden, ff = s.Intermediate;
         var w = new SafetensorsWriter();
-        w.Add("model.embed_tokens.weight", [s.Vocab, h], Rand((long)s.Vocab * h, 1f), s.DType);
+        var embedding = Rand((long)s.Vocab * h, 1f);
+        if (s.NaNTensor == "model.embed_tokens.weight")
+        {
+            embedding[5] = float.NaN;
+        }
+
+        w.Add("model.embed_tokens.weight", [s.Vocab, h], embedding, s.DType);
         w.Add("model.norm.weight", [h], Norm(h), s.DType);
         if (!s.Tied)
         {

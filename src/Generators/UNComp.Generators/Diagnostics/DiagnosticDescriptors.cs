@@ -102,6 +102,10 @@ namespace UNComp.Generators.Diagnostics
         public static readonly DiagnosticDescriptor UnreadableProfile = Error(
             "UNC0023", "Profile cannot be read", "Profile '{0}' could not be read; check the file exists and is readable");
 
+        /// <summary>UNC0030: a budget exceeds the model's context, so the cache would allocate tokens no sequence can fill.</summary>
+        public static readonly DiagnosticDescriptor BudgetExceedsContext = Error(
+            "UNC0030", "KV budget exceeds the model's context", "{0}: budget {1} exceeds model.maxPositionEmbeddings {2}; a unit never holds more tokens than the model's context and the compiled cache would allocate them all, so lower the budget (re-run the budget planner)");
+
         /// <summary>UNC0099: an unexpected failure inside the generator (a bug: please report it).</summary>
         public static readonly DiagnosticDescriptor InternalError = Error(
             "UNC0099", "Internal generator error", "UNComp generator failed on '{0}': {1}; please report this with the profile attached");

@@ -63,6 +63,12 @@ namespace UNComp.Generators.Parsing
                     string.Format(CultureInfo.InvariantCulture, "numAttentionHeads ({0}) is not a multiple of numKeyValueHeads ({1})", _model.NumAttentionHeads, _model.NumKeyValueHeads));
             }
 
+            if (_model.NumAttentionHeads > 0 && _model.MaxPositionEmbeddings > 0 && (long)_model.NumAttentionHeads * ((long)_model.MaxPositionEmbeddings + 1) > int.MaxValue)
+            {
+                // The compiled decode-scores size is numAttentionHeads × (largest budget + 1), an int constant.
+                Range(Node("model", "maxPositionEmbeddings"), "maxPositionEmbeddings {0} × numAttentionHeads {1} is beyond what one buffer can index; check the model dimensions", _model.MaxPositionEmbeddings, _model.NumAttentionHeads);
+            }
+
             if (!IsFingerprint(_model.Fingerprint))
             {
                 _reader.Report(DiagnosticDescriptors.InvalidFingerprint, Node("model", "fingerprint"), "$.model.fingerprint", _model.Fingerprint);
@@ -227,9 +233,14 @@ namespace UNComp.Generators.Parsing
                 {
                     _reader.Report(DiagnosticDescriptors.BudgetBelowWindow, Item(budgetsNode, u), Invariant("{0}.budgets[{1}]", path, u), layer.Budgets[u], c.Window);
                 }
+                else if (_model!.MaxPositionEmbeddings > 0 && layer.Budgets[u] > _model.MaxPositionEmbeddings)
+                {
+                    _reader.Report(DiagnosticDescriptors.BudgetExceedsContext, Item(budgetsNode, u), Invariant("{0}.budgets[{1}]", path, u), layer.Budgets[u], _model.MaxPositionEmbeddings);
+                }
             }
 
-            if (!shapeOk || !groupsOk || c.GroupCount < 1)
+            // More groups than units cannot be an even split (and would size the tally by a hostile groupCount).
+            if (!shapeOk || !groupsOk || c.GroupCount < 1 || c.GroupCount > layer.Groups.Count)
             {
                 return;
             }
