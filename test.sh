@@ -17,7 +17,7 @@ rm -f "$log"
 # Packaging test: pack runtime, generator and CLI to a local feed, then build and run the sample from those
 # packages only and install the tool from the feed (tools/packaging/pack-and-build.sh, about a minute).
 if [ "$status" -eq 0 ]; then
-  plog="${TMPDIR:-/tmp}/uncomp-packaging.log"
+  plog=$(mktemp "${TMPDIR:-/tmp}/uncomp-packaging.XXXXXX.log")
   if tools/packaging/pack-and-build.sh > "$plog" 2>&1; then
     tail -1 "$plog"; passed=$((passed + 1))
   else

@@ -144,6 +144,32 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Generate_ProfileItemWithoutProfileSuffix_ReportsUNC0024NamingTheRename()
+    {
+        const string path = "/repo/profiles/fixture.json";
+        var options = GeneratorHarness.Options(file: path, metadata: new Dictionary<string, string> { ["build_metadata.AdditionalFiles.UNCompProfileItem"] = "true" });
+
+        GeneratorRunResult result = GeneratorHarness.RunWithOutput(options, new InMemoryAdditionalText(path, TestPaths.ReadProfile("gqa-two-groups.uncomp.json"))).Result;
+
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("UNC0024", diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(path, diagnostic.Location.GetLineSpan().Path);
+        Assert.Contains("'fixture.json'", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("'fixture.uncomp.json'", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(result.GeneratedSources);
+    }
+
+    [Fact]
+    public void Generate_OtherAdditionalFileWithoutProfileSuffix_IsIgnoredSilently()
+    {
+        GeneratorRunResult result = GeneratorHarness.RunText(TestPaths.ReadProfile("gqa-two-groups.uncomp.json"), "/repo/profiles/fixture.json");
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.GeneratedSources);
+    }
+
+    [Fact]
     public void Generate_MalformedJson_MessageNamesFileAndProblem()
     {
         Diagnostic diagnostic = Assert.Single(GeneratorHarness.RunText("{\n  \"format\": \"uncomp-profile/1\"\n  \"name\": 1\n}", "/p/x.uncomp.json").Diagnostics);

@@ -29,6 +29,9 @@ public class RuntimeInteropTests
     [InlineData("\"poolKernel\": 7", "\"poolKernel\": 6")]
     [InlineData("\"groups\": [0, 1]", "\"groups\": [0, 2]")]
     [InlineData("{\"firstLayer\": 2,", "{\"firstLayer\": 3,")]
+    // Rules the two hand-kept copies disagreed on before src/Shared/ProfileFormatRules.cs: the generator accepted these.
+    [InlineData("\"minKeep\": 1536", "\"minKeep\": 4")]
+    [InlineData("\"maxTokens\": 4096", "\"maxTokens\": 1000")]
     public void BrokenProfile_RejectedByGenerator_IsAlsoRejectedByRuntimeValidator(string from, string to)
     {
         string text = TestPaths.ReadProfile("gqa-two-groups.uncomp.json");

@@ -3,12 +3,15 @@
 # props/targets in build/) and the uncomp CLI tool into a local folder feed, then builds and runs a consumer
 # that gets all three from that feed only (no project references), and installs the tool from it.
 #
-# Usage: tools/packaging/pack-and-build.sh [work-dir]      (default: $TMPDIR/uncomp-packaging)
-# Takes about 1-2 minutes on 2 cores. Every run uses a fresh pre-release version, so no stale copy in the NuGet
+# Usage: tools/packaging/pack-and-build.sh [work-dir]      (default: a new $TMPDIR/uncomp-packaging.XXXXXX)
+# Also publishes the sample from the packages as a NativeAOT executable (zero AOT/trim warnings) and runs it.
+# Takes about 2-3 minutes on 2 cores. Every run uses a fresh pre-release version, so no stale copy in the NuGet
 # cache is ever reused.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=${1:-${TMPDIR:-/tmp}/uncomp-packaging}
+# A fresh folder per run by default: several checkouts on one machine must not delete each other's work dir.
+work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/uncomp-packaging.XXXXXX")}
+own_work=$([[ $# -eq 0 ]] && echo yes || echo no)   # a folder this run made is removed again on success
 version="0.1.0-local.$(date +%Y%m%d%H%M%S)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -98,6 +101,18 @@ XML
   if [[ -f "$root/models/fixture-llama/config.json" ]]; then
     dotnet "$work/sample/bin/Release/net10.0/FixtureNeedle.dll" "$root/models/fixture-llama"
   fi
+
+  # The same sample as a NativeAOT executable, from the packages: any AOT or trim warning fails the publish
+  # (TreatWarningsAsErrors reaches ILC), and the native binary must give the same answers.
+  dotnet publish "$work/sample/FixtureNeedle.csproj" -c Release -r linux-x64 -p:PublishAot=true -v minimal \
+    -p:UNCompUsePackages=true -p:UNCompPackageVersion="$version" -p:UNCompSampleProfile="$profile" \
+    -p:TreatWarningsAsErrors=true -o "$work/sample/native"
+  native="$work/sample/native/FixtureNeedle"
+  [[ -x "$native" ]] || { echo "FAIL: NativeAOT publish produced no executable at $native"; exit 1; }
+  echo "native executable: $(stat -c %s "$native") bytes"
+  if [[ -f "$root/models/fixture-llama/config.json" ]]; then
+    "$native" "$root/models/fixture-llama"
+  fi
 else
   echo "note: samples/FixtureNeedle or profiles/fixture-llama.uncomp.json missing; built the minimal consumer only"
 fi
@@ -105,3 +120,4 @@ fi
 dotnet tool install UNComp.Cli --tool-path "$work/tool" --add-source "$work/feed" --version "$version" >/dev/null
 "$work/tool/uncomp" --help >/dev/null
 echo "packaging OK: runtime, generator and CLI $version from $work/feed"
+if [[ "$own_work" == yes ]]; then rm -rf "$work"; fi

@@ -25,12 +25,30 @@ namespace UNComp.Generators
         /// <summary>File name suffix of profiles.</summary>
         public const string ProfileSuffix = ".uncomp.json";
 
+        /// <summary>Metadata that <c>build/UNComp.Generators.targets</c> sets on the additional files of <c>UNCompProfile</c> items.</summary>
+        private const string ProfileItemMetadata = "build_metadata.AdditionalFiles.UNCompProfileItem";
+
         /// <inheritdoc/>
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
             IncrementalValuesProvider<AdditionalText> files = context.AdditionalTextsProvider
                 .Where(static file => file.Path.EndsWith(ProfileSuffix, StringComparison.OrdinalIgnoreCase))
                 .WithTrackingName(TrackingNames.ProfileFiles);
+
+            // An UNCompProfile item is marked by metadata (build/UNComp.Generators.targets); one whose file does not end in
+            // .uncomp.json would be skipped silently, leaving the user with "CompiledModel could not be found".
+            IncrementalValuesProvider<DiagnosticInfo?> misnamed = context.AdditionalTextsProvider
+                .Where(static file => !file.Path.EndsWith(ProfileSuffix, StringComparison.OrdinalIgnoreCase))
+                .Combine(context.AnalyzerConfigOptionsProvider)
+                .Select(static (pair, _) => MisnamedProfileItem(pair.Left, pair.Right))
+                .WithTrackingName(TrackingNames.MisnamedProfileItems);
+            context.RegisterSourceOutput(misnamed, static (spc, info) =>
+            {
+                if (info is not null)
+                {
+                    spc.ReportDiagnostic(info.ToDiagnostic());
+                }
+            });
 
             IncrementalValuesProvider<ProfileInput> inputs = files
                 .Combine(context.AnalyzerConfigOptionsProvider)
@@ -92,8 +110,10 @@ namespace UNComp.Generators
                 && compilation.GetTypeByMetadataName(RuntimeSupport.LayoutType) is not null;
             bool hasPolicy = hasRuntime
                 && compilation.GetTypeByMetadataName(RuntimeSupport.PolicyType) is not null
-                && compilation.GetTypeByMetadataName(RuntimeSupport.PrunerType) is not null;
-            return hasRuntime ? new RuntimeSupport(true, hasPolicy) : RuntimeSupport.None;
+                && compilation.GetTypeByMetadataName(RuntimeSupport.PrunerType) is not null
+                && compilation.GetTypeByMetadataName(RuntimeSupport.CompressionType) is not null;
+            bool hasCuda = hasRuntime && compilation.GetTypeByMetadataName(RuntimeSupport.CudaEngineType) is not null;
+            return hasRuntime ? new RuntimeSupport(true, hasPolicy, hasCuda) : RuntimeSupport.None;
         }
 
         private static void EmitRuntimeSource(SourceProductionContext context, ProfileSpec spec, RuntimeSupport support)
@@ -144,6 +164,18 @@ namespace UNComp.Generators
                 : rootNamespace is not null ? (rootNamespace, "the RootNamespace property")
                 : ((string?)null, "no namespace property (global namespace)");
             return new ProfileInput(file.Path, text, className, itemNamespace, source, ns?.Trim());
+        }
+
+        private static DiagnosticInfo? MisnamedProfileItem(AdditionalText file, AnalyzerConfigOptionsProvider options)
+        {
+            if (!string.Equals(Value(options.GetOptions(file), ProfileItemMetadata), "true", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            string name = Path.GetFileName(file.Path);
+            string suggested = (name.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? name.Substring(0, name.Length - 5) : name) + ProfileSuffix;
+            return DiagnosticInfo.AtFileStart(DiagnosticDescriptors.ProfileItemNotProfileFile, file.Path, name, suggested);
         }
 
         private static string? Value(AnalyzerConfigOptions options, string key)

@@ -8,6 +8,12 @@ namespace UNComp.Generators
         /// <summary>Additional files whose name ends in <c>.uncomp.json</c>.</summary>
         public const string ProfileFiles = nameof(ProfileFiles);
 
+        /// <summary>
+        /// Additional files that came from an <c>UNCompProfile</c> item but do not end in <c>.uncomp.json</c> (each
+        /// becomes UNC0024); null for every other additional file.
+        /// </summary>
+        public const string MisnamedProfileItems = nameof(MisnamedProfileItems);
+
         /// <summary>File text plus the MSBuild options that apply to it (class name, namespace).</summary>
         public const string ProfileInputs = nameof(ProfileInputs);
 

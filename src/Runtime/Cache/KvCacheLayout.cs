@@ -12,7 +12,7 @@ public sealed class KvCacheLayout
     private readonly int[] _capacity;
     private readonly long[] _offset;
 
-    private KvCacheLayout(int layers, int unitsPerLayer, int queryHeadsPerUnit, int headDim, CacheGranularity granularity, int[] capacity)
+    private KvCacheLayout(int layers, int unitsPerLayer, int queryHeadsPerUnit, int headDim, CacheGranularity granularity, int[] capacity, long[]? offsets = null)
     {
         Layers = layers;
         UnitsPerLayer = unitsPerLayer;
@@ -20,11 +20,19 @@ public sealed class KvCacheLayout
         HeadDim = headDim;
         Granularity = granularity;
         _capacity = capacity;
-        _offset = new long[capacity.Length + 1];
-        for (int i = 0; i < capacity.Length; i++)
+        if (offsets is null)
         {
-            _offset[i + 1] = _offset[i] + ((long)capacity[i] * headDim);
-            MaxCapacity = Math.Max(MaxCapacity, capacity[i]);
+            offsets = new long[capacity.Length + 1];
+            for (int i = 0; i < capacity.Length; i++)
+            {
+                offsets[i + 1] = offsets[i] + ((long)capacity[i] * headDim);
+            }
+        }
+
+        _offset = offsets;
+        foreach (int c in capacity)
+        {
+            MaxCapacity = Math.Max(MaxCapacity, c);
         }
 
         TotalCapacityTokens = capacity.Sum(c => (long)c);
@@ -142,6 +150,75 @@ public sealed class KvCacheLayout
         return new KvCacheLayout(config.NumLayers, units, perUnit, config.HeadDim, granularity, flat)
         {
             QueryHeadsPerKvHead = config.QueryHeadsPerKvHead,
+        };
+    }
+
+    /// <summary>
+    /// A layout taken as given from a compiled buffer plan (the source generator emits both arrays): unit i (layer-major,
+    /// then unit) holds <paramref name="capacities"/>[i] tokens and starts at element <paramref name="offsets"/>[i] of
+    /// the keys (and values) buffer; the last offset is the buffer size. The offsets are used as they are, after a
+    /// check that every unit fits before the next one starts.
+    /// </summary>
+    /// <param name="config">The model (layers, heads, head dim).</param>
+    /// <param name="offsets">Element offset of every unit plus the buffer size: layers × units + 1 entries, non-decreasing.</param>
+    /// <param name="capacities">Token capacity of every unit: layers × units entries, each ≥ 1.</param>
+    /// <param name="granularity">What a unit is.</param>
+    /// <exception cref="ArgumentException">Wrong lengths, a capacity below 1, or a unit overlapping the next.</exception>
+    public static KvCacheLayout FromPlan(ModelConfig config, ReadOnlySpan<long> offsets, ReadOnlySpan<int> capacities, CacheGranularity granularity = CacheGranularity.KvHead)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        int units = UnitsOf(config, granularity);
+        int count = config.NumLayers * units;
+        if (capacities.Length != count)
+        {
+            throw new ArgumentException($"expected {count} capacities ({config.NumLayers} layers × {units} {granularity} units), got {capacities.Length}.", nameof(capacities));
+        }
+
+        if (offsets.Length != count + 1)
+        {
+            throw new ArgumentException($"expected {count + 1} offsets (one per unit plus the buffer size), got {offsets.Length}.", nameof(offsets));
+        }
+
+        if (offsets[0] < 0)
+        {
+            throw new ArgumentException($"the first offset is {offsets[0]}; offsets must not be negative.", nameof(offsets));
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            if (capacities[i] < 1)
+            {
+                throw new ArgumentException($"layer {i / units}, unit {i % units}: capacity {capacities[i]} must be at least 1.", nameof(capacities));
+            }
+
+            if (offsets[i + 1] - offsets[i] < (long)capacities[i] * config.HeadDim)
+            {
+                throw new ArgumentException($"layer {i / units}, unit {i % units}: {capacities[i]} tokens × head dim {config.HeadDim} do not fit between offsets {offsets[i]} and {offsets[i + 1]}.", nameof(offsets));
+            }
+        }
+
+        int perUnit = granularity == CacheGranularity.KvHead ? config.QueryHeadsPerKvHead : 1;
+        return new KvCacheLayout(config.NumLayers, units, perUnit, config.HeadDim, granularity, capacities.ToArray(), offsets.ToArray())
+        {
+            QueryHeadsPerKvHead = config.QueryHeadsPerKvHead,
+        };
+    }
+
+    /// <summary>
+    /// The same units with <paramref name="tokens"/> more capacity each (decode headroom for a "grow" profile),
+    /// laid out contiguously again.
+    /// </summary>
+    public KvCacheLayout WithHeadroom(int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        if (tokens == 0)
+        {
+            return this;
+        }
+
+        return new KvCacheLayout(Layers, UnitsPerLayer, QueryHeadsPerUnit, HeadDim, Granularity, [.. _capacity.Select(c => c + tokens)])
+        {
+            QueryHeadsPerKvHead = QueryHeadsPerKvHead,
         };
     }
 

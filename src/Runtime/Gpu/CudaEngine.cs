@@ -366,5 +366,9 @@ public sealed partial class CudaEngine : IDisposable
         _graphs.Clear();
         _profiler.Dispose();
         DisposeOwned();
+        if (Options.OwnsModel)
+        {
+            _model.Dispose();
+        }
     }
 }

@@ -29,6 +29,9 @@ public sealed record CudaEngineOptions
     /// <summary>Prefill attention with 32 query rows per warp (<see cref="LlamaKernels.FlashPrefillWide"/>) instead of 16.</summary>
     public bool WidePrefillAttention { get; init; } = true;
 
+    /// <summary>The engine disposes its <see cref="CudaModel"/> when it is disposed (for engines that loaded it themselves).</summary>
+    public bool OwnsModel { get; init; }
+
     /// <summary>Extra NVRTC definitions for the kernels (a compiled profile's constants).</summary>
     public IReadOnlyList<string> KernelDefines { get; init; } = [];
 }

@@ -67,6 +67,13 @@ public sealed class ModelConfig
     /// <summary><c>eos_token_id</c> (an int or an array in the file).</summary>
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
 
+    /// <summary>
+    /// The weights' dtype as a safetensors dtype name (<c>F32</c>, <c>F16</c>, <c>BF16</c>, …) from <c>torch_dtype</c>
+    /// (or transformers 5's <c>dtype</c>); null when the config names none. Enters the fingerprint of a model whose
+    /// safetensors are not at hand.
+    /// </summary>
+    public string? WeightDType { get; init; }
+
     /// <summary>Query heads per KV head (GQA group size).</summary>
     public int QueryHeadsPerKvHead => NumAttentionHeads / NumKeyValueHeads;
 
@@ -169,8 +176,18 @@ public sealed class ModelConfig
             SlidingWindow = sliding,
             BosTokenId = bos.Length > 0 ? bos[0] : null,
             EosTokenIds = r.OptionalIntOrIntArray("eos_token_id"),
+            WeightDType = ReadDType(r),
         };
     }
+
+    private static string? ReadDType(JsonConfigReader r) => (r.OptionalString("torch_dtype") ?? r.OptionalString("dtype")) switch
+    {
+        null => null,
+        "bfloat16" => "BF16",
+        "float16" => "F16",
+        "float32" => "F32",
+        string other => other.ToUpperInvariant(),
+    };
 
     private static string ReadArchitecture(JsonConfigReader r)
     {

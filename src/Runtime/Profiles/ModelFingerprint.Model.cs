@@ -16,6 +16,16 @@ public static partial class ModelFingerprint
     public static string Compute(LlamaModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Compute(DimensionsOf(model.Config), model.Tensors.Select(t => new TensorDescriptor(t.Name, t.DType, t.Shape)));
+        return Compute(model.Config, model.Tensors);
     }
+
+    /// <summary>The fingerprint of a model loaded on a GPU (the same text as for the CPU model of the same files).</summary>
+    public static string Compute(Gpu.CudaModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Compute(model.Config, model.Tensors);
+    }
+
+    private static string Compute(ModelConfig config, IReadOnlyList<TensorInfo> tensors) =>
+        Compute(DimensionsOf(config), tensors.Select(t => new TensorDescriptor(t.Name, t.DType, t.Shape)));
 }

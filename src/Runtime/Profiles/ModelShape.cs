@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Text.Json;
+using UNComp.Runtime.Models;
 
 namespace UNComp.Runtime.Profiles;
 
@@ -44,41 +43,15 @@ public sealed record ModelShape(ModelDimensions Dimensions, int IntermediateSize
         return FromConfigJson(path);
     }
 
-    /// <summary>Reads a Hugging Face config.json (Llama, Mistral, Qwen2).</summary>
-    /// <exception cref="FormatException">A required key is missing or not a number; the message names file and key.</exception>
-    public static ModelShape FromConfigJson(string path)
+    /// <summary>Reads a Hugging Face config.json (Llama, Mistral, Qwen2) through <see cref="ModelConfig.Load"/>, the runtime's one config reader.</summary>
+    /// <exception cref="ModelFormatException">The file is missing, malformed or unsupported; the message names file and key.</exception>
+    public static ModelShape FromConfigJson(string path) => FromConfig(ModelConfig.Load(path));
+
+    /// <summary>The shape of a loaded config (weights dtype F32 when the config names none).</summary>
+    public static ModelShape FromConfig(ModelConfig config)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        var root = doc.RootElement;
-        int Int(string key, int? fallback = null)
-        {
-            if (root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i))
-            {
-                return i;
-            }
-
-            return fallback ?? throw new FormatException($"{path}: $.{key} is missing or not an integer; a Llama-family config.json has it.");
-        }
-
-        string architecture = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
-            ? a[0].GetString() ?? "LlamaForCausalLM"
-            : "LlamaForCausalLM";
-        int hidden = Int("hidden_size");
-        int heads = Int("num_attention_heads");
-        int kv = Int("num_key_value_heads", heads);
-        int headDim = root.TryGetProperty("head_dim", out var hd) && hd.ValueKind == JsonValueKind.Number ? hd.GetInt32() : hidden / heads;
-        string dtypeName = (root.TryGetProperty("torch_dtype", out var t) ? t.GetString() : null)
-            ?? (root.TryGetProperty("dtype", out var t2) ? t2.GetString() : null) ?? "float32";
-        string dtype = dtypeName switch
-        {
-            "bfloat16" => "BF16",
-            "float16" => "F16",
-            "float32" => "F32",
-            _ => dtypeName.ToUpper(CultureInfo.InvariantCulture),
-        };
-        bool tied = root.TryGetProperty("tie_word_embeddings", out var tie) && tie.ValueKind == JsonValueKind.True;
-        var dims = new ModelDimensions(architecture, Int("num_hidden_layers"), hidden, heads, kv, headDim, Int("vocab_size"), Int("max_position_embeddings", 4096));
-        return new ModelShape(dims, Int("intermediate_size"), dtype, tied);
+        ArgumentNullException.ThrowIfNull(config);
+        return new ModelShape(ModelFingerprint.DimensionsOf(config), config.IntermediateSize, config.WeightDType ?? "F32", config.TieWordEmbeddings);
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
+using UNComp.Profiles;
 
 namespace UNComp.Runtime.Profiles;
 
@@ -34,9 +34,9 @@ public static partial class ProfileValidator
         }
         else
         {
-            if (!ProfileArchitectures.All.Contains(m.Architecture))
+            if (!ProfileFormatRules.IsOneOf(m.Architecture, ProfileFormatRules.Architectures))
             {
-                Add("$.model.architecture", $"\"{m.Architecture}\" is not supported; use one of {string.Join(", ", ProfileArchitectures.All)}.");
+                Add("$.model.architecture", ProfileFormatRules.OneOfMessage(m.Architecture, ProfileFormatRules.Architectures) + ".");
             }
 
             foreach (var (name, value) in new[]
@@ -46,20 +46,20 @@ public static partial class ProfileValidator
                 ("maxPositionEmbeddings", m.MaxPositionEmbeddings),
             })
             {
-                if (value < 1)
+                if (ProfileFormatRules.CheckDimension(value) is string problem)
                 {
-                    Add($"$.model.{name}", $"is {value}; must be a positive integer (copy it from the model's config.json).");
+                    Add($"$.model.{name}", problem + ".");
                     shapeOk = false;
                 }
             }
 
-            if (m.NumAttentionHeads >= 1 && m.NumKeyValueHeads >= 1 && m.NumAttentionHeads % m.NumKeyValueHeads != 0)
+            if (ProfileFormatRules.CheckHeadGrouping(m.NumAttentionHeads, m.NumKeyValueHeads) is string grouping)
             {
-                Add("$.model.numKeyValueHeads", $"{m.NumKeyValueHeads} does not divide numAttentionHeads {m.NumAttentionHeads}.");
+                Add("$.model.numKeyValueHeads", grouping + ".");
                 shapeOk = false;
             }
 
-            if (m.Fingerprint is null || !Fingerprint().IsMatch(m.Fingerprint))
+            if (!ProfileFormatRules.IsFingerprint(m.Fingerprint))
             {
                 Add("$.model.fingerprint", $"\"{m.Fingerprint}\" must be \"sha256:\" followed by 64 lowercase hex digits (ModelFingerprint.Compute).");
             }
@@ -82,14 +82,14 @@ public static partial class ProfileValidator
                 Add("$.calibration.tokens", $"is {c.Tokens}; must be >= 1.");
             }
 
-            if (!EntropyMatrix.All.Contains(c.Matrix))
+            if (!ProfileFormatRules.IsOneOf(c.Matrix, ProfileFormatRules.Matrices))
             {
-                Add("$.calibration.matrix", $"\"{c.Matrix}\" must be one of {string.Join(", ", EntropyMatrix.All)}.");
+                Add("$.calibration.matrix", ProfileFormatRules.OneOfMessage(c.Matrix, ProfileFormatRules.Matrices) + ".");
             }
 
-            if (c.TruncationK < 1 || (m is not null && m.HeadDim >= 1 && c.TruncationK > m.HeadDim))
+            if (ProfileFormatRules.CheckTruncationK(c.TruncationK, m?.HeadDim ?? 0) is string truncation)
             {
-                Add("$.calibration.truncationK", $"is {c.TruncationK}; must be in [1, headDim = {m?.HeadDim}].");
+                Add("$.calibration.truncationK", truncation + ".");
             }
         }
 
@@ -104,9 +104,9 @@ public static partial class ProfileValidator
         }
 
         int units = 0;
-        if (m is not null && x is not null && CacheGranularity.All.Contains(x.Granularity))
+        if (m is not null && x is not null && ProfileFormatRules.IsOneOf(x.Granularity, ProfileFormatRules.Granularities))
         {
-            units = x.Granularity == CacheGranularity.QueryHead ? m.NumAttentionHeads : m.NumKeyValueHeads;
+            units = ProfileFormatRules.UnitsPerLayer(x.Granularity, m.NumAttentionHeads, m.NumKeyValueHeads);
         }
 
         if (m is not null && m.NumLayers >= 1)
@@ -126,36 +126,28 @@ public static partial class ProfileValidator
     private static void ValidateCompression(ProfileCompression x, List<ProfileProblem> p)
     {
         void Add(string path, string message) => p.Add(new ProfileProblem(path, message));
-        if (x.Method != "uncomp")
+        void Check(string path, string? problem)
         {
-            Add("$.compression.method", $"\"{x.Method}\" must be \"uncomp\".");
+            if (problem is not null)
+            {
+                Add(path, problem + ".");
+            }
         }
 
-        if (!CacheGranularity.All.Contains(x.Granularity))
+        void OneOf(string path, string? value, string[] allowed)
         {
-            Add("$.compression.granularity", $"\"{x.Granularity}\" must be \"kvHead\" or \"queryHead\".");
+            if (!ProfileFormatRules.IsOneOf(value, allowed))
+            {
+                Add(path, ProfileFormatRules.OneOfMessage(value, allowed) + ".");
+            }
         }
 
-        if (x.Window < 1)
-        {
-            Add("$.compression.window", $"is {x.Window}; must be >= 1 (default 8).");
-        }
-
-        if (x.PoolKernel < 1 || x.PoolKernel % 2 == 0)
-        {
-            Add("$.compression.poolKernel", $"is {x.PoolKernel}; must be odd and >= 1 (default 7).");
-        }
-
-        if (!double.IsFinite(x.MeanBudget) || x.MeanBudget < x.Window)
-        {
-            Add("$.compression.meanBudget", $"is {F(x.MeanBudget)}; must be >= window ({x.Window}).");
-        }
-
-        if (x.GroupCount < 1)
-        {
-            Add("$.compression.groupCount", $"is {x.GroupCount}; must be >= 1.");
-        }
-
+        OneOf("$.compression.method", x.Method, ProfileFormatRules.Methods);
+        OneOf("$.compression.granularity", x.Granularity, ProfileFormatRules.Granularities);
+        Check("$.compression.window", ProfileFormatRules.CheckWindow(x.Window));
+        Check("$.compression.poolKernel", ProfileFormatRules.CheckPoolKernel(x.PoolKernel));
+        Check("$.compression.meanBudget", ProfileFormatRules.CheckMeanBudget(x.MeanBudget, x.Window));
+        Check("$.compression.groupCount", ProfileFormatRules.CheckGroupCount(x.GroupCount));
         if (x.GroupWeights is null || x.GroupWeights.Count != x.GroupCount)
         {
             Add("$.compression.groupWeights", $"has {x.GroupWeights?.Count ?? 0} entries; must have groupCount = {x.GroupCount}.");
@@ -163,17 +155,10 @@ public static partial class ProfileValidator
 
         for (int i = 0; i < (x.GroupWeights?.Count ?? 0); i++)
         {
-            if (!(x.GroupWeights![i] > 0) || !double.IsFinite(x.GroupWeights[i]))
-            {
-                Add($"$.compression.groupWeights[{i}]", $"is {F(x.GroupWeights[i])}; must be > 0.");
-            }
+            Check($"$.compression.groupWeights[{i}]", ProfileFormatRules.CheckGroupWeight(x.GroupWeights![i]));
         }
 
-        if (!DecodePolicy.All.Contains(x.Decode))
-        {
-            Add("$.compression.decode", $"\"{x.Decode}\" must be \"fixed\" or \"grow\".");
-        }
-
+        OneOf("$.compression.decode", x.Decode, ProfileFormatRules.DecodeModes);
         var hs = x.HiddenStates;
         if (hs is null)
         {
@@ -181,20 +166,9 @@ public static partial class ProfileValidator
             return;
         }
 
-        if (!double.IsFinite(hs.Epsilon) || hs.Epsilon < 0)
-        {
-            Add("$.compression.hiddenStates.epsilon", $"is {F(hs.Epsilon)}; must be >= 0 (default 1).");
-        }
-
-        if (hs.MinKeep < x.Window)
-        {
-            Add("$.compression.hiddenStates.minKeep", $"is {hs.MinKeep}; must be >= window ({x.Window}).");
-        }
-
-        if (hs.MaxTokens < hs.MinKeep)
-        {
-            Add("$.compression.hiddenStates.maxTokens", $"is {hs.MaxTokens}; must be >= minKeep ({hs.MinKeep}).");
-        }
+        Check("$.compression.hiddenStates.epsilon", ProfileFormatRules.CheckEpsilon(hs.Epsilon));
+        Check("$.compression.hiddenStates.minKeep", ProfileFormatRules.CheckMinKeep(hs.MinKeep, x.Window));
+        Check("$.compression.hiddenStates.maxTokens", ProfileFormatRules.CheckMaxTokens(hs.MaxTokens, hs.MinKeep));
     }
 
     private static void ValidateStages(UncompProfile profile, int numLayers, ProfileCompression? x, List<ProfileProblem> p)
@@ -228,14 +202,9 @@ public static partial class ProfileValidator
                 Add($"{path}.lastLayer", $"is {s.LastLayer}; must be >= firstLayer ({s.FirstLayer}).");
             }
 
-            if (x is not null && s.KeepTokens < x.Window)
+            if (ProfileFormatRules.CheckStageKeep(s.KeepTokens, x?.Window ?? 1, i > 0 ? stages[i - 1].KeepTokens : null) is string keep)
             {
-                Add($"{path}.keepTokens", $"is {s.KeepTokens}; must be >= window ({x.Window}).");
-            }
-
-            if (i > 0 && s.KeepTokens > stages[i - 1].KeepTokens)
-            {
-                Add($"{path}.keepTokens", $"is {s.KeepTokens}; must not exceed the previous stage's {stages[i - 1].KeepTokens} (deeper stages keep fewer tokens).");
+                Add($"{path}.keepTokens", keep + ".");
             }
 
             expectedFirst = s.LastLayer + 1;
@@ -246,9 +215,9 @@ public static partial class ProfileValidator
             Add($"$.stages[{stages.Count - 1}].lastLayer", $"is {stages[^1].LastLayer}; the last stage must end at numLayers-1 = {numLayers - 1}.");
         }
 
-        if (x?.HiddenStates is { Enabled: false } && stages.Count != 1)
+        if (x?.HiddenStates is { } hiddenStates && ProfileFormatRules.CheckStagesWithHiddenStates(stages.Count, hiddenStates.Enabled) is string stagesProblem)
         {
-            Add("$.stages", $"has {stages.Count} stages but compression.hiddenStates.enabled is false; use a single stage or enable hidden states.");
+            Add("$.stages", stagesProblem + ".");
         }
     }
 
@@ -319,9 +288,9 @@ public static partial class ProfileValidator
             {
                 budgetSum += l.Budgets![u];
                 budgetCount++;
-                if (l.Budgets[u] < x.Window)
+                if (ProfileFormatRules.CheckBudget(l.Budgets[u], x.Window) is string budget)
                 {
-                    Add($"{path}.budgets[{u}]", $"is {l.Budgets[u]}; must be >= window ({x.Window}).");
+                    Add($"{path}.budgets[{u}]", budget + ".");
                 }
                 else if (l.Budgets[u] > m.MaxPositionEmbeddings)
                 {
@@ -329,39 +298,21 @@ public static partial class ProfileValidator
                 }
             }
 
-            if (groupsCount == budgetsCount)
+            if (groupsCount == budgetsCount && groupsCount > 0
+                && ProfileFormatRules.FindBudgetOrderViolation([.. l.Groups!], [.. l.Budgets!]) is (int a, int b))
             {
-                for (int a = 0; a < groupsCount; a++)
-                {
-                    for (int b = 0; b < groupsCount; b++)
-                    {
-                        if (l.Groups![a] > l.Groups[b] && l.Budgets![a] < l.Budgets[b])
-                        {
-                            Add($"{path}.budgets[{a}]", $"is {l.Budgets[a]} for group {l.Groups[a]}, below {l.Budgets[b]} of unit {b} in lower group {l.Groups[b]}; higher groups never get smaller budgets.");
-                            b = groupsCount;
-                        }
-                    }
-                }
+                Add($"{path}.budgets[{a}]", $"is {l.Budgets![a]} for group {l.Groups![a]}, below {l.Budgets[b]} of unit {b} in lower group {l.Groups[b]}; higher groups never get smaller budgets.");
             }
         }
 
-        if (budgetCount > 0 && x is not null && double.IsFinite(x.MeanBudget))
+        if (x is not null && ProfileFormatRules.CheckMeanAgreement(x.MeanBudget, budgetSum, budgetCount) is string mean)
         {
-            double mean = (double)budgetSum / budgetCount;
-            if (Math.Abs(mean - x.MeanBudget) > 1.0)
-            {
-                Add("$.compression.meanBudget", $"is {F(x.MeanBudget)} but the budgets average {F(mean)} tokens over {budgetCount} units; they must agree within 1 token (re-run the budget planner or fix meanBudget).");
-            }
+            Add("$.compression.meanBudget", mean + ".");
         }
     }
 
-    private static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
-
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex Identifier();
-
-    [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
-    private static partial Regex Fingerprint();
 
     private static readonly HashSet<string> CSharpKeywords = new(StringComparer.Ordinal)
     {

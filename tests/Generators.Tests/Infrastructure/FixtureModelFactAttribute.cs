@@ -22,3 +22,15 @@ public sealed class FixtureModelFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A theory over the committed profiles that needs the fixture model; skipped, saying why, while it is missing.</summary>
+public sealed class FixtureModelTheoryAttribute : TheoryAttribute
+{
+    public FixtureModelTheoryAttribute()
+    {
+        if (!File.Exists(Path.Combine(FixtureModelFactAttribute.ModelDirectory, "model.safetensors")) || !File.Exists(Path.Combine(FixtureModelFactAttribute.ModelDirectory, "tokenizer.json")))
+        {
+            Skip = "models/fixture-llama (model.safetensors, tokenizer.json) is not in this checkout";
+        }
+    }
+}

@@ -56,17 +56,25 @@ internal sealed class TinyLlama : IDisposable
     public string Fingerprint()
     {
         using LlamaModel model = LlamaModel.Load(Directory);
-        var c = model.Config;
-        return ModelFingerprint.Compute(
-            new ModelDimensions(c.Architecture, c.NumLayers, c.HiddenSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.VocabSize, c.MaxPositionEmbeddings),
-            model.Tensors.Select(t => new TensorDescriptor(t.Name, t.DType, t.Shape)));
+        return ModelFingerprint.Compute(model);
     }
 
     /// <summary>
-    /// A valid kvHead profile for this model: 2 groups, budgets 12/20 per layer (mean 16), window 4; one stage, or with
-    /// <paramref name="hiddenStates"/> two (layer 0 keeps 64 tokens, layers 1-2 keep 24).
+    /// A valid profile for this model: 2 groups, window 4, budgets 12/20 per unit pair (mean 16); kvHead (2 units per
+    /// layer) or queryHead (4); decode fixed or grow; one stage, or with <paramref name="hiddenStates"/> two (layer 0
+    /// keeps 64 tokens, layers 1-2 keep 24).
     /// </summary>
-    public static string Profile(string fingerprint, string name = "TinyLlama", bool hiddenStates = false) => $$"""
+    public static string Profile(string fingerprint, string name = "TinyLlama", bool hiddenStates = false, string granularity = "kvHead", string decode = "fixed")
+    {
+        bool perQueryHead = granularity == "queryHead";
+        string Row(bool swapped) => (swapped, perQueryHead) switch
+        {
+            (false, false) => "\"groups\": [0, 1], \"budgets\": [12, 20]",
+            (true, false) => "\"groups\": [1, 0], \"budgets\": [20, 12]",
+            (false, true) => "\"groups\": [0, 1, 0, 1], \"budgets\": [12, 20, 12, 20]",
+            (true, true) => "\"groups\": [1, 0, 1, 0], \"budgets\": [20, 12, 20, 12]",
+        };
+        return $$"""
         {
           "format": "uncomp-profile/1",
           "name": "{{name}}",
@@ -78,20 +86,21 @@ internal sealed class TinyLlama : IDisposable
           "calibration": { "samples": 2, "tokens": 64, "seed": 1, "source": "random", "matrix": "query", "postRope": true,
             "truncationK": 4, "elbow": false, "tool": "test", "createdUtc": "2026-11-22T09:00:00Z" },
           "compression": {
-            "method": "uncomp", "granularity": "kvHead", "window": 4, "poolKernel": 3, "meanBudget": 16, "groupCount": 2,
-            "groupWeights": [0.75, 1.25], "decode": "fixed",
+            "method": "uncomp", "granularity": "{{granularity}}", "window": 4, "poolKernel": 3, "meanBudget": 16, "groupCount": 2,
+            "groupWeights": [0.75, 1.25], "decode": "{{decode}}",
             "hiddenStates": { "enabled": {{(hiddenStates ? "true" : "false")}}, "epsilon": 1.0, "minKeep": 24, "maxTokens": 64, "keepWindow": true }
           },
           "stages": {{(hiddenStates
               ? """[ { "firstLayer": 0, "lastLayer": 0, "keepTokens": 64 }, { "firstLayer": 1, "lastLayer": 2, "keepTokens": 24 } ]"""
               : """[ { "firstLayer": 0, "lastLayer": 2, "keepTokens": 64 } ]""")}},
           "layers": [
-            { "layer": 0, "score": 3.0, "entropy": [0.5, 0.6, 0.4, 0.7], "groups": [0, 1], "budgets": [12, 20] },
-            { "layer": 1, "score": 2.5, "entropy": [0.5, 0.6, 0.4, 0.7], "groups": [1, 0], "budgets": [20, 12] },
-            { "layer": 2, "score": 2.0, "entropy": [0.5, 0.6, 0.4, 0.7], "groups": [0, 1], "budgets": [12, 20] }
+            { "layer": 0, "score": 3.0, "entropy": [0.5, 0.6, 0.4, 0.7], {{Row(false)}} },
+            { "layer": 1, "score": 2.5, "entropy": [0.5, 0.6, 0.4, 0.7], {{Row(true)}} },
+            { "layer": 2, "score": 2.0, "entropy": [0.5, 0.6, 0.4, 0.7], {{Row(false)}} }
           ]
         }
         """;
+    }
 
     public void Dispose()
     {

@@ -52,7 +52,7 @@ public class ProfileValidatorTests
         Assert.Contains("$.layers[4].entropy", paths);
         Assert.Contains("$.layers[5].budgets[0]", paths);
         Assert.Contains("$.compression.meanBudget", paths);
-        Assert.Contains(problems, p => p.Path == "$.layers[3].budgets[0]" && p.Message.Contains(">= window (8)", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Path == "$.layers[3].budgets[0]" && p.Message.Contains("at least window (8)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -32,6 +32,7 @@ namespace UNComp.Generators.Diagnostics
             DiagnosticDescriptors.InvalidFingerprint,
             DiagnosticDescriptors.InvalidNamespace,
             DiagnosticDescriptors.UnreadableProfile,
+            DiagnosticDescriptors.ProfileItemNotProfileFile,
             DiagnosticDescriptors.BudgetExceedsContext,
             DiagnosticDescriptors.InternalError,
         };

@@ -102,6 +102,9 @@ namespace UNComp.Generators.Diagnostics
         public static readonly DiagnosticDescriptor UnreadableProfile = Error(
             "UNC0023", "Profile cannot be read", "Profile '{0}' could not be read; check the file exists and is readable");
 
+        /// <summary>UNC0024: an <c>UNCompProfile</c> item whose file name does not end in <c>.uncomp.json</c> (it would be ignored).</summary>
+        public static readonly DiagnosticDescriptor ProfileItemNotProfileFile = Error(
+            "UNC0024", "UNCompProfile item is not a .uncomp.json file", "UNCompProfile item '{0}' is not compiled: profile file names must end in \".uncomp.json\"; rename it to '{1}' (the generator reads only *.uncomp.json files)");
         /// <summary>UNC0030: a budget exceeds the model's context, so the cache would allocate tokens no sequence can fill.</summary>
         public static readonly DiagnosticDescriptor BudgetExceedsContext = Error(
             "UNC0030", "KV budget exceeds the model's context", "{0}: budget {1} exceeds model.maxPositionEmbeddings {2}; a unit never holds more tokens than the model's context and the compiled cache would allocate them all, so lower the budget (re-run the budget planner)");

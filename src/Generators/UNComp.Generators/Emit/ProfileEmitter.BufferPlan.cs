@@ -6,8 +6,10 @@ namespace UNComp.Generators.Emit
     internal static partial class ProfileEmitter
     {
         /// <summary>
-        /// Exact sizes of every buffer a sequence needs, as constants, so the runtime allocates them once at load.
-        /// Derived sizes are written as expressions over the constants above, so a reader can check them.
+        /// The KV buffer plan: <c>KvOffsets</c> and <c>Budgets</c> are what the runtime half builds its layout from
+        /// (<c>KvCacheLayout.FromPlan</c>), so the cache is allocated exactly as emitted; the sizes are expressions over
+        /// them so a reader can check them. Engine scratch is not planned here: it depends on the sequence length chosen
+        /// at load time. The spans are static data an engine (CPU now, a GPU engine's kernel constants later) can read.
         /// </summary>
         private static void EmitBufferPlan(IndentedWriter w, ProfileSpec spec, BufferPlan plan)
         {
@@ -22,20 +24,8 @@ namespace UNComp.Generators.Emit
             Const(w, "long", "KvBytesBf16", "2 * KvElementCount * 2", "Bytes of K plus V per sequence with bf16 entries.");
             Const(w, "long", "FullKvBytesPerTokenFp32", "2L * NumLayers * NumKeyValueHeads * HeadDim * sizeof(float)", "Bytes an uncompressed fp32 cache spends per token, for comparison.");
             Const(w, "long", "FullKvBytesPerTokenBf16", "2L * NumLayers * NumKeyValueHeads * HeadDim * 2", "Bytes an uncompressed bf16 cache spends per token, for comparison.");
-            Const(w, "int", "DecodeScoresElementCount", "NumAttentionHeads * (MaxBudget + 1)", "Attention scores of one decode step in one layer: every query head over the largest cache plus the new token.");
-            Const(w, "long", "WindowScoresElementCount", "Window * KvCapacityTokens", "The last Window attention rows kept per unit for decode-time eviction (Window × budget per unit).");
-            Const(w, "long", "PrefillWindowScoresElementCount", "(long)NumAttentionHeads * Window * MaxPositionEmbeddings", "Prefill scores of the Window observation queries over a prompt of up to MaxPositionEmbeddings tokens.");
-            Const(w, "long", "PrefillHiddenElementCount", "(long)MaxPositionEmbeddings * HiddenSize", "Residual-stream scratch for a prompt of up to MaxPositionEmbeddings tokens.");
 
-            foreach (LayerSpec layer in spec.Layers)
-            {
-                int l = layer.Layer;
-                w.Summary("Element offset of layer " + I(l) + "'s first unit in the K and V buffers.");
-                w.Line("public const long Layer" + I(l) + "Offset = " + L(plan.Offsets[l * units]) + ";");
-                w.Line();
-            }
-
-            w.Summary("Element offset of each unit in the K and V buffers, layer-major; the last entry is KvElementCount.");
+            w.Summary("Element offset of each unit in the K and V buffers, layer-major; the last entry is KvElementCount. The runtime half lays the cache out from exactly these offsets.");
             w.Line("public static global::System.ReadOnlySpan<long> KvOffsets => new long[]");
             w.Line("{");
             foreach (LayerSpec layer in spec.Layers)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using UNComp.Generators.Model;
 
 namespace UNComp.Generators.Emit
@@ -10,8 +11,24 @@ namespace UNComp.Generators.Emit
     /// </summary>
     internal static partial class ProfileEmitter
     {
-        /// <summary>Version stamped into <c>[GeneratedCode]</c>.</summary>
-        public const string GeneratorVersion = "0.1.0";
+        /// <summary>
+        /// Version stamped into <c>[GeneratedCode]</c> and the file header: the generator assembly's informational
+        /// version without its source-revision suffix (snapshot tests scrub it).
+        /// </summary>
+        public static readonly string GeneratorVersion = ReadVersion();
+
+        private static string ReadVersion()
+        {
+            string? version = typeof(ProfileEmitter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+                ?? typeof(ProfileEmitter).Assembly.GetName().Version?.ToString();
+            if (string.IsNullOrEmpty(version))
+            {
+                return "0.0.0";
+            }
+
+            int plus = version!.IndexOf('+');
+            return plus >= 0 ? version.Substring(0, plus) : version;
+        }
 
         /// <summary>The hint name (file name) of the generated source.</summary>
         public static string HintName(ProfileSpec spec) => spec.FullName + ".g.cs";

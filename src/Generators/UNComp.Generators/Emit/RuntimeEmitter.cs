@@ -48,19 +48,19 @@ namespace UNComp.Generators.Emit
                 w.Line("private readonly " + Rt + "Generation.InferenceEngine _engine;");
                 w.Line("private readonly " + Rt + "Cache.KvCache _cache;");
                 w.Line();
-                w.Line("private " + c + "(" + Rt + "Models.LlamaModel model, int maxTokens, " + Rt + "Compression.CompressionHooks hooks)");
+                w.Line("private " + c + "(" + Rt + "Models.LlamaModel model, int maxTokens, " + Rt + "Compression.CompressionHooks hooks, int growTokens, " + Rt + "Compute.IComputeBackend? backend)");
                 w.Line("{");
                 w.Line("    _model = model;");
-                w.Line("    _layout = CreateLayout(model.Config);");
+                w.Line("    _layout = CreateLayout(model.Config, growTokens);");
                 w.Line("    _hooks = hooks;");
-                w.Line("    _engine = new " + Rt + "Generation.InferenceEngine(model, maxTokens);");
+                w.Line("    _engine = new " + Rt + "Generation.InferenceEngine(model, global::System.Math.Max(maxTokens, _layout.MaxCapacity), backend);");
                 w.Line("    _cache = " + Rt + "Generation.InferenceEngine.CreateCache(_layout, hooks);");
                 w.Line("}");
                 w.Line();
                 w.Summary("The loaded weights.");
                 w.Line("public " + Rt + "Models.LlamaModel Model => _model;");
                 w.Line();
-                w.Summary("The KV layout built from the budget constants (offsets checked against <see cref=\"KvOffsets\"/>).");
+                w.Summary("The KV layout taken from the compiled plan (<see cref=\"KvOffsets\"/>, <see cref=\"Budgets\"/>).");
                 w.Line("public " + Rt + "Cache.KvCacheLayout Layout => _layout;");
                 w.Line();
                 w.Summary("The compression hooks prefill and decode run with.");
@@ -88,16 +88,19 @@ namespace UNComp.Generators.Emit
             w.Line("/// </summary>");
             w.Line("/// <param name=\"modelDirectory\">A Hugging Face model directory (config.json and safetensors).</param>");
             w.Line("/// <param name=\"maxTokens\">Longest prompt plus generated tokens; default: MaxPositionEmbeddings capped at 4096 (at least MaxBudget).</param>");
-            w.Line("/// <param name=\"hooks\">Compression hooks; default: <see cref=\"CreateHooks\"/>.</param>");
+            w.Line("/// <param name=\"hooks\">Compression hooks; default: <see cref=\"CreateHooks\"/> with <paramref name=\"growTokens\"/>.</param>");
+            w.Line("/// <param name=\"growTokens\">" + GrowDoc(spec) + "</param>");
+            w.Line("/// <param name=\"backend\">Compute backend; default: the CPU backend shared by every engine.</param>");
             w.Line("/// <exception cref=\"" + Rt + "Profiles.ModelFingerprintMismatchException\">The model is not the one the profile was calibrated on.</exception>");
-            using (w.Block("public static " + c + " Load(string modelDirectory, int? maxTokens = null, " + Rt + "Compression.CompressionHooks? hooks = null)"))
+            using (w.Block("public static " + c + " Load(string modelDirectory, int? maxTokens = null, " + Rt + "Compression.CompressionHooks? hooks = null, int growTokens = 0, " + Rt + "Compute.IComputeBackend? backend = null)"))
             {
+                w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegative(growTokens);");
                 w.Line("var model = " + Rt + "Models.LlamaModel.Load(modelDirectory);");
                 using (w.Block("try"))
                 {
                     w.Line("EnsureFingerprint(model, modelDirectory);");
                     w.Line("int tokens = maxTokens ?? global::System.Math.Max(MaxBudget, global::System.Math.Min(MaxPositionEmbeddings, 4096));");
-                    w.Line("return new " + c + "(model, tokens, hooks ?? CreateHooks());");
+                    w.Line("return new " + c + "(model, tokens, hooks ?? CreateHooks(growTokens), growTokens, backend);");
                 }
 
                 using (w.Block("catch"))
@@ -107,24 +110,18 @@ namespace UNComp.Generators.Emit
                 }
             }
 
+            if (support.HasCudaEngine)
+            {
+                EmitCudaLoader(w, spec);
+            }
+
             w.Line();
             w.Summary("Throws unless <paramref name=\"model\"/> has the fingerprint this class was compiled for.");
             w.Line("/// <exception cref=\"" + Rt + "Profiles.ModelFingerprintMismatchException\">The fingerprints differ; the message names both.</exception>");
             using (w.Block("public static void EnsureFingerprint(" + Rt + "Models.LlamaModel model, string modelSource)"))
             {
                 w.Line("global::System.ArgumentNullException.ThrowIfNull(model);");
-                w.Line("var config = model.Config;");
-                w.Line("var dimensions = new " + Rt + "Profiles.ModelDimensions(config.Architecture, config.NumLayers, config.HiddenSize, config.NumAttentionHeads,");
-                w.Line("    config.NumKeyValueHeads, config.HeadDim, config.VocabSize, config.MaxPositionEmbeddings);");
-                w.Line("var tensors = new global::System.Collections.Generic.List<" + Rt + "Profiles.TensorDescriptor>(model.Tensors.Count);");
-                using (w.Block("foreach (var tensor in model.Tensors)"))
-                {
-                    w.Line("tensors.Add(new " + Rt + "Profiles.TensorDescriptor(tensor.Name, tensor.DType, tensor.Shape));");
-                }
-
-                w.Line();
-
-                w.Line("string actual = " + Rt + "Profiles.ModelFingerprint.Compute(dimensions, tensors);");
+                w.Line("string actual = " + Rt + "Profiles.ModelFingerprint.Compute(model);");
                 using (w.Block("if (!string.Equals(actual, Fingerprint, global::System.StringComparison.Ordinal))"))
                 {
                     w.Line("throw new " + Rt + "Profiles.ModelFingerprintMismatchException(Fingerprint, actual, " + ProfileEmitter.Str(spec.ClassName + " (compiled from " + spec.FileName + ")") + ", modelSource);");
@@ -141,7 +138,8 @@ namespace UNComp.Generators.Emit
                 // A runtime without the UNComp policy: the compiled capacities are still exact, and a prompt longer
                 // than a unit's budget needs hooks passed to Load.
                 w.Summary("Compression hooks used when <see cref=\"Load\"/> gets none: this runtime has no UNComp policy, so its defaults, inside the compiled capacities.");
-                w.Line("public static " + Rt + "Compression.CompressionHooks CreateHooks() => " + Rt + "Compression.CompressionHooks.None;");
+                w.Line("/// <param name=\"growTokens\">Unused without the UNComp policy.</param>");
+                w.Line("public static " + Rt + "Compression.CompressionHooks CreateHooks(int growTokens = 0) => " + Rt + "Compression.CompressionHooks.None;");
             }
 
             w.Line();
@@ -150,63 +148,91 @@ namespace UNComp.Generators.Emit
         private static void EmitUncompHooks(IndentedWriter w, ProfileSpec spec)
         {
             CompressionSettings c = spec.Compression;
+            bool grow = c.Decode == "grow";
             w.Line("/// <summary>");
             w.Line("/// New UNComp hooks with the compiled settings: eviction by the last <see cref=\"Window\"/> queries' scores, max-pooled with");
-            w.Line("/// kernel <see cref=\"PoolKernel\"/>" + (c.HiddenStatesEnabled ? ", and hidden-state pruning to <see cref=\"LayerKeepTokens\"/> per layer." : "; hidden-state compression is off in this profile."));
+            w.Line("/// kernel <see cref=\"PoolKernel\"/>" + (grow ? ", decode mode grow" : ", fixed-size decode")
+                + (c.HiddenStatesEnabled ? ", and hidden-state pruning to <see cref=\"LayerKeepTokens\"/> per layer (scored by the previous layer's last UncompCompression.PruneWindow queries)." : "; hidden-state compression is off in this profile."));
             w.Line("/// One instance per concurrent generation (the policy keeps decode scratch).");
             w.Line("/// </summary>");
-            w.Line("public static " + Rt + "Compression.CompressionHooks CreateHooks() => new " + Rt + "Compression.CompressionHooks");
-            w.Line("{");
-            w.Line("    Policy = new " + Rt + "Compression.UncompPolicy(Window, PoolKernel),");
-            if (c.HiddenStatesEnabled)
+            w.Line("/// <param name=\"growTokens\">" + GrowDoc(spec) + "</param>");
+            using (w.Block("public static " + Rt + "Compression.CompressionHooks CreateHooks(int growTokens = 0)"))
             {
-                // Pruning scores use the previous layer's last 8 query rows (method §3.2), as the interpreted path does.
-                w.Line("    Pruner = new " + Rt + "Compression.UncompHiddenStatePruner(LayerKeepTokens.ToArray(), 8, HiddenStatesKeepWindow),");
-            }
+                w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegative(growTokens);");
+                w.Line("return new " + Rt + "Compression.CompressionHooks");
+                w.Line("{");
+                w.Line("    Policy = new " + Rt + "Compression.UncompPolicy(Window, PoolKernel, " + Rt + "Compression.PoolingKind.Max, " + (grow ? "growTokens" : "growTokens: 0") + "),");
+                if (c.HiddenStatesEnabled)
+                {
+                    // Pruning scores with the runtime's PruneWindow (method §3.2: the previous layer's last 8 query rows,
+                    // whatever the KV window; docs/compression.md), exactly as UncompCompression.FromProfile does.
+                    w.Line("    Pruner = new " + Rt + "Compression.UncompHiddenStatePruner(LayerKeepTokens.ToArray(), " + Rt + "Compression.UncompCompression.PruneWindow, HiddenStatesKeepWindow),");
+                }
 
-            w.Line("};");
+                w.Line("};");
+            }
 
             w.Line();
         }
 
+        /// <summary>The GPU loader: a <c>CudaEngine</c> whose KV arena is this profile's plan.</summary>
+        private static void EmitCudaLoader(IndentedWriter w, ProfileSpec spec)
+        {
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Loads the model in <paramref name=\"modelDirectory\"/> onto <paramref name=\"device\"/> (bf16 weights), checks its fingerprint,");
+            w.Line("/// and creates a GPU engine whose KV arena is this profile's plan: <paramref name=\"maxBatch\"/> × <see cref=\"KvElementCount\"/>");
+            w.Line("/// bf16 elements for keys and as many for values, units at <see cref=\"KvOffsets\"/> with the <see cref=\"Budgets\"/> capacities.");
+            w.Line("/// On the GPU a unit holding more tokens than its budget keeps the most recent ones; the profile's score-based");
+            w.Line("/// selection runs on the CPU engine (<see cref=\"Load\"/>) until the GPU selection kernels exist. The engine owns the model.");
+            w.Line("/// </summary>");
+            w.Line("/// <param name=\"modelDirectory\">A Hugging Face model directory (config.json and safetensors).</param>");
+            w.Line("/// <param name=\"device\">The GPU.</param>");
+            w.Line("/// <param name=\"maxBatch\">Sequence slots of the arena.</param>");
+            w.Line("/// <param name=\"maxPrefillTokens\">Longest prompt; default: MaxPositionEmbeddings capped at 4096 (at least MaxBudget).</param>");
+            w.Line("/// <param name=\"growTokens\">" + GrowDoc(spec) + "</param>");
+            w.Line("/// <exception cref=\"" + Rt + "Profiles.ModelFingerprintMismatchException\">The model is not the one the profile was calibrated on.</exception>");
+            using (w.Block("public static " + Rt + "Gpu.CudaEngine LoadCuda(string modelDirectory, " + Rt + "Cuda.CudaDevice device, int maxBatch = 1, int? maxPrefillTokens = null, int growTokens = 0)"))
+            {
+                w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegative(growTokens);");
+                w.Line("var model = " + Rt + "Gpu.CudaModel.Load(device, modelDirectory);");
+                using (w.Block("try"))
+                {
+                    w.Line("string actual = " + Rt + "Profiles.ModelFingerprint.Compute(model);");
+                    using (w.Block("if (!string.Equals(actual, Fingerprint, global::System.StringComparison.Ordinal))"))
+                    {
+                        w.Line("throw new " + Rt + "Profiles.ModelFingerprintMismatchException(Fingerprint, actual, " + ProfileEmitter.Str(spec.ClassName + " (compiled from " + spec.FileName + ")") + ", modelDirectory);");
+                    }
+
+                    w.Line("int tokens = maxPrefillTokens ?? global::System.Math.Max(MaxBudget, global::System.Math.Min(MaxPositionEmbeddings, 4096));");
+                    w.Line("var options = new " + Rt + "Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true };");
+                    w.Line("return new " + Rt + "Gpu.CudaEngine(model, CreateLayout(model.Config, growTokens), options);");
+                }
+
+                using (w.Block("catch"))
+                {
+                    w.Line("model.Dispose();");
+                    w.Line("throw;");
+                }
+            }
+        }
+
+        private static string GrowDoc(ProfileSpec spec) => spec.Compression.Decode == "grow"
+            ? "Decode headroom per cache unit (decode mode grow): each unit's capacity is its budget plus this many tokens, which decode appends before eviction resumes; pass the most tokens you will generate."
+            : "Decode headroom per cache unit; ignored, because this profile's decode mode is fixed (every unit stays at its budget).";
+
         private static void EmitLayout(IndentedWriter w, ProfileSpec spec)
         {
             string granularity = spec.Compression.PerKvHead ? "KvHead" : "QueryHead";
-            w.Summary("The KV layout of this profile for <paramref name=\"config\"/>, checked unit by unit against the emitted offsets.");
-            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">The runtime lays the units out differently from the emitted plan.</exception>");
-            using (w.Block("public static " + Rt + "Cache.KvCacheLayout CreateLayout(" + Rt + "Models.ModelConfig config)"))
+            bool grow = spec.Compression.Decode == "grow";
+            w.Summary("The KV layout of this profile: the emitted offsets (<see cref=\"KvOffsets\"/>) and capacities (<see cref=\"Budgets\"/>) as they are" + (grow ? ", plus <paramref name=\"growTokens\"/> of decode headroom per unit." : "."));
+            w.Line("/// <param name=\"config\">The loaded model's config (its head counts and head dimension must be this profile's).</param>");
+            w.Line("/// <param name=\"growTokens\">" + GrowDoc(spec) + "</param>");
+            using (w.Block("public static " + Rt + "Cache.KvCacheLayout CreateLayout(" + Rt + "Models.ModelConfig config, int growTokens = 0)"))
             {
-                w.Line("var capacities = new int[][]");
-                w.Line("{");
-                foreach (LayerSpec layer in spec.Layers)
-                {
-                    string row = string.Join(", ", Enumerable.Range(0, layer.Budgets.Count).Select(u => "Layer" + ProfileEmitter.I(layer.Layer) + "Unit" + ProfileEmitter.I(u) + "Budget"));
-                    w.Line("    new[] { " + row + " },");
-                }
-
-                w.Line("};");
-                w.Line("var layout = " + Rt + "Cache.KvCacheLayout.FromCapacities(config, capacities, " + Rt + "Cache.CacheGranularity." + granularity + ");");
-                using (w.Block("for (int layer = 0; layer < NumLayers; layer++)"))
-                {
-                    using (w.Block("for (int unit = 0; unit < UnitsPerLayer; unit++)"))
-                    {
-                        using (w.Block("if (layout.Offset(layer, unit) != Offset(layer, unit))"))
-                        {
-                            w.Line("throw new global::System.InvalidOperationException($\"KV layout mismatch at layer {layer}, unit {unit}: the runtime puts it at {layout.Offset(layer, unit)}, the compiled plan at {Offset(layer, unit)}; rebuild with a generator matching this runtime.\");");
-                        }
-                    }
-                }
-
-                w.Line();
-
-                using (w.Block("if (layout.ElementsPerBuffer != KvElementCount)"))
-                {
-                    w.Line("throw new global::System.InvalidOperationException($\"KV layout mismatch: the runtime sizes each buffer at {layout.ElementsPerBuffer} elements, the compiled plan at {KvElementCount}.\");");
-                }
-
-                w.Line();
-
-                w.Line("return layout;");
+                w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegative(growTokens);");
+                w.Line("var layout = " + Rt + "Cache.KvCacheLayout.FromPlan(config, KvOffsets, Budgets, " + Rt + "Cache.CacheGranularity." + granularity + ");");
+                w.Line(grow ? "return layout.WithHeadroom(growTokens);" : "return layout;");
             }
 
             w.Line();

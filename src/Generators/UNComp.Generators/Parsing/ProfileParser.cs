@@ -15,7 +15,7 @@ namespace UNComp.Generators.Parsing
     /// </summary>
     internal static class ProfileParser
     {
-        public const string FormatString = "uncomp-profile/1";
+        public const string FormatString = UNComp.Profiles.ProfileFormatRules.FormatId;
 
         public static ParseResult Parse(ProfileInput input, CancellationToken cancellationToken)
         {

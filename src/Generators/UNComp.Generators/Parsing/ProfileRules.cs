@@ -5,6 +5,7 @@ using System.Linq;
 using UNComp.Generators.Diagnostics;
 using UNComp.Generators.Json;
 using UNComp.Generators.Model;
+using UNComp.Profiles;
 
 namespace UNComp.Generators.Parsing
 {
@@ -14,12 +15,6 @@ namespace UNComp.Generators.Parsing
     /// </summary>
     internal sealed class ProfileRules
     {
-        private static readonly string[] Architectures = { "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM" };
-        private static readonly string[] Granularities = { "kvHead", "queryHead" };
-        private static readonly string[] DecodeModes = { "fixed", "grow" };
-        private static readonly string[] Methods = { "uncomp" };
-        private static readonly string[] Matrices = { "query", "key", "value" };
-
         private readonly JsonFieldReader _reader;
         private readonly JsonNode _root;
         private readonly ModelDimensions? _model;
@@ -35,9 +30,9 @@ namespace UNComp.Generators.Parsing
             _compression = compression;
         }
 
-        private int? UnitsPerLayer => _model is null || _compression is null || !Granularities.Contains(_compression.Granularity)
+        private int? UnitsPerLayer => _model is null || _compression is null || !ProfileFormatRules.IsOneOf(_compression.Granularity, ProfileFormatRules.Granularities)
             ? null
-            : _compression.PerKvHead ? _model.NumKeyValueHeads : _model.NumAttentionHeads;
+            : ProfileFormatRules.UnitsPerLayer(_compression.Granularity, _model.NumAttentionHeads, _model.NumKeyValueHeads);
 
         public void CheckModel()
         {
@@ -46,7 +41,7 @@ namespace UNComp.Generators.Parsing
                 return;
             }
 
-            OneOf(Node("model", "architecture"), _model.Architecture, Architectures);
+            OneOf(Node("model", "architecture"), _model.Architecture, ProfileFormatRules.Architectures);
             Positive("numLayers", _model.NumLayers);
             Positive("hiddenSize", _model.HiddenSize);
             Positive("numAttentionHeads", _model.NumAttentionHeads);
@@ -54,32 +49,28 @@ namespace UNComp.Generators.Parsing
             Positive("headDim", _model.HeadDim);
             Positive("vocabSize", _model.VocabSize);
             Positive("maxPositionEmbeddings", _model.MaxPositionEmbeddings);
-            if (_model.NumAttentionHeads > 0 && _model.NumKeyValueHeads > 0 && _model.NumAttentionHeads % _model.NumKeyValueHeads != 0)
+            if (ProfileFormatRules.CheckHeadGrouping(_model.NumAttentionHeads, _model.NumKeyValueHeads) is string grouping)
             {
-                _reader.Report(
-                    DiagnosticDescriptors.InvalidModelDimensions,
-                    Node("model", "numKeyValueHeads"),
-                    "$.model.numKeyValueHeads",
-                    string.Format(CultureInfo.InvariantCulture, "numAttentionHeads ({0}) is not a multiple of numKeyValueHeads ({1})", _model.NumAttentionHeads, _model.NumKeyValueHeads));
+                _reader.Report(DiagnosticDescriptors.InvalidModelDimensions, Node("model", "numKeyValueHeads"), "$.model.numKeyValueHeads", grouping);
             }
 
             if (_model.NumAttentionHeads > 0 && _model.MaxPositionEmbeddings > 0 && (long)_model.NumAttentionHeads * ((long)_model.MaxPositionEmbeddings + 1) > int.MaxValue)
             {
-                // The compiled decode-scores size is numAttentionHeads × (largest budget + 1), an int constant.
-                Range(Node("model", "maxPositionEmbeddings"), "maxPositionEmbeddings {0} × numAttentionHeads {1} is beyond what one buffer can index; check the model dimensions", _model.MaxPositionEmbeddings, _model.NumAttentionHeads);
+                // Engines size per-head score buffers as numAttentionHeads × (largest budget + 1) ints.
+                Range(Node("model", "maxPositionEmbeddings"), Invariant("maxPositionEmbeddings {0} × numAttentionHeads {1} is beyond what one buffer can index; check the model dimensions", _model.MaxPositionEmbeddings, _model.NumAttentionHeads));
             }
 
-            if (!IsFingerprint(_model.Fingerprint))
+            if (!ProfileFormatRules.IsFingerprint(_model.Fingerprint))
             {
                 _reader.Report(DiagnosticDescriptors.InvalidFingerprint, Node("model", "fingerprint"), "$.model.fingerprint", _model.Fingerprint);
             }
 
             if (_calibration is not null)
             {
-                OneOf(Node("calibration", "matrix"), _calibration.Matrix, Matrices);
-                if (_model.HeadDim > 0 && (_calibration.TruncationK < 1 || _calibration.TruncationK > _model.HeadDim))
+                OneOf(Node("calibration", "matrix"), _calibration.Matrix, ProfileFormatRules.Matrices);
+                if (_model.HeadDim > 0)
                 {
-                    Range(Node("calibration", "truncationK"), "truncationK {0} is outside [1, headDim = {1}]", _calibration.TruncationK, _model.HeadDim);
+                    Range(Node("calibration", "truncationK"), ProfileFormatRules.CheckTruncationK(_calibration.TruncationK, _model.HeadDim));
                 }
             }
         }
@@ -92,42 +83,18 @@ namespace UNComp.Generators.Parsing
             }
 
             CompressionSettings c = _compression;
-            OneOf(Node("compression", "method"), c.Method, Methods);
-            OneOf(Node("compression", "granularity"), c.Granularity, Granularities);
-            OneOf(Node("compression", "decode"), c.Decode, DecodeModes);
-            if (c.Window < 1)
+            OneOf(Node("compression", "method"), c.Method, ProfileFormatRules.Methods);
+            OneOf(Node("compression", "granularity"), c.Granularity, ProfileFormatRules.Granularities);
+            OneOf(Node("compression", "decode"), c.Decode, ProfileFormatRules.DecodeModes);
+            Range(Node("compression", "window"), ProfileFormatRules.CheckWindow(c.Window));
+            Range(Node("compression", "poolKernel"), ProfileFormatRules.CheckPoolKernel(c.PoolKernel));
+            Range(Node("compression", "meanBudget"), ProfileFormatRules.CheckMeanBudget(c.MeanBudget, c.Window));
+            Range(Node("compression", "hiddenStates", "epsilon"), ProfileFormatRules.CheckEpsilon(c.HiddenStatesEpsilon));
+            Range(Node("compression", "hiddenStates", "minKeep"), ProfileFormatRules.CheckMinKeep(c.HiddenStatesMinKeep, c.Window));
+            Range(Node("compression", "hiddenStates", "maxTokens"), ProfileFormatRules.CheckMaxTokens(c.HiddenStatesMaxTokens, c.HiddenStatesMinKeep));
+            if (ProfileFormatRules.CheckGroupCount(c.GroupCount) is string groupCount)
             {
-                Range(Node("compression", "window"), "window {0} must be at least 1", c.Window);
-            }
-
-            if (c.PoolKernel < 1 || c.PoolKernel % 2 == 0)
-            {
-                Range(Node("compression", "poolKernel"), "poolKernel {0} must be odd and at least 1", c.PoolKernel);
-            }
-
-            if (c.MeanBudget <= 0)
-            {
-                Range(Node("compression", "meanBudget"), "meanBudget {0} must be positive", c.MeanBudget);
-            }
-
-            if (c.HiddenStatesEpsilon < 0)
-            {
-                Range(Node("compression", "hiddenStates", "epsilon"), "epsilon {0} must not be negative", c.HiddenStatesEpsilon);
-            }
-
-            if (c.HiddenStatesMinKeep < 1)
-            {
-                Range(Node("compression", "hiddenStates", "minKeep"), "minKeep {0} must be at least 1", c.HiddenStatesMinKeep);
-            }
-
-            if (c.HiddenStatesMaxTokens < 1)
-            {
-                Range(Node("compression", "hiddenStates", "maxTokens"), "maxTokens {0} must be at least 1", c.HiddenStatesMaxTokens);
-            }
-
-            if (c.GroupCount < 1)
-            {
-                Range(Node("compression", "groupCount"), "groupCount {0} must be at least 1", c.GroupCount);
+                Range(Node("compression", "groupCount"), groupCount);
                 return;
             }
 
@@ -139,9 +106,9 @@ namespace UNComp.Generators.Parsing
 
             for (int g = 0; g < c.GroupWeights.Count; g++)
             {
-                if (!(c.GroupWeights[g] > 0))
+                if (ProfileFormatRules.CheckGroupWeight(c.GroupWeights[g]) is string weight)
                 {
-                    _reader.Report(DiagnosticDescriptors.InvalidGroupWeights, Item(weights, g), Invariant("$.compression.groupWeights[{0}]", g), Invariant("weight {0} must be positive", c.GroupWeights[g]));
+                    _reader.Report(DiagnosticDescriptors.InvalidGroupWeights, Item(weights, g), Invariant("$.compression.groupWeights[{0}]", g), weight);
                 }
             }
         }
@@ -200,13 +167,10 @@ namespace UNComp.Generators.Parsing
                 CheckBudgets(layerNode, path, layer, shapeOk, ref total, ref count);
             }
 
-            if (budgetsComplete && count > 0 && _compression!.MeanBudget > 0)
+            if (budgetsComplete && count > 0 && _compression!.MeanBudget > 0
+                && ProfileFormatRules.CheckMeanAgreement(_compression.MeanBudget, total, count) is not null)
             {
-                double mean = (double)total / count;
-                if (Math.Abs(mean - _compression.MeanBudget) > 1.0)
-                {
-                    _reader.Report(DiagnosticDescriptors.MeanBudgetMismatch, Node("compression", "meanBudget"), "$.compression.meanBudget", Format(_compression.MeanBudget), Format(Math.Round(mean, 3)));
-                }
+                _reader.Report(DiagnosticDescriptors.MeanBudgetMismatch, Node("compression", "meanBudget"), "$.compression.meanBudget", Format(_compression.MeanBudget), Format(Math.Round((double)total / count, 3)));
             }
         }
 
@@ -229,7 +193,7 @@ namespace UNComp.Generators.Parsing
             {
                 total += layer.Budgets[u];
                 count++;
-                if (c.Window >= 1 && layer.Budgets[u] < c.Window)
+                if (c.Window >= 1 && ProfileFormatRules.CheckBudget(layer.Budgets[u], c.Window) is not null)
                 {
                     _reader.Report(DiagnosticDescriptors.BudgetBelowWindow, Item(budgetsNode, u), Invariant("{0}.budgets[{1}]", path, u), layer.Budgets[u], c.Window);
                 }
@@ -256,16 +220,9 @@ namespace UNComp.Generators.Parsing
                 _reader.Report(DiagnosticDescriptors.UnevenGroups, groupsNode, path + ".groups", "[" + string.Join(", ", sizes.Select(s => s.ToString(CultureInfo.InvariantCulture))) + "]");
             }
 
-            for (int a = 0; a < layer.Budgets.Count; a++)
+            if (ProfileFormatRules.FindBudgetOrderViolation(layer.Groups.ToArray(), layer.Budgets.ToArray()) is (int a, int b))
             {
-                for (int b = 0; b < layer.Budgets.Count; b++)
-                {
-                    if (layer.Groups[a] > layer.Groups[b] && layer.Budgets[a] < layer.Budgets[b])
-                    {
-                        _reader.Report(DiagnosticDescriptors.BudgetOrderViolated, Item(budgetsNode, a), Invariant("{0}.budgets[{1}]", path, a), layer.Budgets[a], layer.Groups[a], layer.Budgets[b], layer.Groups[b]);
-                        break;
-                    }
-                }
+                _reader.Report(DiagnosticDescriptors.BudgetOrderViolated, Item(budgetsNode, a), Invariant("{0}.budgets[{1}]", path, a), layer.Budgets[a], layer.Groups[a], layer.Budgets[b], layer.Groups[b]);
             }
         }
 
@@ -302,17 +259,14 @@ namespace UNComp.Generators.Parsing
                 }
 
                 expectedFirst = stage.LastLayer + 1;
-                if (_compression is not null && _compression.Window >= 1 && stage.KeepTokens < _compression.Window)
+                int window = _compression is not null && _compression.Window >= 1 ? _compression.Window : 1;
+                if (ProfileFormatRules.CheckStageKeep(stage.KeepTokens, window, s > 0 ? stages[s - 1].KeepTokens : null) is string keep)
                 {
-                    _reader.Report(DiagnosticDescriptors.InvalidKeepTokens, Member(stageNode, "keepTokens"), path + ".keepTokens", Invariant("keepTokens {0} is below window {1}", stage.KeepTokens, _compression.Window));
-                }
-                else if (s > 0 && stage.KeepTokens > stages[s - 1].KeepTokens)
-                {
-                    _reader.Report(DiagnosticDescriptors.InvalidKeepTokens, Member(stageNode, "keepTokens"), path + ".keepTokens", Invariant("keepTokens {0} is larger than the previous stage's {1}; deeper stages keep no more tokens", stage.KeepTokens, stages[s - 1].KeepTokens));
+                    _reader.Report(DiagnosticDescriptors.InvalidKeepTokens, Member(stageNode, "keepTokens"), path + ".keepTokens", keep);
                 }
             }
 
-            if (_compression is not null && !_compression.HiddenStatesEnabled && stages.Count > 1)
+            if (_compression is not null && ProfileFormatRules.CheckStagesWithHiddenStates(stages.Count, _compression.HiddenStatesEnabled) is not null)
             {
                 _reader.Report(DiagnosticDescriptors.StagesWithoutHiddenStates, stagesNode, "$.stages", stages.Count);
             }
@@ -320,41 +274,27 @@ namespace UNComp.Generators.Parsing
 
         private void Positive(string field, int value)
         {
-            if (value < 1)
+            if (ProfileFormatRules.CheckDimension(value) is string message)
             {
-                _reader.Report(DiagnosticDescriptors.InvalidModelDimensions, Node("model", field), "$.model." + field, Invariant("must be a positive integer, found {0}", value));
+                _reader.Report(DiagnosticDescriptors.InvalidModelDimensions, Node("model", field), "$.model." + field, message);
             }
         }
 
         private void OneOf(JsonNode node, string value, string[] allowed)
         {
-            if (Array.IndexOf(allowed, value) < 0)
+            if (!ProfileFormatRules.IsOneOf(value, allowed))
             {
                 _reader.Report(DiagnosticDescriptors.UnsupportedValue, node, node.Path, value, string.Join(", ", allowed));
             }
         }
 
-        private void Range(JsonNode node, string format, params object[] args)
-            => _reader.Report(DiagnosticDescriptors.SettingOutOfRange, node, node.Path, Invariant(format, args));
-
-        private static bool IsFingerprint(string value)
+        /// <summary>Reports a broken value rule (the message from <see cref="ProfileFormatRules"/>); nothing when it holds.</summary>
+        private void Range(JsonNode node, string? message)
         {
-            const string Prefix = "sha256:";
-            if (value.Length != Prefix.Length + 64 || !value.StartsWith(Prefix, StringComparison.Ordinal))
+            if (message is not null)
             {
-                return false;
+                _reader.Report(DiagnosticDescriptors.SettingOutOfRange, node, node.Path, message);
             }
-
-            for (int i = Prefix.Length; i < value.Length; i++)
-            {
-                char c = value[i];
-                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
 
         /// <summary>The node at a member path under the root; the deepest existing ancestor when a member is absent.</summary>
