@@ -1,13 +1,18 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace UNComp.Runtime.Compute;
 
 /// <summary>
-/// fp32 CPU implementation: System.Numerics.Tensors.TensorPrimitives for the vector kernels, Parallel.For over
-/// output rows (linear layers) and heads (attention). Spans are pinned and handed to workers as pointers, so no
-/// operation allocates beyond the thread-pool's own bookkeeping.
+/// fp32 CPU implementation: packed register-tiled GEMM and 4-row GEMV for linear layers (<see cref="CpuSgemm"/>,
+/// 512-bit or 256-bit vectors chosen at start-up), TensorPrimitives for the elementwise kernels, and a persistent
+/// worker team (<see cref="CpuWorkerTeam"/>) that splits linear layers by output columns and token rows, attention
+/// by heads and query-row blocks, and elementwise work by rows. Each operation takes only as many workers as its
+/// size pays for (small decode GEMVs run on the calling thread), never more than
+/// <see cref="MaxDegreeOfParallelism"/>. Spans are pinned and handed to workers as pointers; scratch comes from
+/// the array pool, so operations do not allocate once warm.
 /// </summary>
 public sealed unsafe partial class CpuBackend : IComputeBackend
 {
@@ -39,37 +44,13 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     /// <inheritdoc />
     public string Name => "cpu";
 
-    /// <inheritdoc />
-    public void MatMul(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int rows, int inDim, int outDim)
-    {
-        CheckLength(x, (long)rows * inDim, nameof(x));
-        CheckLength(w, (long)outDim * inDim, nameof(w));
-        CheckLength(y, (long)rows * outDim, nameof(y));
-        if (!bias.IsEmpty)
-        {
-            CheckLength(bias, outDim, nameof(bias));
-        }
+    /// <summary>Vector instruction set the kernels use on this processor: <c>avx512</c>, <c>avx2</c> or <c>scalar</c>.</summary>
+    public static string KernelIsa => CpuSgemm.Isa;
 
-        fixed (float* px = x, pw = w, pb = bias, py = y)
-        {
-            var job = new MatMulJob(px, pw, bias.IsEmpty ? null : pb, py, rows, inDim, outDim);
-            int blocks = (outDim + MatMulJob.Block - 1) / MatMulJob.Block;
-            if ((long)rows * inDim * outDim < ParallelThreshold || blocks == 1 || _parallel.MaxDegreeOfParallelism == 1)
-            {
-                // Inline and allocation-free: decode-sized GEMVs are far slower through the thread pool.
-                job.Run(0, outDim);
-            }
-            else
-            {
-                RunParallel(job, blocks);
-            }
-        }
-    }
-
-    private void RunParallel(MatMulJob job, int blocks) =>
-        Parallel.For(0, blocks, _parallel, b => job.Run(b * MatMulJob.Block, Math.Min(job.OutDim, (b + 1) * MatMulJob.Block)));
-
-    /// <summary>One linear layer call; <see cref="Run"/> computes output columns [o0, o1) for every row.</summary>
+    /// <summary>
+    /// Dot products of a few query rows against many key rows (both contiguous along the inner dimension), as decode
+    /// attention needs them; <see cref="Run"/> computes output columns [o0, o1) for every row.
+    /// </summary>
     private readonly struct MatMulJob
     {
         // A block of weight rows stays in cache while every input row streams past it.
@@ -92,6 +73,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
         public int OutDim { get; }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int o0, int o1)
         {
             float* xs = _x, ws = _w, bs = _bias, ys = _y;
@@ -146,6 +128,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     /// <summary>Multiply-adds below which an operation runs on the calling thread.</summary>
     public const long ParallelThreshold = 1L << 21;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x2(float* x, float* w, int inDim, float* y, int yStride)
     {
         float* x1 = x + inDim, x2 = x1 + inDim, x3 = x2 + inDim, w1 = w + inDim;
@@ -195,19 +178,34 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         y[(3 * yStride) + 1] = s31;
     }
 
+    /// <summary>Elements a worker must get before an elementwise operation uses another thread.</summary>
+    private const long ElementsPerWorker = 1L << 14;
+
     /// <inheritdoc />
     public void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> y, int rows, int width)
     {
-        int dim = width;
-        CheckLength(x, (long)rows * dim, nameof(x));
-        CheckLength(y, (long)rows * dim, nameof(y));
-        CheckLength(weight, dim, nameof(weight));
-        for (int r = 0; r < rows; r++)
+        CheckLength(x, (long)rows * width, nameof(x));
+        CheckLength(y, (long)rows * width, nameof(y));
+        CheckLength(weight, width, nameof(weight));
+        fixed (float* px = x, pw = weight, py = y)
         {
-            var xr = x.Slice(r * dim, dim);
-            var yr = y.Slice(r * dim, dim);
+            var job = new RowsJob { X = px, W = pw, Y = py, Width = width, Eps = eps };
+            RunRows(&RmsNormRows, &job, rows, width);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RmsNormRows(void* context, int task, int worker)
+    {
+        ref var job = ref Unsafe.AsRef<RowsJob>(context);
+        int dim = job.Width;
+        var weight = new ReadOnlySpan<float>(job.W, dim);
+        for (int r = job.Start(task); r < job.End(task); r++)
+        {
+            var xr = new ReadOnlySpan<float>(job.X + ((long)r * dim), dim);
+            var yr = new Span<float>(job.Y + ((long)r * dim), dim);
             float ss = TensorPrimitives.Dot(xr, xr) / dim;
-            float inv = 1f / MathF.Sqrt(ss + eps);
+            float inv = 1f / MathF.Sqrt(ss + job.Eps);
             TensorPrimitives.Multiply(xr, inv, yr);
             TensorPrimitives.Multiply(yr, weight, yr);
         }
@@ -219,21 +217,34 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         int half = headDim / 2;
         CheckLength(x, (long)positions.Length * heads * headDim, nameof(x));
         CheckLength(invFreq, half, nameof(invFreq));
+        fixed (float* px = x, pf = invFreq)
+        fixed (int* pp = positions)
+        {
+            var job = new RowsJob { X = pf, Y = px, Positions = pp, Width = heads, HeadDim = headDim };
+            RunRows(&RopeRows, &job, positions.Length, heads * headDim);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RopeRows(void* context, int task, int worker)
+    {
+        ref var job = ref Unsafe.AsRef<RowsJob>(context);
+        int heads = job.Width, headDim = job.HeadDim, half = headDim / 2;
         Span<float> cos = half <= 512 ? stackalloc float[half] : new float[half];
         Span<float> sin = half <= 512 ? stackalloc float[half] : new float[half];
-        for (int t = 0; t < positions.Length; t++)
+        for (int t = job.Start(task); t < job.End(task); t++)
         {
-            float pos = positions[t];
+            float pos = job.Positions[t];
             for (int i = 0; i < half; i++)
             {
-                float angle = pos * invFreq[i];
+                float angle = pos * job.X[i];
                 cos[i] = MathF.Cos(angle);
                 sin[i] = MathF.Sin(angle);
             }
 
             for (int h = 0; h < heads; h++)
             {
-                var v = x.Slice(((t * heads) + h) * headDim, headDim);
+                var v = new Span<float>(job.Y + ((((long)t * heads) + h) * headDim), headDim);
                 for (int i = 0; i < half; i++)
                 {
                     float a = v[i];
@@ -250,18 +261,79 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     {
         CheckLength(up, gate.Length, nameof(up));
         CheckLength(y, gate.Length, nameof(y));
-        for (int i = 0; i < gate.Length; i++)
+        fixed (float* pg = gate, pu = up, py = y)
         {
-            float g = gate[i];
-            y[i] = g / (1f + MathF.Exp(-g)) * up[i];
+            // Chunks of 1,024 elements are the "rows" of the job.
+            var job = new RowsJob { X = pg, W = pu, Y = py, Width = gate.Length };
+            RunRows(&SwiGluRows, &job, (gate.Length + SwiGluChunk - 1) / SwiGluChunk, SwiGluChunk);
         }
+    }
+
+    private const int SwiGluChunk = 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SwiGluRows(void* context, int task, int worker)
+    {
+        ref var job = ref Unsafe.AsRef<RowsJob>(context);
+        int i = job.Start(task) * SwiGluChunk, end = Math.Min(job.Width, job.End(task) * SwiGluChunk);
+        float* g = job.X, u = job.W, y = job.Y;
+        // silu(g)·up = g / (1 + e^(−g)) · up, as PyTorch computes silu; y may alias gate.
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= end; i += 16)
+            {
+                var gv = Vector512.Load(g + i);
+                (gv / (Vector512<float>.One + FastExp.Exp(-gv)) * Vector512.Load(u + i)).Store(y + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= end; i += 8)
+            {
+                var gv = Vector256.Load(g + i);
+                (gv / (Vector256<float>.One + FastExp.Exp(-gv)) * Vector256.Load(u + i)).Store(y + i);
+            }
+        }
+
+        for (; i < end; i++)
+        {
+            float gi = g[i];
+            y[i] = gi / (1f + MathF.Exp(-gi)) * u[i];
+        }
+    }
+
+    /// <summary>Splits <paramref name="rows"/> rows of <paramref name="rowWork"/> elements each into one range per worker.</summary>
+    private void RunRows(delegate*<void*, int, int, void> body, RowsJob* job, int rows, int rowWork)
+    {
+        if (rows <= 0)
+        {
+            return;
+        }
+
+        int workers = Math.Min(rows, WorkersFor((long)rows * rowWork, ElementsPerWorker));
+        job->Rows = rows;
+        job->PerTask = (rows + workers - 1) / workers;
+        Team.Run(body, job, (rows + job->PerTask - 1) / job->PerTask, workers);
+    }
+
+    /// <summary>Context of the row-parallel elementwise operations.</summary>
+    private struct RowsJob
+    {
+        public float* X, W, Y;
+        public int* Positions;
+        public int Rows, PerTask, Width, HeadDim;
+        public float Eps;
+
+        public readonly int Start(int task) => task * PerTask;
+
+        public readonly int End(int task) => Math.Min(Rows, (task + 1) * PerTask);
     }
 
     /// <inheritdoc />
     public void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(a, b, y);
 
     /// <inheritdoc />
-    public void Softmax(Span<float> x) => TensorPrimitives.SoftMax(x, x);
+    public void Softmax(Span<float> x) => FastExp.Softmax(x);
 
     private static void CheckLength(ReadOnlySpan<float> s, long expected, string name)
     {

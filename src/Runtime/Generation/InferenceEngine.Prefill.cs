@@ -96,7 +96,7 @@ public sealed partial class InferenceEngine
         _backend.MatMul(att, w.Wo, w.Bo, xn, n, _qDim, _hidden);
         _backend.Add(x, xn, x);
         _backend.RmsNorm(x, w.MlpNorm, eps, xn, n, _hidden);
-        int chunk = Math.Min(MlpChunk, MaxTokens);
+        int chunk = MlpChunkTokens(MaxTokens);
         for (int t0 = 0; t0 < n; t0 += chunk)
         {
             int rows = Math.Min(chunk, n - t0);

@@ -19,7 +19,9 @@ namespace UNComp.Runtime.Generation;
 /// </remarks>
 public sealed partial class InferenceEngine
 {
-    private const int MlpChunk = 64;
+    // MLP activations are computed for at most this many floats per buffer (gate and up) at a time: the whole
+    // prompt in one GEMM for small models, a few hundred tokens per pass for large ones.
+    private const int MlpChunkFloats = 1 << 22;
 
     private readonly LlamaModel _model;
     private readonly ModelConfig _cfg;
@@ -81,7 +83,7 @@ public sealed partial class InferenceEngine
         _k = new float[(long)t * _kvDim];
         _v = new float[(long)t * _kvDim];
         _att = new float[(long)t * _qDim];
-        int chunk = Math.Min(MlpChunk, t);
+        int chunk = MlpChunkTokens(t);
         _gate = new float[(long)chunk * _ff];
         _up = new float[(long)chunk * _ff];
         _scores = new float[(long)_heads * (t + 1)];
@@ -99,6 +101,8 @@ public sealed partial class InferenceEngine
 
     /// <summary>The model.</summary>
     public LlamaModel Model => _model;
+
+    private int MlpChunkTokens(int maxTokens) => Math.Min(Math.Max(64, MlpChunkFloats / _ff), maxTokens);
 
     /// <summary>The model's config.</summary>
     public ModelConfig Config => _cfg;

@@ -8,35 +8,6 @@ public class CpuBackendTests
 {
     private readonly CpuBackend _cpu = new(2);
 
-    [Theory]
-    [InlineData(1, 37, 19, true)]
-    [InlineData(5, 64, 33, false)]
-    [InlineData(3, 8, 100, true)]
-    public void MatMul_MatchesNaiveLoops(int rows, int inDim, int outDim, bool bias)
-    {
-        var x = Approx.Random(rows * inDim, 1);
-        var w = Approx.Random(outDim * inDim, 2);
-        var b = bias ? Approx.Random(outDim, 3) : [];
-        var y = new float[rows * outDim];
-        _cpu.MatMul(x, w, b, y, rows, inDim, outDim);
-        var expected = new float[rows * outDim];
-        for (int r = 0; r < rows; r++)
-        {
-            for (int o = 0; o < outDim; o++)
-            {
-                double acc = bias ? b[o] : 0;
-                for (int i = 0; i < inDim; i++)
-                {
-                    acc += (double)x[(r * inDim) + i] * w[(o * inDim) + i];
-                }
-
-                expected[(r * outDim) + o] = (float)acc;
-            }
-        }
-
-        Approx.Equal(expected, y, 1e-5, "matmul");
-    }
-
     [Fact]
     public void RmsNorm_MatchesNaive()
     {
@@ -144,6 +115,8 @@ public class CpuBackendTests
     [InlineData(37, 4, 1, 64)]
     [InlineData(21, 2, 2, 40)]
     [InlineData(1, 2, 1, 8)]
+    [InlineData(150, 4, 2, 64)] // more rows than one attention task: rows split across workers
+    [InlineData(130, 8, 2, 32)]
     public void CausalAttention_MatchesNaiveIncludingStatistics(int n, int heads, int kvHeads, int d)
     {
         int wa = 3, wb = 5;
@@ -256,5 +229,35 @@ public class CpuBackendTests
             Approx.Equal(expectedP, probs.AsSpan(h * (n + 1), n + 1), 1e-6, "probs");
             Approx.Equal(expectedOut, o.AsSpan(h * d, d), 1e-5, "output");
         }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CausalAttention_GivesBitIdenticalResultsForAnyThreadCount(bool columnSums)
+    {
+        int n = 203, heads = 8, kvHeads = 2, d = 32;
+        var q = Approx.Random(n * heads * d, 20);
+        var k = Approx.Random(n * kvHeads * d, 21);
+        var v = Approx.Random(n * kvHeads * d, 22);
+        (float[] O, float[] A, float[] C) Run(int threads)
+        {
+            var o = new float[n * heads * d];
+            var sa = new float[heads * n];
+            var sc = new float[heads * n];
+            new CpuBackend(threads).CausalAttention(new CausalAttentionArgs
+            {
+                Q = q, K = k, V = v, Output = o, Scratch = new float[heads * n], Tokens = n, Heads = heads, KvHeads = kvHeads,
+                HeadDim = d, Scale = 0.17f, WindowA = 70, WindowSumsA = sa, ColumnSums = columnSums ? sc : default,
+            });
+            return (o, sa, sc);
+        }
+
+        var one = Run(1);
+        var four = Run(4);
+        Assert.Equal(one.O, four.O);
+        Assert.Equal(one.A, four.A);
+        Assert.Equal(one.C, four.C);
+        Assert.Contains(one.A, s => s > 0);
     }
 }
