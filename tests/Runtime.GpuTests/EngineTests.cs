@@ -215,16 +215,16 @@ public sealed class EngineTests(ITestOutputHelper output)
         var device = Gpu.Device;
         var model = Fixture.Value;
         var cfg = model.Config;
-        var caps = Enumerable.Range(0, cfg.NumLayers).Select(l => Enumerable.Range(0, cfg.NumKeyValueHeads).Select(u => 20000 + (64 * u) + (128 * l)).ToArray()).ToArray();
+        var caps = Enumerable.Range(0, cfg.NumLayers).Select(l => Enumerable.Range(0, cfg.NumKeyValueHeads).Select(u => 3000 + (64 * u) + (128 * l)).ToArray()).ToArray();
         var layout = KvCacheLayout.FromCapacities(cfg, caps);
         lock (Gpu.MemoryGate)
         {
             device.Synchronize();
             long before = device.MemoryInfo().Free;
-            var arena = new KvArena(device, layout, 64);
+            var arena = new KvArena(device, layout, 512);
             device.Synchronize();
             long after = device.MemoryInfo().Free;
-            long plan = 2 * 64 * layout.ElementsPerBuffer * 2;
+            long plan = 2 * 512 * layout.ElementsPerBuffer * 2;
             Assert.Equal(plan, arena.KvBytes);
             long used = before - after;
             output.WriteLine($"plan KV bytes {plan:N0}, metadata {arena.MetadataBytes:N0}, cuMemGetInfo difference {used:N0}");

@@ -6,4 +6,5 @@ namespace UNComp.Runtime.Evaluation;
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(EvalReport))]
 [JsonSerializable(typeof(TaskTemplates))]
+[JsonSerializable(typeof(DiagnosisReport))]
 public sealed partial class EvalJsonContext : JsonSerializerContext;

@@ -27,7 +27,28 @@ public sealed record EvalOptions
     /// <summary>Multi-key prompts.</summary>
     public int MultiKeySamples { get; init; } = 10;
 
-    /// <summary>Greedy tokens generated per prompt at most (stops at eos or a newline).</summary>
+    /// <summary>
+    /// Context lengths of the tasks that are not a depth grid (passkey, multi-key and the RULER-style tasks);
+    /// empty = the largest of <see cref="ContextLengths"/>. Each task gets its sample count at every length.
+    /// </summary>
+    public IReadOnlyList<int> SampleLengths { get; init; } = [];
+
+    /// <summary>Prompts per length of each RULER-style task (multi-value, multi-query, variable tracking, common words).</summary>
+    public int RulerSamples { get; init; } = 10;
+
+    /// <summary>Prompts evaluated at once, each on its own engine and single-threaded backend (1 = one prompt at a time on the shared backend).</summary>
+    public int Parallelism { get; init; } = 1;
+
+    /// <summary>
+    /// Also measure teacher-forced fidelity: the reference answer is fed token by token under the full and the
+    /// compressed cache, and the run records KL(full ‖ compressed) and the rank of each reference token (a second prefill per run).
+    /// </summary>
+    public bool Fidelity { get; init; }
+
+    /// <summary>Record the prompt ids and every cache unit's kept positions after prefill in each record (for tools/crosscheck).</summary>
+    public bool RecordKeptPositions { get; init; }
+
+    /// <summary>Greedy tokens generated per prompt at most (stops at eos or a newline); multi-item answers get at least their reference length + 4.</summary>
     public int MaxNewTokens { get; init; } = 12;
 
     /// <summary>Seed of every random choice.</summary>

@@ -58,6 +58,18 @@ public sealed record EvalSettings
     /// <summary>Multi-key prompts.</summary>
     public int MultiKeySamples { get; init; }
 
+    /// <summary>Lengths of the passkey, multi-key and RULER-style prompts.</summary>
+    public IReadOnlyList<int> SampleLengths { get; init; } = [];
+
+    /// <summary>RULER-style prompts per task and length.</summary>
+    public int RulerSamples { get; init; }
+
+    /// <summary>Prompts evaluated at once.</summary>
+    public int Parallelism { get; init; } = 1;
+
+    /// <summary>Whether teacher-forced fidelity was measured.</summary>
+    public bool Fidelity { get; init; }
+
     /// <summary>Greedy tokens per answer at most.</summary>
     public int MaxNewTokens { get; init; }
 
@@ -71,6 +83,9 @@ public sealed record EvalSummary
     /// <summary>Task.</summary>
     public required string Task { get; init; }
 
+    /// <summary>Requested context length of the prompts (0 = every length the task ran at).</summary>
+    public int ContextLength { get; init; }
+
     /// <summary>Method.</summary>
     public required string Method { get; init; }
 
@@ -80,8 +95,23 @@ public sealed record EvalSummary
     /// <summary>Prompts.</summary>
     public int Samples { get; init; }
 
+    /// <summary>Prompts answered correctly.</summary>
+    public int Correct { get; init; }
+
     /// <summary>Fraction answered correctly.</summary>
     public double Accuracy { get; init; }
+
+    /// <summary>Lower end of the 95 % Wilson interval of <see cref="Accuracy"/>.</summary>
+    public double Low { get; init; }
+
+    /// <summary>Upper end of the 95 % Wilson interval of <see cref="Accuracy"/>.</summary>
+    public double High { get; init; }
+
+    /// <summary>Mean teacher-forced KL(full ‖ compressed) in nats per answer token (fidelity runs only).</summary>
+    public double? MeanKl { get; init; }
+
+    /// <summary>Mean rank of the reference token under this method's cache (0 = top; fidelity runs only).</summary>
+    public double? MeanReferenceRank { get; init; }
 
     /// <summary>Accuracy divided by the full cache's on the same prompts (null when full scored 0 or did not run).</summary>
     public double? RelativeToFull { get; init; }
@@ -140,4 +170,16 @@ public sealed record EvalRecord
 
     /// <summary>Prefill milliseconds.</summary>
     public double PrefillMs { get; init; }
+
+    /// <summary>Teacher-forced KL(full ‖ this cache) in nats, mean over the reference answer tokens (fidelity runs).</summary>
+    public double? Kl { get; init; }
+
+    /// <summary>Mean rank of the reference answer token among all tokens (0 = greedy choice; fidelity runs).</summary>
+    public double? ReferenceRank { get; init; }
+
+    /// <summary>Prompt token ids (only with <see cref="EvalOptions.RecordKeptPositions"/>).</summary>
+    public IReadOnlyList<int>? PromptIds { get; init; }
+
+    /// <summary>Kept prompt positions after prefill per layer and cache unit (only with <see cref="EvalOptions.RecordKeptPositions"/>).</summary>
+    public IReadOnlyList<IReadOnlyList<IReadOnlyList<int>>>? KeptPositions { get; init; }
 }

@@ -20,8 +20,10 @@ public static class EvalReportWriter
         string json = Path.Combine(directory, "results.json");
         File.WriteAllText(json, ToJson(report));
         written.Add(json);
-        var maps = HeatMaps(report);
-        foreach (var (file, svg) in maps)
+        var needleMaps = HeatMaps(report);
+        var methodMaps = MethodHeatMaps(report);
+        var plots = BudgetPlots(report);
+        foreach (var (file, svg) in plots.Concat(methodMaps).Concat(needleMaps))
         {
             string path = Path.Combine(directory, file);
             File.WriteAllText(path, svg, new UTF8Encoding(false));
@@ -29,7 +31,7 @@ public static class EvalReportWriter
         }
 
         string md = Path.Combine(directory, "results.md");
-        File.WriteAllText(md, ToMarkdown(report, command, maps.Select(m => m.File).ToList()));
+        File.WriteAllText(md, ToMarkdown(report, command, [.. needleMaps.Select(m => m.File)], [.. plots.Select(m => m.File)], [.. methodMaps.Select(m => m.File)]));
         written.Add(md);
         return written;
     }
@@ -41,18 +43,23 @@ public static class EvalReportWriter
     public static EvalReport FromJson(string json) =>
         JsonSerializer.Deserialize(json, EvalJsonContext.Default.EvalReport) ?? throw new JsonException("results.json: the document is null.");
 
-    /// <summary>Markdown: one accuracy table per task (methods × budgets), KV memory, and links to the heat maps.</summary>
-    public static string ToMarkdown(EvalReport report, string? command = null, IReadOnlyList<string>? heatMaps = null)
+    /// <summary>
+    /// Markdown: one accuracy table per task and context length (methods × budgets, accuracy % with the 95 % Wilson
+    /// interval and the share of full-cache accuracy), KV memory, and links to the plots and heat maps.
+    /// </summary>
+    public static string ToMarkdown(EvalReport report, string? command = null, IReadOnlyList<string>? heatMaps = null, IReadOnlyList<string>? plots = null, IReadOnlyList<string>? methodMaps = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         var sb = new StringBuilder();
         var s = report.Settings;
         sb.Append(Inv, $"# Retrieval accuracy under KV-cache compression — {report.Model}\n\n");
-        sb.Append(Inv, $"Run {report.StartedUtc}, {report.Seconds:0} s on {report.ProcessorCount} CPU cores. ");
+        sb.Append(Inv, $"Run {report.StartedUtc}, {report.Seconds:0} s on {report.ProcessorCount} CPU cores ({s.Parallelism} prompt(s) at once). ");
         sb.Append(Inv, $"Needle grid: lengths {string.Join(", ", s.ContextLengths)} × depths {string.Join(", ", s.Depths.Select(d => d.ToString("0.##", Inv)))} ({s.NeedleSamplesPerCell} per cell); ");
-        sb.Append(Inv, $"passkey {s.PasskeySamples} and multi-key {s.MultiKeySamples} prompts at {s.ContextLengths.Max()} tokens; seed {s.Seed}. ");
+        var sampleLengths = s.SampleLengths.Count > 0 ? s.SampleLengths : [s.ContextLengths.Max()];
+        sb.Append(Inv, $"passkey {s.PasskeySamples}, multi-key {s.MultiKeySamples} and RULER-style {s.RulerSamples} prompts at {string.Join(", ", sampleLengths)} tokens; seed {s.Seed}. ");
         sb.Append("Budgets are mean tokens per KV unit (window included) as a fraction of the prompt length; ");
-        sb.Append(Inv, $"uncomp uses profile `{report.Profile ?? "-"}` ({report.ProfileGranularity ?? "-"} units), baselines use KV-head units.\n\n");
+        sb.Append(Inv, $"uncomp uses profile `{report.Profile ?? "-"}` ({report.ProfileGranularity ?? "-"} units), baselines use KV-head units. ");
+        sb.Append("Cells: accuracy % [95 % Wilson interval] (share of full-cache accuracy).\n\n");
         if (command is not null)
         {
             sb.Append("Command:\n\n```\n").Append(command).Append("\n```\n\n");
@@ -66,9 +73,11 @@ public static class EvalReportWriter
 
         sb.Append('\n');
         var budgets = s.Budgets;
-        foreach (string task in s.Tasks)
+        foreach (var cell in report.Summaries.Select(x => (x.Task, x.ContextLength)).Distinct().OrderBy(c => s.Tasks.ToList().IndexOf(c.Task)).ThenBy(c => c.ContextLength == 0 ? int.MaxValue : c.ContextLength))
         {
-            sb.Append(Inv, $"## {task} — accuracy % (relative to full cache)\n\n| method |");
+            var rows = report.Summaries.Where(x => x.Task == cell.Task && x.ContextLength == cell.ContextLength).ToList();
+            string length = cell.ContextLength == 0 ? "all lengths" : string.Create(Inv, $"{cell.ContextLength} tokens");
+            sb.Append(Inv, $"## {cell.Task}, {length} ({rows.Max(r => r.Samples)} prompts per cell)\n\n| method |");
             foreach (double b in budgets)
             {
                 sb.Append(Inv, $" {b * 100:0.#}% |");
@@ -80,11 +89,33 @@ public static class EvalReportWriter
                 sb.Append(Inv, $"| {method} |");
                 foreach (double b in budgets)
                 {
-                    var row = report.Summaries.FirstOrDefault(x => x.Task == task && x.Method == method && (method == "full" || x.Budget == b));
-                    sb.Append(row is null ? " – |" : string.Create(Inv, $" {row.Accuracy * 100:0.#}{(row.RelativeToFull is double r && method != "full" ? $" ({r * 100:0}%)" : "")} |"));
+                    var row = rows.FirstOrDefault(x => x.Method == method && (method == "full" || x.Budget == b));
+                    sb.Append(row is null ? " – |" : " " + Cell(row, method == "full") + " |");
                 }
 
                 sb.Append('\n');
+            }
+
+            if (rows.Any(r => r.MeanKl is not null))
+            {
+                sb.Append("\nTeacher-forced fidelity, mean KL(full ‖ method) nats / mean rank of the reference token:\n\n| method |");
+                foreach (double b in budgets)
+                {
+                    sb.Append(Inv, $" {b * 100:0.#}% |");
+                }
+
+                sb.Append("\n|---|").Append(string.Concat(Enumerable.Repeat("---:|", budgets.Count))).Append('\n');
+                foreach (string method in s.Methods.Where(m => m != "full"))
+                {
+                    sb.Append(Inv, $"| {method} |");
+                    foreach (double b in budgets)
+                    {
+                        var row = rows.FirstOrDefault(x => x.Method == method && x.Budget == b);
+                        sb.Append(row?.MeanKl is double kl ? string.Create(Inv, $" {kl:0.000} / {row.MeanReferenceRank:0.0} |") : " – |");
+                    }
+
+                    sb.Append('\n');
+                }
             }
 
             sb.Append('\n');
@@ -109,6 +140,24 @@ public static class EvalReportWriter
             sb.Append('\n');
         }
 
+        if (plots is { Count: > 0 })
+        {
+            sb.Append("\n## Accuracy against KV budget (bars: 95 % Wilson intervals; dashed: full cache)\n\n");
+            foreach (string file in plots)
+            {
+                sb.Append(Inv, $"![{file}]({file})\n");
+            }
+        }
+
+        if (methodMaps is { Count: > 0 })
+        {
+            sb.Append("\n## Per-method heat maps (rows: task and length, columns: budget, colour: accuracy)\n\n");
+            foreach (string file in methodMaps)
+            {
+                sb.Append(Inv, $"![{file}]({file})\n");
+            }
+        }
+
         if (heatMaps is { Count: > 0 })
         {
             sb.Append("\n## Needle heat maps (rows: depth, columns: context length, colour: accuracy)\n\n");
@@ -119,6 +168,82 @@ public static class EvalReportWriter
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>An accuracy % cell: value, Wilson interval, share of full-cache accuracy.</summary>
+    public static string Cell(EvalSummary row, bool isFull)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        string relative = row.RelativeToFull is double r && !isFull ? string.Create(Inv, $" ({r * 100:0}%)") : string.Empty;
+        return string.Create(Inv, $"{row.Accuracy * 100:0.#} [{row.Low * 100:0.#}–{row.High * 100:0.#}]{relative}");
+    }
+
+    /// <summary>One plot per (task, context length): accuracy against budget, a line per method with Wilson bars, the full cache as a band.</summary>
+    public static IReadOnlyList<(string File, string Svg)> BudgetPlots(EvalReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var s = report.Settings;
+        var result = new List<(string, string)>();
+        foreach (var cell in report.Summaries.Where(x => x.ContextLength > 0).Select(x => (x.Task, x.ContextLength)).Distinct())
+        {
+            var rows = report.Summaries.Where(x => x.Task == cell.Task && x.ContextLength == cell.ContextLength).ToList();
+            var series = new List<LineSeries>();
+            foreach (string method in s.Methods)
+            {
+                var points = rows.Where(r => r.Method == method).OrderBy(r => r.Budget).Select(r => (r.Budget, r.Accuracy, r.Low, r.High)).ToList();
+                if (points.Count > 0)
+                {
+                    series.Add(new LineSeries(method == "full" ? "full cache" : method, points, Reference: method == "full"));
+                }
+            }
+
+            var chart = new LineChart([.. series.OrderByDescending(x => x.Reference)])
+            {
+                Title = string.Create(Inv, $"{cell.Task}, {cell.ContextLength} tokens ({rows.Max(r => r.Samples)} prompts per point)"),
+                XAxisTitle = "mean KV budget (% of the prompt, equal bytes per column)",
+                YAxisTitle = "accuracy",
+                XTicks = s.Budgets,
+                XTickLabels = [.. s.Budgets.Select(b => (b * 100).ToString("0.#", Inv) + "%")],
+            };
+            result.Add((string.Create(Inv, $"accuracy-{cell.Task}-{cell.ContextLength}.svg"), chart.ToSvg()));
+        }
+
+        return result;
+    }
+
+    /// <summary>One heat map per compressing method: rows = task at a length, columns = budgets, colour = accuracy.</summary>
+    public static IReadOnlyList<(string File, string Svg)> MethodHeatMaps(EvalReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var s = report.Settings;
+        var cells = report.Summaries.Where(x => x.ContextLength > 0).Select(x => (x.Task, x.ContextLength)).Distinct()
+            .OrderBy(c => s.Tasks.ToList().IndexOf(c.Task)).ThenBy(c => c.ContextLength).ToList();
+        var result = new List<(string, string)>();
+        foreach (string method in s.Methods.Where(m => m != "full"))
+        {
+            var values = cells.Select(c => (IReadOnlyList<double>)s.Budgets.Select(b =>
+                report.Summaries.FirstOrDefault(x => x.Task == c.Task && x.ContextLength == c.ContextLength && x.Method == method && x.Budget == b)?.Accuracy ?? double.NaN).ToList()).ToList();
+            if (values.Count == 0)
+            {
+                continue;
+            }
+
+            var map = new HeatMap(values)
+            {
+                Title = "accuracy: " + method,
+                RowAxisTitle = "task @ length",
+                ColumnAxisTitle = "mean KV budget",
+                RowLabels = [.. cells.Select(c => string.Create(Inv, $"{c.Task}@{c.ContextLength}"))],
+                ColumnLabels = [.. s.Budgets.Select(b => (b * 100).ToString("0.#", Inv) + "%")],
+                LegendTitle = "accuracy",
+                Range = (0, 1),
+                ShowValues = true,
+                CellSize = 40,
+            };
+            result.Add(("method-" + method + ".svg", map.ToSvg()));
+        }
+
+        return result;
     }
 
     /// <summary>One SVG per (method, budget) of the needle task: depth × length, colour = mean score.</summary>

@@ -52,42 +52,41 @@ public sealed class EvalRunner
     /// <summary>The grid.</summary>
     public EvalOptions Options { get; }
 
+    /// <summary>The lengths of the tasks that are not a depth grid.</summary>
+    public IReadOnlyList<int> SampleLengths => Options.SampleLengths.Count > 0 ? Options.SampleLengths : [Options.ContextLengths.Max()];
+
     /// <summary>The seeded prompts of the grid (same seed → same prompts).</summary>
     public IReadOnlyList<EvalSample> GenerateSamples()
     {
         var o = Options;
-        int longest = o.ContextLengths.Max();
         var samples = new List<EvalSample>();
         foreach (var task in o.Tasks)
         {
+            int index = 0;
             switch (task)
             {
-                case EvalTask.Passkey:
-                    for (int i = 0; i < o.PasskeySamples; i++)
-                    {
-                        double depth = o.PasskeySamples == 1 ? 0.5 : i / (double)(o.PasskeySamples - 1);
-                        samples.Add(_generator.Passkey(longest, depth, i, SampleRandom(task, i)));
-                    }
-
-                    break;
-                case EvalTask.Needle:
-                    int index = 0;
+                case EvalTask.Needle or EvalTask.TextNeedle:
                     foreach (int length in o.ContextLengths)
                     {
                         foreach (double depth in o.Depths)
                         {
                             for (int s = 0; s < o.NeedleSamplesPerCell; s++, index++)
                             {
-                                samples.Add(_generator.Needle(length, depth, index, SampleRandom(task, index)));
+                                var random = SampleRandom(task, index);
+                                samples.Add(task == EvalTask.Needle ? _generator.Needle(length, depth, index, random) : _generator.TextNeedle(length, depth, index, random));
                             }
                         }
                     }
 
                     break;
                 default:
-                    for (int i = 0; i < o.MultiKeySamples; i++)
+                    int count = task switch { EvalTask.Passkey => o.PasskeySamples, EvalTask.MultiKey => o.MultiKeySamples, _ => o.RulerSamples };
+                    foreach (int length in SampleLengths)
                     {
-                        samples.Add(_generator.MultiKey(longest, i, SampleRandom(task, i)));
+                        for (int i = 0; i < count; i++, index++)
+                        {
+                            samples.Add(Generate(task, length, i, count, index, SampleRandom(task, index)));
+                        }
                     }
 
                     break;
@@ -117,24 +116,61 @@ public sealed class EvalRunner
         }
 
         int maxNew = Math.Max(1, Options.MaxNewTokens);
-        int longest = samples.Max(s => s.Tokens.Length) + maxNew;
-        var engine = new InferenceEngine(_model, longest);
-        var logits = new float[_model.Config.VocabSize];
-        var records = new List<EvalRecord>();
+        var references = samples.Select(s => _codec.Encode(" " + s.Answer, addSpecialTokens: false).ToArray()).ToArray();
+        int longest = samples.Select((s, i) => s.Tokens.Length + Math.Max(maxNew, references[i].Length + 4)).DefaultIfEmpty(1).Max();
+        int parallelism = Math.Clamp(Options.Parallelism, 1, Math.Max(1, samples.Count));
+        var perSample = new EvalRecord[samples.Count][];
         int total = samples.Count * runs.Count;
         int done = 0;
-        foreach (var sample in samples)
+        var gate = new object();
+        var workers = new ThreadLocal<PromptRunner>(
+            () => new PromptRunner(new InferenceEngine(_model, longest, parallelism > 1 ? new Compute.CpuBackend(1) : null), _codec));
+        try
         {
-            foreach (var (method, budget) in runs)
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
+            Parallel.For(0, samples.Count, parallel, i =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                string label = string.Create(CultureInfo.InvariantCulture, $"{Name(sample.Task)} L={sample.TargetLength} d={sample.Depth:0.00} {method} {(method == "full" ? "" : $"{budget:P0}")}");
-                progress?.Report(new EvalProgress(done, total, label));
-                records.Add(RunOne(engine, sample, method, budget, maxNew, logits, cancellationToken));
-                done++;
-            }
+                var sample = samples[i];
+                var runner = workers.Value!;
+                int answerNew = sample.Items.Count > 0 || sample.Task == EvalTask.TextNeedle ? Math.Max(maxNew, references[i].Length + 4) : maxNew;
+                if (Options.Fidelity)
+                {
+                    answerNew = Math.Max(answerNew, references[i].Length); // room to feed the whole reference
+                }
+
+                float[][]? fullReference = Options.Fidelity ? runner.TeacherForced(sample.Tokens, references[i], Setup("full", 1, sample, answerNew), cancellationToken) : null;
+                var records = new EvalRecord[runs.Count];
+                for (int r = 0; r < runs.Count; r++)
+                {
+                    var (method, budget) = runs[r];
+                    cancellationToken.ThrowIfCancellationRequested();
+                    lock (gate)
+                    {
+                        progress?.Report(new EvalProgress(done, total, string.Create(CultureInfo.InvariantCulture, $"{Name(sample.Task)} L={sample.TargetLength} d={sample.Depth:0.00} {method} {(method == "full" ? "" : $"{budget:P0}")}")));
+                    }
+
+                    records[r] = RunOne(runner, sample, method, budget, answerNew, references[i], fullReference, cancellationToken);
+                    Interlocked.Increment(ref done);
+                }
+
+                perSample[i] = records;
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException))
+        {
+            throw new OperationCanceledException("evaluation cancelled", e, cancellationToken);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            throw;
+        }
+        finally
+        {
+            workers.Dispose();
         }
 
+        var all = perSample.SelectMany(r => r).ToList();
         progress?.Report(new EvalProgress(done, total, "done"));
         return new EvalReport
         {
@@ -154,11 +190,15 @@ public sealed class EvalRunner
                 NeedleSamplesPerCell = Options.NeedleSamplesPerCell,
                 PasskeySamples = Options.PasskeySamples,
                 MultiKeySamples = Options.MultiKeySamples,
+                SampleLengths = SampleLengths,
+                RulerSamples = Options.RulerSamples,
+                Parallelism = parallelism,
+                Fidelity = Options.Fidelity,
                 MaxNewTokens = maxNew,
                 Seed = Options.Seed,
             },
-            Summaries = Summarize(records),
-            Records = records,
+            Summaries = Summarize(all),
+            Records = all,
         };
     }
 
@@ -167,8 +207,29 @@ public sealed class EvalRunner
     {
         EvalTask.Passkey => "passkey",
         EvalTask.Needle => "needle",
-        _ => "multikey",
+        EvalTask.MultiKey => "multikey",
+        EvalTask.TextNeedle => "textneedle",
+        EvalTask.MultiValue => "multivalue",
+        EvalTask.MultiQuery => "multiquery",
+        EvalTask.VariableTracking => "vartrack",
+        _ => "commonwords",
     };
+
+    /// <summary>The task of a report name (or a common spelling of it), or null.</summary>
+    public static EvalTask? ParseTask(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        string n = name.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
+        foreach (var task in Enum.GetValues<EvalTask>())
+        {
+            if (Name(task) == n || task.ToString().Equals(n, StringComparison.OrdinalIgnoreCase))
+            {
+                return task;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The first run of digits in <paramref name="text"/>, or empty.</summary>
     public static string FirstNumber(string text)
@@ -191,34 +252,32 @@ public sealed class EvalRunner
         return start >= 0 ? text[start..] : string.Empty;
     }
 
-    private EvalRecord RunOne(InferenceEngine engine, EvalSample sample, string method, double budget, int maxNew, float[] logits, CancellationToken ct)
+    private EvalSample Generate(EvalTask task, int length, int i, int count, int index, Random random) => task switch
+    {
+        EvalTask.Passkey => _generator.Passkey(length, count == 1 ? 0.5 : i / (double)(count - 1), index, random),
+        EvalTask.MultiKey => _generator.MultiKey(length, index, random),
+        EvalTask.MultiValue => _generator.MultiValue(length, index, random),
+        EvalTask.MultiQuery => _generator.MultiQuery(length, index, random),
+        EvalTask.VariableTracking => _generator.VariableTracking(length, index, random),
+        _ => _generator.CommonWords(length, index, random),
+    };
+
+    private CompressionSetup Setup(string method, double budget, EvalSample sample, int maxNew)
     {
         int promptLength = sample.Tokens.Length;
-        int maxCapacity = promptLength + maxNew;
-        var setup = EvalMethods.Create(method, _model.Config, budget * promptLength, promptLength, maxCapacity, _profile);
-        using var cache = setup.CreateCache();
-        var sw = Stopwatch.StartNew();
-        engine.Prefill(sample.Tokens, cache, setup.Hooks, logits, null, ct);
-        double prefillMs = sw.Elapsed.TotalMilliseconds;
-        var generated = new List<int>();
-        var eos = _model.GenerationConfig.EosTokenIds;
-        string text = string.Empty;
-        for (int i = 0; i < maxNew; i++)
+        return EvalMethods.Create(method, _model.Config, budget * promptLength, promptLength, promptLength + maxNew, _profile);
+    }
+
+    private EvalRecord RunOne(PromptRunner runner, EvalSample sample, string method, double budget, int maxNew, int[] reference, float[][]? fullReference, CancellationToken ct)
+    {
+        int promptLength = sample.Tokens.Length;
+        var setup = Setup(method, budget, sample, maxNew);
+        var result = runner.Greedy(sample.Tokens, setup, maxNew, Options.RecordKeptPositions, ct);
+        (double Kl, double Rank)? fidelity = null;
+        if (fullReference is not null && reference.Length > 0)
         {
-            int token = TensorPrimitives.IndexOfMax(logits);
-            if (eos.Contains(token))
-            {
-                break;
-            }
-
-            generated.Add(token);
-            text = _codec.Decode(generated, skipSpecialTokens: true);
-            if (text.TrimStart().Contains('\n', StringComparison.Ordinal) || i + 1 == maxNew)
-            {
-                break;
-            }
-
-            engine.Decode(token, cache, setup.Hooks, logits);
+            var compressed = method == "full" ? fullReference : runner.TeacherForced(sample.Tokens, reference, setup, ct);
+            fidelity = PromptRunner.Compare(fullReference, compressed, reference);
         }
 
         return new EvalRecord
@@ -231,37 +290,62 @@ public sealed class EvalRunner
             PromptTokens = promptLength,
             Depth = sample.Depth,
             Answer = sample.Answer,
-            Output = text,
-            Correct = FirstNumber(text) == sample.Answer,
+            Output = result.Text,
+            Correct = AnswerScoring.IsCorrect(sample, result.Text),
             MeanTokensPerUnit = Math.Round(setup.Plan.MeanTokensPerUnit, 2),
             KvBytes = setup.Plan.Bytes,
-            FullKvBytes = setup.Plan.FullCacheBytes(maxCapacity),
-            PrefillMs = Math.Round(prefillMs, 1),
+            FullKvBytes = setup.Plan.FullCacheBytes(promptLength + maxNew),
+            PrefillMs = Math.Round(result.PrefillMs, 1),
+            Kl = fidelity is { } f ? Math.Round(f.Kl, 6) : null,
+            ReferenceRank = fidelity is { } g ? Math.Round(g.Rank, 3) : null,
+            PromptIds = Options.RecordKeptPositions ? sample.Tokens : null,
+            KeptPositions = result.Kept,
         };
     }
 
-    private static List<EvalSummary> Summarize(List<EvalRecord> records)
+    /// <summary>
+    /// Accuracy with 95 % Wilson intervals per (task, context length, method, budget); a task run at several
+    /// lengths also gets rows over all of them (context length 0).
+    /// </summary>
+    public static List<EvalSummary> Summarize(IReadOnlyList<EvalRecord> records)
     {
-        var fullAccuracy = records.Where(r => r.Method == "full").GroupBy(r => r.Task).ToDictionary(g => g.Key, g => g.Average(r => r.Correct ? 1.0 : 0.0));
-        return [.. records
-            .GroupBy(r => (r.Task, r.Method, r.Budget))
+        ArgumentNullException.ThrowIfNull(records);
+        var lengthsOfTask = records.GroupBy(r => r.Task).ToDictionary(g => g.Key, g => g.Select(r => r.ContextLength).Distinct().Count());
+        var cells = records.Select(r => (Length: r.ContextLength, Record: r))
+            .Concat(records.Where(r => lengthsOfTask[r.Task] > 1).Select(r => (Length: 0, Record: r)))
+            .ToList();
+        var full = cells.Where(c => c.Record.Method == "full").GroupBy(c => (c.Record.Task, c.Length))
+            .ToDictionary(g => g.Key, g => g.Average(c => c.Record.Correct ? 1.0 : 0.0));
+        return [.. cells
+            .GroupBy(c => (c.Record.Task, c.Length, c.Record.Method, c.Record.Budget))
             .Select(g =>
             {
-                double accuracy = g.Average(r => r.Correct ? 1.0 : 0.0);
-                double? relative = fullAccuracy.TryGetValue(g.Key.Task, out double f) && f > 0 ? Math.Round(accuracy / f, 4) : null;
+                var rows = g.Select(c => c.Record).ToList();
+                int correct = rows.Count(r => r.Correct);
+                double accuracy = correct / (double)rows.Count;
+                double? relative = full.TryGetValue((g.Key.Task, g.Key.Length), out double f) && f > 0 ? Math.Round(accuracy / f, 4) : null;
+                var (low, high) = WilsonInterval.Compute(correct, rows.Count);
+                var kl = rows.Where(r => r.Kl is not null).ToList();
                 return new EvalSummary
                 {
                     Task = g.Key.Task,
+                    ContextLength = g.Key.Length,
                     Method = g.Key.Method,
                     Budget = g.Key.Budget,
-                    Samples = g.Count(),
+                    Samples = rows.Count,
+                    Correct = correct,
                     Accuracy = Math.Round(accuracy, 4),
+                    Low = Math.Round(low, 4),
+                    High = Math.Round(high, 4),
+                    MeanKl = kl.Count > 0 ? Math.Round(kl.Average(r => r.Kl!.Value), 6) : null,
+                    MeanReferenceRank = kl.Count > 0 ? Math.Round(kl.Average(r => r.ReferenceRank!.Value), 3) : null,
                     RelativeToFull = relative,
-                    MeanKvBytes = Math.Round(g.Average(r => (double)r.KvBytes)),
-                    MeanKvFraction = Math.Round(g.Average(r => (double)r.KvBytes / r.FullKvBytes), 4),
-                    MeanPrefillMs = Math.Round(g.Average(r => r.PrefillMs), 1),
+                    MeanKvBytes = Math.Round(rows.Average(r => (double)r.KvBytes)),
+                    MeanKvFraction = Math.Round(rows.Average(r => (double)r.KvBytes / r.FullKvBytes), 4),
+                    MeanPrefillMs = Math.Round(rows.Average(r => r.PrefillMs), 1),
                 };
-            })];
+            })
+            .OrderBy(x => x.Task, StringComparer.Ordinal).ThenBy(x => x.ContextLength)];
     }
 
     // HashCode.Combine is randomised per process, so the seed is mixed by hand to keep prompts reproducible.

@@ -8,7 +8,7 @@ namespace UNComp.Runtime.Evaluation;
 /// haystack, then the haystack length is adjusted until the encoded prompt is within 1% (at least 2 tokens) of
 /// the target. The prompt is encoded in one piece, as the model saw text in training.
 /// </summary>
-public sealed class TaskGenerator
+public sealed partial class TaskGenerator
 {
     private readonly ITokenCodec _codec;
     private readonly string _haystack;
@@ -89,24 +89,10 @@ public sealed class TaskGenerator
         int asked = random.Next(pairs);
         int start = random.Next(_haystack.Length);
         string question = _t.MultiKeyQuestion.Replace("{key}", keys[asked], StringComparison.Ordinal);
-        string Build(int chars)
-        {
-            string hay = Haystack(start, chars);
-            var inserts = Enumerable.Range(0, pairs)
-                .Select(i => (At: SnapToLine(hay, (int)Math.Round(depths[i] * hay.Length)), I: i))
-                .OrderBy(p => p.At).ThenBy(p => p.I).ToArray();
-            var sb = new StringBuilder(_t.MultiKeyIntro);
-            int prev = 0;
-            foreach (var (at, i) in inserts)
-            {
-                sb.Append(hay, prev, at - prev);
-                sb.Append(_t.MultiKeySentence.Replace("{key}", keys[i], StringComparison.Ordinal).Replace("{value}", values[i], StringComparison.Ordinal));
-                prev = at;
-            }
-
-            sb.Append(hay, prev, hay.Length - prev).Append(question);
-            return sb.ToString();
-        }
+        var sentences = Enumerable.Range(0, pairs)
+            .Select(i => (depths[i], _t.MultiKeySentence.Replace("{key}", keys[i], StringComparison.Ordinal).Replace("{value}", values[i], StringComparison.Ordinal)))
+            .ToArray();
+        string Build(int chars) => _t.MultiKeyIntro + InsertAtDepths(Haystack(start, chars), sentences) + question;
 
         return new EvalSample(EvalTask.MultiKey, index, targetLength, depths[asked], Fit(Build, targetLength), values[asked]);
     }
@@ -139,6 +125,23 @@ public sealed class TaskGenerator
         }
 
         return best.Length > 0 ? best : [.. _codec.Encode(build(0), addSpecialTokens: true)];
+    }
+
+    // Each text goes to the line start nearest its depth; texts at the same line keep their order.
+    private static string InsertAtDepths(string hay, IReadOnlyList<(double Depth, string Text)> pieces)
+    {
+        var inserts = pieces
+            .Select((p, i) => (At: SnapToLine(hay, (int)Math.Round(p.Depth * hay.Length)), I: i))
+            .OrderBy(p => p.At).ThenBy(p => p.I).ToArray();
+        var sb = new StringBuilder(hay.Length + pieces.Sum(p => p.Text.Length));
+        int prev = 0;
+        foreach (var (at, i) in inserts)
+        {
+            sb.Append(hay, prev, at - prev).Append(pieces[i].Text);
+            prev = at;
+        }
+
+        return sb.Append(hay, prev, hay.Length - prev).ToString();
     }
 
     private string Haystack(int start, int chars)

@@ -59,6 +59,91 @@ public sealed record TaskTemplates
     /// <summary>Digits of a value.</summary>
     public int MultiKeyDigits { get; init; } = 5;
 
+    /// <summary>The free-text needle sentence: <c>{prefix} {answer}.</c></summary>
+    public string TextNeedleSentence { get; init; } = "{prefix} {answer}.\n\n";
+
+    /// <summary>The free-text needle question; the model continues the prefix with the answer.</summary>
+    public string TextNeedleQuestion { get; init; } = "\nQuestion: {question}\nAnswer: {prefix}";
+
+    /// <summary>Free-text needle subjects as (sentence prefix, question) pairs, one drawn per sample; none was in the evaluation model's training.</summary>
+    public IReadOnlyList<string[]> TextNeedleSubjects { get; init; } =
+    [
+        ["The best thing to do in San Francisco is", "What is the best thing to do in San Francisco?"],
+        ["The secret ingredient in Grandma Rosa's goulash is", "What is the secret ingredient in Grandma Rosa's goulash?"],
+        ["The name of the lighthouse keeper's donkey is", "What is the name of the lighthouse keeper's donkey?"],
+        ["The best thing to do in Kyoto is", "What is the best thing to do in Kyoto?"],
+        ["The motto of the midnight bakery is", "What is the motto of the midnight bakery?"],
+    ];
+
+    /// <summary>Words drawn for free-text answers and for the keys of the multi-value and multi-query tasks (<c>word-word</c>).</summary>
+    public IReadOnlyList<string> KeyWords { get; init; } =
+    [
+        "apple", "river", "stone", "garden", "quiet", "yellow", "morning", "window", "silver", "paper", "bread", "music", "bridge", "candle",
+        "forest", "garlic", "honey", "lantern", "marble", "orchard", "pepper", "saddle", "thunder", "violet", "walnut", "anchor", "basket", "cedar",
+        "donkey", "feather", "glacier", "harbor", "island", "jacket", "kettle", "lemon", "meadow", "needle", "ocean", "pebble", "quilt", "ribbon",
+        "shadow", "tulip", "umbrella", "velvet", "wagon", "yarn", "zebra", "amber", "blanket", "copper", "desert", "ember", "fountain", "granite",
+        "hammock", "ivory", "jungle", "kiwi", "ladder", "mango", "nutmeg", "olive", "parrot", "quartz", "raven", "saffron", "tiger", "valley",
+        "willow", "almond", "biscuit", "cactus", "dragon", "engine", "falcon", "gravel", "hazel", "iron", "jasmine", "koala", "lilac", "maple",
+        "nickel", "onion", "pumpkin", "rocket", "spinach", "tomato", "vinegar", "whistle",
+    ];
+
+    /// <summary>Multi-value and multi-query sentence (RULER's wording).</summary>
+    public string MultiValueSentence { get; init; } = "One of the special magic numbers for {key} is: {value}.\n\n";
+
+    /// <summary>Multi-value question; the answer lists every value in order of appearance, comma separated.</summary>
+    public string MultiValueQuestion { get; init; } = "\nQuestion: What are all the special magic numbers for {key} mentioned in the text?\nAnswer: The special magic numbers for {key} are:";
+
+    /// <summary>Multi-query question; <c>{keys}</c> joins the asked keys with " and ".</summary>
+    public string MultiQueryQuestion { get; init; } = "\nQuestion: What are all the special magic numbers for {keys} mentioned in the text?\nAnswer: The special magic numbers for {keys} are:";
+
+    /// <summary>Values per multi-value key.</summary>
+    public int MultiValueValues { get; init; } = 4;
+
+    /// <summary>Keys of a multi-query prompt.</summary>
+    public int MultiQueryKeys { get; init; } = 4;
+
+    /// <summary>Keys asked for in a multi-query prompt.</summary>
+    public int MultiQueryQueries { get; init; } = 2;
+
+    /// <summary>Digits of a multi-value / multi-query value.</summary>
+    public int MultiValueDigits { get; init; } = 7;
+
+    /// <summary>First assignment of a variable chain.</summary>
+    public string VariableFirst { get; init; } = "VAR {name} = {value}.\n\n";
+
+    /// <summary>Every later assignment of a chain.</summary>
+    public string VariableNext { get; init; } = "VAR {name} = VAR {prev}.\n\n";
+
+    /// <summary>Variable-tracking question; the answer lists the chain's names in order.</summary>
+    public string VariableQuestion { get; init; } = "\nQuestion: Find all variables that are assigned the value {value} in the text above.\nAnswer: The variables assigned the value {value} are:";
+
+    /// <summary>Assignments after the first in each chain.</summary>
+    public int VariableHops { get; init; } = 4;
+
+    /// <summary>Chains per prompt; the first is asked for, the others distract.</summary>
+    public int VariableChains { get; init; } = 2;
+
+    /// <summary>Digits of a chain's value.</summary>
+    public int VariableDigits { get; init; } = 5;
+
+    /// <summary>Text before the common-word list.</summary>
+    public string CommonWordsIntro { get; init; } = "Below is a numbered list of words. In these words, some appear more often than others. Memorize the ones that appear most often.\n";
+
+    /// <summary>One list line.</summary>
+    public string CommonWordsLine { get; init; } = "{n}. {word}\n";
+
+    /// <summary>The common-word question; the answer lists the common words in order of first appearance.</summary>
+    public string CommonWordsQuestion { get; init; } = "Question: What are the {count} most common words in the above list?\nAnswer: The top {count} words that appear most often in the list are:";
+
+    /// <summary>Common words per list.</summary>
+    public int CommonWordsCount { get; init; } = 3;
+
+    /// <summary>Occurrences of each common word (fewer when the list is short: at most half the list is common words).</summary>
+    public int CommonWordsFrequency { get; init; } = 30;
+
+    /// <summary>Occurrences of each rare word.</summary>
+    public int RareWordsFrequency { get; init; } = 3;
+
     /// <summary>The built-in templates.</summary>
     public static TaskTemplates Default { get; } = new();
 }

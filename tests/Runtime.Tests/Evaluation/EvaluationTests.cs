@@ -111,7 +111,11 @@ public class EvaluationTests
         try
         {
             var files = EvalReportWriter.WriteAll(report, dir, "uncomp eval --test");
-            Assert.Equal(1 + 1 + 11, files.Count); // json, md, one needle map per (method, budget)
+            // json, md, a budget plot per (task, length): passkey@200, needle@120, needle@200, multikey@200;
+            // a heat map per compressing method; a needle map per (method, budget)
+            Assert.Equal(1 + 1 + 4 + 5 + 11, files.Count);
+            Assert.Contains(files, f => f.EndsWith("accuracy-needle-120.svg", StringComparison.Ordinal));
+            Assert.Contains(files, f => f.EndsWith("method-uncomp.svg", StringComparison.Ordinal));
             var back = EvalReportWriter.FromJson(File.ReadAllText(Path.Combine(dir, "results.json")));
             Assert.Equal(report.Records.Count, back.Records.Count);
             string md = File.ReadAllText(Path.Combine(dir, "results.md"));
@@ -124,6 +128,85 @@ public class EvaluationTests
         {
             Directory.Delete(dir, true);
         }
+    }
+
+    [Fact]
+    public void Runner_ParallelPrompts_GiveTheSameRecordsAsOneAtATime()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec { Vocab = 128, Layers = 2, Heads = 4, KvHeads = 2 });
+        using var model = tiny.Load();
+        var options = new EvalOptions
+        {
+            Tasks = [EvalTask.Passkey, EvalTask.MultiValue],
+            ContextLengths = [160],
+            PasskeySamples = 3,
+            RulerSamples = 2,
+            Budgets = [0.25],
+            Methods = ["full", "snapkv", "streamingllm"],
+            MaxNewTokens = 3,
+        };
+        var one = new EvalRunner(model, new AsciiCodec(), Haystack, options, null).Run();
+        var four = new EvalRunner(model, new AsciiCodec(), Haystack, options with { Parallelism = 4 }, null).Run();
+        Assert.Equal(5 * 3, one.Records.Count);
+        Assert.Equal(one.Records.Select(r => (r.Task, r.Index, r.Method, r.Output, r.KvBytes)), four.Records.Select(r => (r.Task, r.Index, r.Method, r.Output, r.KvBytes)));
+        Assert.Equal(4, four.Settings.Parallelism);
+    }
+
+    [Fact]
+    public void Runner_Fidelity_FullIsExactAndCompressionDiverges()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec { Vocab = 128, Layers = 2, Heads = 4, KvHeads = 2 });
+        using var model = tiny.Load();
+        var options = new EvalOptions { Tasks = [EvalTask.Passkey], ContextLengths = [200], PasskeySamples = 2, Budgets = [0.05, 1.0], Methods = ["full", "snapkv"], MaxNewTokens = 2, Fidelity = true };
+        var report = new EvalRunner(model, new AsciiCodec(), Haystack, options, null).Run();
+        Assert.All(report.Records.Where(r => r.Method == "full"), r => Assert.Equal(0, r.Kl));
+        Assert.All(report.Records, r => Assert.True(r.ReferenceRank >= 0));
+        // A budget of the whole prompt keeps everything: the same distributions as the full cache.
+        Assert.All(report.Records.Where(r => r.Method == "snapkv" && r.Budget == 1.0), r => Assert.Equal(0, r.Kl!.Value, 4));
+        Assert.All(report.Records.Where(r => r.Method == "snapkv" && r.Budget == 0.05), r => Assert.True(r.Kl > 1e-4, $"KL {r.Kl}"));
+        var summary = report.Summaries.Single(s => s.Method == "snapkv" && s.Budget == 0.05);
+        Assert.NotNull(summary.MeanKl);
+        Assert.Contains("Teacher-forced fidelity", EvalReportWriter.ToMarkdown(report));
+    }
+
+    [Fact]
+    public void Runner_RecordKeptPositions_ListsAscendingPositionsWithinEachUnitsCapacity()
+    {
+        using var tiny = new TinyModel(new TinyModelSpec { Vocab = 128, Layers = 2, Heads = 4, KvHeads = 2 });
+        using var model = tiny.Load();
+        var options = new EvalOptions { Tasks = [EvalTask.Passkey], ContextLengths = [200], PasskeySamples = 1, Budgets = [0.1], Methods = ["snapkv"], MaxNewTokens = 2, RecordKeptPositions = true };
+        var record = new EvalRunner(model, new AsciiCodec(), Haystack, options, null).Run().Records.Single();
+        Assert.NotNull(record.PromptIds);
+        Assert.Equal(record.PromptTokens, record.PromptIds!.Count);
+        Assert.Equal(2, record.KeptPositions!.Count);
+        foreach (var unit in record.KeptPositions.SelectMany(l => l))
+        {
+            Assert.InRange(unit.Count, 1, (int)Math.Ceiling(record.MeanTokensPerUnit) + 1);
+            Assert.True(unit.Zip(unit.Skip(1)).All(p => p.First < p.Second), "ascending");
+            Assert.Equal(record.PromptTokens - 1, unit[^1]); // the observation window ends at the last prompt token
+        }
+    }
+
+    [Fact]
+    public void Summarize_GivesPerLengthAndAllLengthRowsWithWilsonIntervals()
+    {
+        EvalRecord R(int length, string method, bool ok) => new() { Task = "passkey", Method = method, Budget = method == "full" ? 1 : 0.1, ContextLength = length, Answer = "1", Output = ok ? "1" : "2", Correct = ok, KvBytes = 1, FullKvBytes = 10 };
+        var records = new List<EvalRecord>();
+        records.AddRange(Enumerable.Range(0, 10).Select(i => R(100, "full", true)));
+        records.AddRange(Enumerable.Range(0, 10).Select(i => R(200, "full", i < 5)));
+        records.AddRange(Enumerable.Range(0, 10).Select(i => R(100, "snapkv", i < 5)));
+        records.AddRange(Enumerable.Range(0, 10).Select(i => R(200, "snapkv", false)));
+        var rows = EvalRunner.Summarize(records);
+        Assert.Equal(6, rows.Count);
+        var s100 = rows.Single(r => r.Method == "snapkv" && r.ContextLength == 100);
+        Assert.Equal(0.5, s100.Accuracy);
+        Assert.Equal(0.5, s100.RelativeToFull);
+        Assert.Equal(0.2366, s100.Low, 4);
+        Assert.Equal(0.7634, s100.High, 4);
+        var all = rows.Single(r => r.Method == "snapkv" && r.ContextLength == 0);
+        Assert.Equal(20, all.Samples);
+        Assert.Equal(0.25, all.Accuracy);
+        Assert.Equal(Math.Round(0.25 / 0.75, 4), all.RelativeToFull);
     }
 
     [Fact]
