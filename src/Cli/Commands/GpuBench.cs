@@ -28,7 +28,7 @@ internal static class GpuBench
         double bandwidth = CopyBandwidth(device);
         output.WriteLine(string.Create(c, $"device-to-device copy bandwidth: {bandwidth / 1e9:F0} GB/s (bytes read + written)"));
         var load = Stopwatch.StartNew();
-        using var model = CudaModel.Load(device, s.ModelDir, null, cancellationToken);
+        using var model = CudaModel.Load(device, s.ModelDir, cancellationToken: cancellationToken);
         load.Stop();
         var cfg = model.Config;
         output.WriteLine(string.Create(c, $"model: {cfg.NumLayers} layers, hidden {cfg.HiddenSize}, {model.WeightBytes / 1e9:F2} GB bf16 on the device, loaded in {load.Elapsed.TotalSeconds:F1} s"));

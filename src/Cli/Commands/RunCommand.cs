@@ -62,7 +62,7 @@ internal static class RunCommand
 
             bool cuda = CliSupport.ResolveDevice(parseResult.GetValue(device), parseResult.InvocationConfiguration.Error) == "cuda";
             using var gpu = cuda ? UNComp.Runtime.Cuda.CudaDevice.Open() : null;
-            using var gpuModel = gpu is null ? null : UNComp.Runtime.Gpu.CudaModel.Load(gpu, dir, null, cancellationToken);
+            using var gpuModel = gpu is null ? null : UNComp.Runtime.Gpu.CudaModel.Load(gpu, dir, cancellationToken: cancellationToken);
             using var llama = gpuModel is null ? LlamaModel.Load(dir, cancellationToken) : null;
             var config = gpuModel?.Config ?? llama!.Config;
             ITokenCodec? codec = text is null ? null : TokenCodecs.Load(dir);

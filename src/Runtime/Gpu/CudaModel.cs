@@ -74,9 +74,11 @@ public sealed unsafe class CudaModel : IDisposable
     /// <param name="directory">Hugging Face model directory (config.json, safetensors, single or sharded).</param>
     /// <param name="progress">Receives the fraction of weight bytes uploaded.</param>
     /// <param name="cancellationToken">Checked between tensors.</param>
-    /// <exception cref="ModelFormatException">A file is missing, malformed, or does not match config.json.</exception>
+    /// <param name="options">Load options; by default every weight is scanned for NaN/Inf on the host before upload.</param>
+    /// <exception cref="ModelFormatException">A file is missing, malformed, does not match config.json, or holds a NaN/Inf weight.</exception>
     /// <exception cref="Cuda.Interop.CudaException">The weights do not fit the device (the message says how much is free).</exception>
-    public static CudaModel Load(CudaDevice device, string directory, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    public static CudaModel Load(CudaDevice device, string directory, IProgress<double>? progress = null, ModelLoadOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(directory);
@@ -92,7 +94,7 @@ public sealed unsafe class CudaModel : IDisposable
         var weights = device.Allocate(plan.Bytes, $"the weights of {Path.GetFileName(Path.GetFullPath(directory))}");
         try
         {
-            var uploader = new Uploader(device, weights, archive, plan.Bytes, progress, cancellationToken);
+            var uploader = new Uploader(weights, archive, plan.Bytes, progress, (options ?? ModelLoadOptions.Default).CheckFiniteWeights, cancellationToken);
             long h = config.HiddenSize, vocab = config.VocabSize;
             var embedding = uploader.Bf16(plan.Next(vocab * h, 2), (int)vocab, (int)h, ("model.embed_tokens.weight", vocab));
             var lmHead = config.TieWordEmbeddings ? embedding : uploader.Bf16(plan.Next(vocab * h, 2), (int)vocab, (int)h, ("lm_head.weight", vocab));
@@ -189,7 +191,7 @@ public sealed unsafe class CudaModel : IDisposable
     }
 
     /// <summary>Copies tensors from the memory-mapped shards to the device, converting dtypes in bounded chunks.</summary>
-    private sealed class Uploader(CudaDevice device, DeviceBuffer weights, SafetensorsArchive archive, long total, IProgress<double>? progress, CancellationToken token)
+    private sealed class Uploader(DeviceBuffer weights, SafetensorsArchive archive, long total, IProgress<double>? progress, bool checkFinite, CancellationToken token)
     {
         private readonly ushort[] _bf16 = new ushort[ConvertChunk];
         private readonly float[] _f32 = new float[ConvertChunk];
@@ -205,6 +207,13 @@ public sealed unsafe class CudaModel : IDisposable
                 var bytes = archive.GetWeightBytes(name, out var info, partRows, cols);
                 if (info.DType == "BF16")
                 {
+                    var bits = MemoryMarshal.Cast<byte, ushort>(bytes);
+                    int bad = checkFinite ? NonFiniteScan.IndexOfNonFinite(bits, bf16: true) : -1;
+                    if (bad >= 0)
+                    {
+                        throw NonFinite(info, bad, Bf16Convert.ToSingle(bits[bad]));
+                    }
+
                     Copy(bytes, at);
                 }
                 else
@@ -214,6 +223,12 @@ public sealed unsafe class CudaModel : IDisposable
                         int n = (int)Math.Min(ConvertChunk, info.ElementCount - e);
                         int size = info.DType == "F32" ? 4 : 2;
                         Models.SafetensorsFile.ConvertToSingle(info.DType, bytes.Slice((int)(e * size), n * size), _f32.AsSpan(0, n));
+                        int bad = checkFinite ? NonFiniteScan.IndexOfNonFinite(_f32.AsSpan(0, n)) : -1;
+                        if (bad >= 0)
+                        {
+                            throw NonFinite(info, e + bad, _f32[bad]);
+                        }
+
                         Bf16Convert.FromSingle(_f32.AsSpan(0, n), _bf16.AsSpan(0, n));
                         Copy(MemoryMarshal.AsBytes(_bf16.AsSpan(0, n)), at + (e * 2));
                     }
@@ -240,6 +255,12 @@ public sealed unsafe class CudaModel : IDisposable
 
                 var values = new float[info.ElementCount];
                 Models.SafetensorsFile.ConvertToSingle(info.DType, bytes, values);
+                int bad = checkFinite ? NonFiniteScan.IndexOfNonFinite(values) : -1;
+                if (bad >= 0)
+                {
+                    throw NonFinite(info, bad, values[bad]);
+                }
+
                 Copy(MemoryMarshal.AsBytes(values.AsSpan()), at);
                 at += values.Length * 4L;
             }
@@ -258,7 +279,16 @@ public sealed unsafe class CudaModel : IDisposable
         {
             _done += bytes;
             progress?.Report(Math.Min(1.0, _done / (double)total));
-            _ = device;
+        }
+
+        /// <summary>The error for a non-finite weight at element <paramref name="index"/> of a tensor.</summary>
+        private static ModelFormatException NonFinite(TensorInfo info, long index, float value)
+        {
+            long cols = info.Rank > 1 ? info.Dim(info.Rank - 1) : info.ElementCount;
+            string at = info.Rank > 1 ? $"row {index / cols}, column {index % cols}" : $"element {index}";
+            return ModelFormatException.For(info.File,
+                $"tensor '{info.Name}': {at} is {NonFiniteScan.Describe(value)}; the weights are corrupt (re-download or re-export the checkpoint). "
+                + "Load with ModelLoadOptions { CheckFiniteWeights = false } only to inspect such a file.");
         }
     }
 }
