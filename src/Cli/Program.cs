@@ -18,7 +18,7 @@ internal static class Program
 
     internal static RootCommand CreateRootCommand()
     {
-        var root = new RootCommand("uncomp: UNComp KV-cache compression for Llama-family models — calibrate, inspect, run, eval, bench.");
+        var root = new RootCommand("uncomp: UNComp KV-cache compression for Llama-family models — calibrate, inspect, run, eval, bench, serve.");
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
@@ -26,6 +26,7 @@ internal static class Program
         root.Subcommands.Add(CalibrateCommand.Create());
         root.Subcommands.Add(RecalibrateCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 }

@@ -2,10 +2,17 @@
 // tools/tokenizer/golden_ids.py measures HF tokenizers: the text in ~1 Mi-character chunks split after a line end,
 // add_special_tokens false, one warm-up pass (reported as "first pass": empty word cache, JIT warming), best of 3.
 // Usage: TokenizerBench BENCH.txt NAME=tokenizer.json[.gz] ...
+//        TokenizerBench compare BENCH.txt CORPUS.jsonl.gz GPT2.tokenizer.json[.gz] LLAMA3.tokenizer.json[.gz]
+//        (ours vs Microsoft.ML.Tokenizers: see MicrosoftComparison.cs)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using UNComp.Runtime.Tokenization;
+
+if (args.Length == 5 && args[0] == "compare")
+{
+    return MicrosoftComparison.Run(args[1], args[2], args[3], args[4]);
+}
 
 if (args.Length < 2)
 {
@@ -15,52 +22,16 @@ if (args.Length < 2)
 
 var text = File.ReadAllText(args[0]);
 var megabytes = Encoding.UTF8.GetByteCount(text) / 1e6;
-var chunks = Chunks(text, 1 << 20);
+var chunks = BenchText.Chunks(text, 1 << 20);
 foreach (var spec in args.Skip(1))
 {
     var parts = spec.Split('=', 2);
     var load = Stopwatch.StartNew();
     var tokenizer = Tokenizer.FromFile(parts[1]);
     var loadSeconds = load.Elapsed.TotalSeconds;
-    var firstWatch = Stopwatch.StartNew();
-    foreach (var chunk in chunks)
-    {
-        tokenizer.EncodeToIds(chunk, addSpecialTokens: false);
-    }
-
-    var first = firstWatch.Elapsed.TotalSeconds;
-
-    var best = double.MaxValue;
-    long count = 0;
-    for (var round = 0; round < 3; round++)
-    {
-        var watch = Stopwatch.StartNew();
-        count = 0;
-        foreach (var chunk in chunks)
-        {
-            count += tokenizer.EncodeToIds(chunk, addSpecialTokens: false).Count;
-        }
-
-        best = Math.Min(best, watch.Elapsed.TotalSeconds);
-    }
-
+    var (best, first, count) = BenchText.Measure(chunks, chunk => tokenizer.EncodeToIds(chunk, addSpecialTokens: false).Count);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"ours {parts[0]} {megabytes / best:F2} MB/s ({megabytes:F2} MB, {count} tokens, best {best:F3}s, load {loadSeconds:F2}s; first pass {megabytes / first:F2} MB/s)"));
 }
 
 return 0;
-
-static List<string> Chunks(string text, int size)
-{
-    var chunks = new List<string>();
-    var start = 0;
-    while (start < text.Length)
-    {
-        var end = start + size >= text.Length ? -1 : text.IndexOf('\n', start + size);
-        end = end < 0 ? text.Length : end + 1;
-        chunks.Add(text[start..end]);
-        start = end;
-    }
-
-    return chunks;
-}

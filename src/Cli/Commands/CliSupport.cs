@@ -28,7 +28,7 @@ internal static class CliSupport
             error.WriteLine("uncomp: cancelled.");
             return 130;
         }
-        catch (Exception ex) when (ex is ModelFormatException or TokenizerFormatException or ArgumentException or IOException
+        catch (Exception ex) when (ex is ModelFormatException or TokenizerFormatException or Runtime.Templating.TemplateException or ArgumentException or IOException
             or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or FormatException)
         {
             error.WriteLine("uncomp: error: " + ex.Message);

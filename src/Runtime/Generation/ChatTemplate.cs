@@ -14,8 +14,17 @@ public class ChatTemplate
     /// <summary>The default template.</summary>
     public static ChatTemplate Plain { get; } = new();
 
-    /// <summary>Text generation stops at (checked on the decoded reply).</summary>
+    /// <summary>Text generation stops at (checked on the decoded reply); empty for none.</summary>
     public virtual string StopText => "\nUser:";
+
+    /// <summary>
+    /// Whether the formatted prompt is encoded with the tokenizer's special tokens (BOS) added: true for this plain
+    /// template, false for model templates whose text already holds them.
+    /// </summary>
+    public virtual bool AddSpecialTokens => true;
+
+    /// <summary>Formats the conversation with the request's options (tools, template switches); the plain template ignores them.</summary>
+    public virtual string Format(IEnumerable<ChatMessage> messages, ChatOptions? options) => Format(messages);
 
     /// <summary>Formats the conversation into the prompt text.</summary>
     public virtual string Format(IEnumerable<ChatMessage> messages)

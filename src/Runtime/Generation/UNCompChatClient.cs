@@ -6,7 +6,8 @@ namespace UNComp.Runtime.Generation;
 
 /// <summary>
 /// <see cref="IChatClient"/> over a loaded model, so it plugs into Microsoft.Extensions.AI. Each request formats
-/// the conversation with a <see cref="ChatTemplate"/>, runs a fresh <see cref="Generator"/> (compression hooks and
+/// the conversation with a <see cref="ChatTemplate"/> (by default the model's own Jinja <c>chat_template</c> from
+/// its tokenizer_config.json, else <see cref="ChatTemplate.Plain"/>), runs a fresh <see cref="Generator"/> (compression hooks and
 /// cache layout from the default <see cref="GeneratorParams"/>) and streams decoded text. ChatOptions map:
 /// MaxOutputTokens → MaxNewTokens, Temperature/TopK/TopP/Seed → sampling.
 /// </summary>
@@ -18,17 +19,25 @@ public sealed class UNCompChatClient : IChatClient
     private readonly ChatTemplate _template;
     private readonly ChatClientMetadata _metadata;
 
-    /// <summary>Creates the client; the model and codec are borrowed (not disposed here).</summary>
+    /// <summary>
+    /// Creates the client; the model and codec are borrowed (not disposed here). Without <paramref name="template"/>
+    /// the model directory's chat template is used (<see cref="JinjaChatTemplate.FromModelDirectory"/>), and the plain
+    /// "User:/Assistant:" template when the model has none.
+    /// </summary>
+    /// <exception cref="Templating.TemplateException">The model's chat template uses an unsupported construct.</exception>
     public UNCompChatClient(LlamaModel model, ITokenCodec codec, GeneratorParams? defaults = null, ChatTemplate? template = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(codec);
         _model = model;
         _codec = codec;
-        _defaults = defaults ?? new GeneratorParams();
-        _template = template ?? ChatTemplate.Plain;
+        _template = template ?? JinjaChatTemplate.FromModelDirectory(model.Directory) ?? ChatTemplate.Plain;
+        _defaults = WithTemplateEos(defaults ?? new GeneratorParams(), model, codec, _template);
         _metadata = new ChatClientMetadata("uncomp", null, Path.GetFileName(model.Directory));
     }
+
+    /// <summary>The template conversations are formatted with.</summary>
+    public ChatTemplate Template => _template;
 
     /// <inheritdoc />
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
@@ -46,8 +55,8 @@ public sealed class UNCompChatClient : IChatClient
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        string prompt = _template.Format(messages);
-        var promptIds = _codec.Encode(prompt, addSpecialTokens: true);
+        string prompt = _template.Format(messages, options);
+        var promptIds = _codec.Encode(prompt, _template.AddSpecialTokens);
         var p = Apply(options);
         using var generator = new Generator(_model, p);
         var generated = new List<int>();
@@ -58,7 +67,7 @@ public sealed class UNCompChatClient : IChatClient
         {
             generated.Add(token);
             string text = _codec.Decode(generated, skipSpecialTokens: true);
-            int stop = text.IndexOf(_template.StopText, StringComparison.Ordinal);
+            int stop = _template.StopText.Length == 0 ? -1 : text.IndexOf(_template.StopText, StringComparison.Ordinal);
             if (stop >= 0)
             {
                 text = text[..stop];
@@ -79,7 +88,7 @@ public sealed class UNCompChatClient : IChatClient
             }
         }
 
-        if (generator.IsDone && generated.Count > 0 && _model.GenerationConfig.EosTokenIds.Contains(generated[^1]))
+        if (generator.IsDone && generated.Count > 0 && (p.EosTokenIds ?? _model.GenerationConfig.EosTokenIds).Contains(generated[^1]))
         {
             finish = ChatFinishReason.Stop;
         }
@@ -102,6 +111,9 @@ public sealed class UNCompChatClient : IChatClient
         FinishReason = finish,
         CreatedAt = DateTimeOffset.UtcNow,
     };
+
+    private static GeneratorParams WithTemplateEos(GeneratorParams p, LlamaModel model, ITokenCodec codec, ChatTemplate template) =>
+        template is JinjaChatTemplate jinja ? jinja.StopAtEosToken(p, model, codec) : p;
 
     private GeneratorParams Apply(ChatOptions? options)
     {

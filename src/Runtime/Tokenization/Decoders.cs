@@ -12,6 +12,8 @@ internal abstract class TokenDecoder
 
 internal sealed class SequenceDecoder(TokenDecoder[] decoders) : TokenDecoder
 {
+    public IReadOnlyList<TokenDecoder> Steps => decoders;
+
     public override List<string> DecodeChain(List<string> tokens)
     {
         foreach (var decoder in decoders)

@@ -28,6 +28,7 @@ public sealed class Tokenizer : ITokenCodec
     private readonly AddedVocabulary _normalizedAdded;
     private readonly Dictionary<int, AddedToken> _addedById = [];
     private readonly Dictionary<string, AddedToken> _addedByContent = new(StringComparer.Ordinal);
+    private readonly bool _byteLevel;
 
     private Tokenizer(TokenizerParts parts, string sourceName)
     {
@@ -54,6 +55,7 @@ public sealed class Tokenizer : ITokenCodec
         VocabSize = Math.Max(_model.IdCount, addedTokens.Count == 0 ? 0 : addedTokens.Max(t => t.Id) + 1);
         BosTokenId = TemplateEnd(first: true) ?? FindByName(BosNames);
         EosTokenId = TemplateEnd(first: false) ?? FindByName(EosNames);
+        _byteLevel = _decoder is ByteLevelDecoder || (_decoder is SequenceDecoder sequence && sequence.Steps.Any(d => d is ByteLevelDecoder));
     }
 
     /// <summary>The file name (or other label) the tokenizer was read from; used in error messages.</summary>
@@ -116,8 +118,71 @@ public sealed class Tokenizer : ITokenCodec
         return addSpecialTokens && _postProcessor is not null ? _postProcessor.Process(ids) : ids;
     }
 
-    /// <summary>The number of ids <see cref="EncodeToIds"/> would return.</summary>
-    public int CountTokens(string text, bool addSpecialTokens = true) => EncodeToIds(text, addSpecialTokens).Count;
+    /// <summary>The number of ids <see cref="EncodeToIds"/> would return, counted piece by piece without building the id list.</summary>
+    public int CountTokens(string text, bool addSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int count = EncodeCore(text, new List<int>(64), segments: null, countOnly: true);
+        return addSpecialTokens && _postProcessor is not null ? count + _postProcessor.Process([]).Count : count;
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="text"/> and gives each id the range of <paramref name="text"/> it came from (the ids are
+    /// those of <see cref="EncodeToIds"/>); tokens the post-processor adds cover nothing at the start or end.
+    /// </summary>
+    public IReadOnlyList<TokenOffset> EncodeWithOffsets(string text, bool addSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 3 + 4);
+        var segments = new List<(int Start, int End, int FirstId)>();
+        EncodeCore(text, ids, segments);
+        var offsets = new List<TokenOffset>(ids.Count + 2);
+        var idSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids);
+        for (int s = 0; s < segments.Count; s++)
+        {
+            var (start, end, first) = segments[s];
+            int last = s + 1 < segments.Count ? segments[s + 1].FirstId : ids.Count;
+            OffsetAligner.Align(text, start, end, idSpan[first..last], Lookup, _byteLevel, offsets);
+        }
+
+        if (!addSpecialTokens || _postProcessor is null)
+        {
+            return offsets;
+        }
+
+        // The post-processor only adds special tokens around the ids (e.g. BOS); keep the text's ids aligned with them.
+        var processed = _postProcessor.Process(ids);
+        int lead = 0;
+        while (lead < processed.Count && lead < processed.Count - ids.Count && (ids.Count == 0 || processed[lead] != ids[0] || !SameFrom(processed, lead, ids)))
+        {
+            lead++;
+        }
+
+        var result = new List<TokenOffset>(processed.Count);
+        for (int i = 0; i < processed.Count; i++)
+        {
+            int k = i - lead;
+            result.Add(k >= 0 && k < offsets.Count ? offsets[k] : new TokenOffset(processed[i], k < 0 ? 0 : text.Length, 0));
+        }
+
+        return result;
+    }
+
+    private static bool SameFrom(List<int> processed, int lead, List<int> ids)
+    {
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (lead + i >= processed.Count || processed[lead + i] != ids[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private (string Token, bool Added) Lookup(int id) =>
+        _addedById.TryGetValue(id, out var added) ? (added.Content, true) : (_model.IdToToken(id) ?? string.Empty, false);
 
     /// <summary>Decodes ids to text; unknown ids are skipped, as HF tokenizers does.</summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
@@ -159,11 +224,20 @@ public sealed class Tokenizer : ITokenCodec
     /// <summary>The token string of an id (as stored in the vocabulary, e.g. <c>Ġthe</c>), or null.</summary>
     public string? IdToToken(int id) => _addedById.TryGetValue(id, out var added) ? added.Content : _model.IdToToken(id);
 
+    /// <summary>This tokenizer as a <c>Microsoft.ML.Tokenizers.Tokenizer</c> (see <see cref="MicrosoftMLTokenizer"/>).</summary>
+    public MicrosoftMLTokenizer AsMicrosoftMLTokenizer(bool addSpecialTokens = false, bool skipSpecialTokensOnDecode = false) =>
+        new(this, addSpecialTokens, skipSpecialTokensOnDecode);
+
     /// <summary>A decoder for generated ids one at a time that only ever emits whole characters.</summary>
     public TokenizerStreamDecoder CreateStreamDecoder(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
 
-    private void EncodeCore(string text, List<int> ids)
+    /// <summary>
+    /// The encoding pipeline: added tokens, normalizer, pre-tokenizer, BPE. Ids go to <paramref name="ids"/>; with
+    /// <paramref name="countOnly"/> the list is cleared after each piece and only the count is kept. Returns the count.
+    /// </summary>
+    private int EncodeCore(string text, List<int> ids, List<(int Start, int End, int FirstId)>? segments = null, bool countOnly = false)
     {
+        int counted = 0;
         text = ReplaceLoneSurrogates(text);
         var rawSegments = new List<(int Start, int End, AddedToken? Token)>();
         _rawAdded.Split(text, rawSegments);
@@ -171,6 +245,7 @@ public sealed class Tokenizer : ITokenCodec
         var pieces = new List<TextPiece>();
         foreach (var (start, end, token) in rawSegments)
         {
+            segments?.Add((start, end, ids.Count));
             if (token is not null)
             {
                 ids.Add(token.Id);
@@ -209,9 +284,16 @@ public sealed class Tokenizer : ITokenCodec
                 foreach (var p in pieces)
                 {
                     _model.Tokenize(p.Text, ids);
+                    if (countOnly)
+                    {
+                        counted += ids.Count;
+                        ids.Clear();
+                    }
                 }
             }
         }
+
+        return counted + ids.Count;
     }
 
     private static string ReplaceLoneSurrogates(string text)

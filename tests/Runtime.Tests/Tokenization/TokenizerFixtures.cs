@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using UNComp.Runtime.Tests.TestSupport;
 using UNComp.Runtime.Tokenization;
 
 namespace UNComp.Runtime.Tests.Tokenization;
@@ -12,7 +13,7 @@ internal static class TokenizerFixtures
     private static readonly ConcurrentDictionary<string, Tokenizer> Tokenizers = new();
     private static readonly Lazy<IReadOnlyList<CorpusItem>> LazyCorpus = new(LoadCorpus);
 
-    public static string Directory { get; } = FindDirectory();
+    public static string Directory { get; } = FixtureDirectory.Find("tests", "fixtures", "tokenizers");
 
     public static IReadOnlyList<CorpusItem> Corpus => LazyCorpus.Value;
 
@@ -106,20 +107,6 @@ internal static class TokenizerFixtures
         }
 
         return list;
-    }
-
-    private static string FindDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "fixtures", "tokenizers");
-            if (System.IO.Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("tests/fixtures/tokenizers not found above " + AppContext.BaseDirectory);
     }
 }
 
