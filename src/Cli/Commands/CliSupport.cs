@@ -29,6 +29,7 @@ internal static class CliSupport
             return 130;
         }
         catch (Exception ex) when (ex is ModelFormatException or TokenizerFormatException or Runtime.Templating.TemplateException or ArgumentException or IOException
+            or Runtime.Profiles.ModelFingerprintMismatchException or Runtime.Profiles.ProfileLoadException or Runtime.Cuda.Interop.CudaException
             or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or FormatException)
         {
             error.WriteLine("uncomp: error: " + ex.Message);
