@@ -97,12 +97,12 @@ internal static class GpuBench
         Settings s, double bandwidth, CancellationToken token)
     {
         var c = CultureInfo.InvariantCulture;
-        var device = model.Device;
         int maxBatch = FittingBatch(model, layout, prompt.Length);
         using var engine = CreateEngine(model, layout, prompt.Length, ref maxBatch);
-        output.WriteLine(string.Create(c, $"[{name}] KV layout: mean {layout.TotalCapacityTokens / (double)(layout.Layers * layout.UnitsPerLayer):F0} tokens per unit, {layout.ElementsPerBuffer * 4 / 1e9:F3} GB per sequence; batch up to {maxBatch} ({engine.KvBytes / 1e9:F1} GB KV on the device)"));
+        double meanTokens = layout.TotalCapacityTokens / (double)(layout.Layers * layout.UnitsPerLayer);
+        output.WriteLine(string.Create(c, $"[{name}] KV layout: mean {meanTokens:F0} tokens per unit, {layout.ElementsPerBuffer * 4 / 1e9:F3} GB per sequence; batch up to {maxBatch} ({engine.KvBytes / 1e9:F1} GB KV on the device)"));
         json.WriteStartObject(name);
-        json.WriteNumber("mean_tokens_per_unit", Math.Round(layout.TotalCapacityTokens / (double)(layout.Layers * layout.UnitsPerLayer), 1));
+        json.WriteNumber("mean_tokens_per_unit", Math.Round(meanTokens, 1));
         json.WriteNumber("kv_bytes_device", engine.KvBytes);
         json.WriteNumber("kv_bytes_plan", 2L * maxBatch * layout.ElementsPerBuffer * 2);
         json.WriteNumber("max_batch", maxBatch);
@@ -120,22 +120,11 @@ internal static class GpuBench
         json.WriteNumber("prefill_s", Math.Round(prefill, 4));
         WriteProfile(json, output, $"[{name}] where the prefill's time goes", "prefill_profile_ms", engine.ProfilePrefill(0, prompt));
 
-        // Batch 1: warm-up steps (eager, then graph capture) untimed, then the timed steps.
+        // Batch 1. KV bytes read per step: the lengths after the warm-up steps (the timed steps add a few rows each).
         int[] next = [prompt[^1]];
-        for (int i = 0; i < 3; i++)
-        {
-            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
-        }
-
-        var kvLengths = engine.Arena.ReadLengths(0);
-        long kvRead = kvLengths.Sum(l => (long)l) * layout.HeadDim * 2 * 2;
-        var watch = Stopwatch.StartNew();
-        for (int i = 0; i < s.NewTokens; i++)
-        {
-            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
-        }
-
-        double tokS = s.NewTokens / watch.Elapsed.TotalSeconds;
+        long kvRead = 0;
+        double seconds = TimedDecode(engine, [0], next, s.NewTokens, () => kvRead = engine.Arena.ReadLengths(0).Sum(l => (long)l) * layout.HeadDim * 2 * 2);
+        double tokS = s.NewTokens / seconds;
         double bound = bandwidth / (model.DecodeWeightBytes + kvRead);
         output.WriteLine(string.Create(c, $"[{name}] decode batch 1: {tokS:F1} tok/s; bound {bound:F1} tok/s ({(model.DecodeWeightBytes + kvRead) / 1e9:F2} GB per step) = {100 * tokS / bound:F1} %"));
         json.WriteStartObject("decode_b1");
@@ -151,18 +140,7 @@ internal static class GpuBench
         bool primary = engine.UseGemv;
         string other = primary ? "cublaslt" : "gemv";
         engine.UseGemv = !primary;
-        for (int i = 0; i < 3; i++)
-        {
-            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
-        }
-
-        watch.Restart();
-        for (int i = 0; i < s.NewTokens; i++)
-        {
-            engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
-        }
-
-        double otherTokS = s.NewTokens / watch.Elapsed.TotalSeconds;
+        double otherTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
         output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with {other} for the products: {otherTokS:F1} tok/s ({100 * otherTokS / bound:F1} % of the bound)"));
         json.WriteNumber($"decode_b1_{other}_tok_s", Math.Round(otherTokS, 2));
         WriteProfile(json, output, $"[{name}] with {other}", $"decode_b1_{other}_profile_ms", engine.ProfileDecode([0], next));
@@ -173,6 +151,27 @@ internal static class GpuBench
         }
 
         json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Three untimed greedy steps (the first runs eagerly, the second captures the batch size's graph), then
+    /// <paramref name="steps"/> timed ones; <paramref name="afterWarmup"/> runs between. Returns wall seconds.
+    /// </summary>
+    private static double TimedDecode(CudaEngine engine, int[] slots, int[] next, int steps, Action? afterWarmup = null)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            engine.DecodeSample(slots, next, SamplingOptions.Greedy, [], next);
+        }
+
+        afterWarmup?.Invoke();
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++)
+        {
+            engine.DecodeSample(slots, next, SamplingOptions.Greedy, [], next);
+        }
+
+        return watch.Elapsed.TotalSeconds;
     }
 
     private static void WriteProfile(Utf8JsonWriter json, TextWriter output, string title, string key, IReadOnlyDictionary<string, double> profile)
@@ -209,25 +208,13 @@ internal static class GpuBench
                 engine.CloneSlot(0, slot);
             }
 
-            int[] slots = Enumerable.Range(0, b).ToArray();
-            int[] next = Enumerable.Repeat(1, b).ToArray();
-            for (int i = 0; i < 3; i++)
-            {
-                engine.DecodeSample(slots, next, SamplingOptions.Greedy, [], next);
-            }
-
-            var watch = Stopwatch.StartNew();
-            for (int i = 0; i < Steps; i++)
-            {
-                engine.DecodeSample(slots, next, SamplingOptions.Greedy, [], next);
-            }
-
-            double aggregate = b * Steps / watch.Elapsed.TotalSeconds;
-            output.WriteLine(string.Create(c, $"[{name}] batch {b,4}: {aggregate,9:F1} tok/s aggregate ({1000 * watch.Elapsed.TotalSeconds / Steps:F2} ms per step)"));
+            double seconds = TimedDecode(engine, Enumerable.Range(0, b).ToArray(), Enumerable.Repeat(1, b).ToArray(), Steps);
+            double aggregate = b * Steps / seconds;
+            output.WriteLine(string.Create(c, $"[{name}] batch {b,4}: {aggregate,9:F1} tok/s aggregate ({1000 * seconds / Steps:F2} ms per step)"));
             json.WriteStartObject();
             json.WriteNumber("batch", b);
             json.WriteNumber("tok_s", Math.Round(aggregate, 1));
-            json.WriteNumber("ms_per_step", Math.Round(1000 * watch.Elapsed.TotalSeconds / Steps, 3));
+            json.WriteNumber("ms_per_step", Math.Round(1000 * seconds / Steps, 3));
             json.WriteEndObject();
         }
 
