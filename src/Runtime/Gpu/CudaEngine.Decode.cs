@@ -206,8 +206,8 @@ public sealed partial class CudaEngine
             _pinned.CopyToDeviceAsync(SeedOffset(rows), _io.Address + (ulong)SeedOffset(MaxBatch), rows * 8L);
         }
 
-        // The pinned inputs must not change before the copies run: wait for them (a few microseconds).
-        _device.Synchronize();
+        // No wait here: every step ends with a read-back or a synchronisation, so the next step's writes to the pinned
+        // inputs come after these copies have run.
         return rows;
     }
 
