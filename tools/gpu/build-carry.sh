@@ -19,5 +19,17 @@ dotnet publish src/Cli -c Release -r linux-x64 --self-contained false -p:Publish
 ( cd "$stage/gputests" && rm -rf CodeCoverage x86 x64 arm64 alpine macos ubuntu InstrumentationEngine Microsoft.CodeCoverage.* \
     Microsoft.TestPlatform.* Microsoft.VisualStudio.* testhost* xunit.runner.visualstudio.* Mono.Cecil* )
 find "$stage" \( -name '*.pdb' -o -name '*.xml' \) -delete
+# The carried runtime holds Microsoft.NETCore.App only (ASP.NET Core would push the carried tree over the device
+# tool's 64 MiB). Only `uncomp serve` needs ASP.NET Core and its types load lazily, so the CLI's runtimeconfig keeps
+# the base framework alone: run, bench and eval work there; serve answers with a one-line error.
+python3 - "$stage/uncomp/uncomp.runtimeconfig.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+config = json.load(open(path))
+frameworks = config["runtimeOptions"].pop("frameworks", None)
+if frameworks:
+    config["runtimeOptions"]["framework"] = next(f for f in frameworks if f["name"] == "Microsoft.NETCore.App")
+json.dump(config, open(path, "w"), indent=2)
+PY
 tar cf - -C "$stage" gputests uncomp | xz -T2 -9 > .carry/apps.tar.xz
 du -sh .carry/* | sed 's/^/carry: /'
