@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # GPU benchmarks in one GPU-machine call: a random-weight Llama-3-8B-shaped model (32 layers, bf16), then
 # `uncomp bench --device cuda` and the transformers peer on the same weights and GPU, then the summary.
-# Here: tools/gpu/build-carry.sh; there: run(command="tools/gpu/bench.sh", carry=[".carry"])
+# Here: tools/gpu/build-carry.sh; there: run(command="tools/gpu/bench.sh", carry=[".carry/uncomp.tar.xz"])
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/uncomp-gpu-out}
 CONTEXT=${CONTEXT:-32768}
 LAYERS=${LAYERS:-32}
 mkdir -p "$OUT" /tmp/apps
-tar xJf .carry/apps.tar.xz -C /tmp/apps
+tar xJf .carry/uncomp.tar.xz -C /tmp/apps
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 export UNCOMP_KERNEL_CACHE=/tmp/uncomp-kernels PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"

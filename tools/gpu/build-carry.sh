@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Builds what the GPU machine needs into .carry/ (git-ignored; name it in the device tool's `carry`). The GPU machine
 # has no .NET, and the device tool carries at most 64 MiB (tracked tree + carry), so nothing needs a .NET runtime:
-#   .carry/apps.tar.xz   uncomp/uncomp     the CLI, NativeAOT (linux-x64, x86-64-v3), serve included
-#                        gputests/         the GPU test executable, self-contained with the framework trimmed
-#                                          (run gputests/UNComp.Runtime.GpuTests)
+#   .carry/uncomp.tar.xz     uncomp/uncomp   the CLI, NativeAOT (linux-x64, x86-64-v3), serve included
+#   .carry/gputests.tar.xz   gputests/       the GPU test executable (gputests/UNComp.Runtime.GpuTests),
+#                                            self-contained with the framework trimmed
+# Name the archives a call needs in `carry` (tools/gpu/test.sh: gputests; bench.sh, cpu-bench.sh: uncomp; all.sh: both)
+# rather than all of .carry/, which may also hold the evaluation model's training data (.carry/fixture, 15.5 MB).
 # Before packing, both are smoke-checked here: every test is discovered and none errs or fails (they skip without a
 # GPU), and `uncomp run` generates on models/fixture-llama.
 # Usage: tools/gpu/build-carry.sh        (a few minutes: the NativeAOT compile is most of it)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .carry
-rm -f .carry/dotnet-rt.tar.xz   # the carried runtime of earlier versions: no longer needed, and 25 MB of the 64 MiB
+rm -f .carry/dotnet-rt.tar.xz .carry/apps.tar.xz   # earlier versions' runtime (25 MB of the 64 MiB) and apps
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 dotnet publish tests/Runtime.GpuTests -c Release -r linux-x64 --self-contained true -p:PublishTrimmed=true \
@@ -36,5 +38,6 @@ fi
 "$stage/uncomp/uncomp" run --model models/fixture-llama --prompt "The grass is" --max-new 4 --threads 1 --device cpu 2>&1 \
   | tail -2 | sed 's/^/carry check, native CLI: /'
 
-tar cf - -C "$stage" gputests uncomp | xz -T2 -9 > .carry/apps.tar.xz
+tar cf - -C "$stage" uncomp | xz -T2 -9 > .carry/uncomp.tar.xz
+tar cf - -C "$stage" gputests | xz -T2 -9 > .carry/gputests.tar.xz
 du -b .carry/* | sed 's/^/carry bytes: /'

@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/uncomp-gpu-out}
 mkdir -p /tmp/apps /tmp/cpuout "$OUT"
-[ -x /tmp/apps/uncomp/uncomp ] || tar xJf .carry/apps.tar.xz -C /tmp/apps
+[ -x /tmp/apps/uncomp/uncomp ] || tar xJf .carry/uncomp.tar.xz -C /tmp/apps
 BIN=/tmp/apps/uncomp/uncomp OUT=/tmp/cpuout bash tools/bench/cpu.sh
 cp /tmp/cpuout/table.md "$OUT/cpu-table.md" 2>/dev/null
 tar czf "$OUT/cpu-bench.tgz" -C /tmp/cpuout .

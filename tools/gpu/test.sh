@@ -2,11 +2,11 @@
 # Every GPU check in one GPU-machine call: unpack the carried executables, make the random Llama-3-8B-shaped
 # 2-layer model and transformers' reference logits, run the GPU test executable, and write a summary under $OUT.
 # Here:   tools/gpu/build-carry.sh
-# There:  run(command="tools/gpu/test.sh", carry=[".carry"])
+# There:  run(command="tools/gpu/test.sh", carry=[".carry/gputests.tar.xz"])
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/uncomp-gpu-out}
-mkdir -p "$OUT" /tmp/apps && tar xJf .carry/apps.tar.xz -C /tmp/apps
+mkdir -p "$OUT" /tmp/apps && tar xJf .carry/gputests.tar.xz -C /tmp/apps
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 export UNCOMP_KERNEL_CACHE=/tmp/uncomp-kernels PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv | tee "$OUT/gpu.txt"
