@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the GPU machine needs into .carry/ (git-ignored; name it in the device tool's `carry`). The GPU machine
 # has no .NET, and the device tool carries at most 64 MiB (tracked tree + carry), so nothing needs a .NET runtime:
-#   .carry/uncomp.tar.xz     uncomp/uncomp   the CLI, NativeAOT (linux-x64, x86-64-v3), serve included
+#   .carry/uncomp.tar.xz     uncomp/uncomp   the CLI, NativeAOT (linux-x64, x86-64-v3: see CARRY_ISA), serve included
 #   .carry/gputests.tar.xz   gputests/       the GPU test executable (gputests/UNComp.Runtime.GpuTests),
 #                                            self-contained with the framework trimmed
 # Name the archives a call needs in `carry` (tools/gpu/test.sh: gputests; bench.sh, cpu-bench.sh: uncomp; all.sh: both)
@@ -9,6 +9,10 @@
 # Before packing, both are smoke-checked here: every test is discovered and none errs or fails (they skip without a
 # GPU), and `uncomp run` generates on models/fixture-llama.
 # Usage: tools/gpu/build-carry.sh        (a few minutes: the NativeAOT compile is most of it)
+# The CLI's CPU kernels are compiled for x86-64-v3 (AVX2), which runs on any recent x64 host; the JIT would use AVX-512
+# where the CPU has it. For CPU benchmarks on a host with AVX-512 (the GPU machine's Xeon has it):
+#   CARRY_ISA=x86-64-v4 tools/gpu/build-carry.sh    (`uncomp bench` then reports "kernels avx512"; the binary refuses
+#                                                     to start on a CPU without AVX-512)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .carry
@@ -17,7 +21,8 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 dotnet publish tests/Runtime.GpuTests -c Release -r linux-x64 --self-contained true -p:PublishTrimmed=true \
   -o "$stage/gputests" -v q -nologo
-dotnet publish src/Cli -c Release -r linux-x64 -p:PublishAot=true -o "$stage/uncomp" -v q -nologo
+dotnet publish src/Cli -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet="${CARRY_ISA:-x86-64-v3}" \
+  -o "$stage/uncomp" -v q -nologo
 # The test executable runs itself (xunit.v3 in-process runner): what the VSTest adapter and code coverage copy in, the
 # runtime's debugger, dump and tracing libraries, satellite resources, symbols and docs are not needed there.
 ( cd "$stage/gputests" && rm -rf CodeCoverage x86 x64 arm64 alpine macos ubuntu InstrumentationEngine Microsoft.CodeCoverage.* \
