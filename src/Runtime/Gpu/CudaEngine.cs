@@ -37,6 +37,15 @@ public sealed partial class CudaEngine : IDisposable
     /// <exception cref="NotSupportedException">A head dimension or GQA group the kernels are not built for.</exception>
     /// <exception cref="Cuda.Interop.CudaException">The buffers do not fit the device.</exception>
     public CudaEngine(CudaModel model, KvCacheLayout layout, CudaEngineOptions? options = null)
+        : this(model, layout, options, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates an engine that uses <paramref name="shared"/>'s kernels and GEMM handle (not disposed with the engine), so
+    /// many short-lived engines (one per prompt and layout, as the evaluation harness makes them) skip module loading.
+    /// </summary>
+    internal CudaEngine(CudaModel model, KvCacheLayout layout, CudaEngineOptions? options, CudaEngineShared? shared)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(layout);
@@ -86,8 +95,8 @@ public sealed partial class CudaEngine : IDisposable
 
         try
         {
-            _kernels = Own(new LlamaKernels(_device, options.KernelDefines));
-            _gemm = Own(new CublasLtGemm(_device));
+            _kernels = shared?.Kernels ?? Own(new LlamaKernels(_device, options.KernelDefines));
+            _gemm = shared?.Gemm ?? Own(new CublasLtGemm(_device));
             _arena = Own(new KvArena(_device, layout, batch));
             _x = Scratch(DType.F32, rows, _hidden, "x");
             _xn = Scratch(DType.BF16, rows, _hidden, "normed x");
@@ -140,6 +149,9 @@ public sealed partial class CudaEngine : IDisposable
 
     /// <summary>The model.</summary>
     public CudaModel Model => _model;
+
+    /// <summary>The device state of the selection (tests read its scores).</summary>
+    internal GpuSelection? SelectionState => _selection;
 
     /// <summary>The selection the engine runs, or null for recency.</summary>
     public SelectionSpec? Selection => _selection?.Spec;

@@ -291,6 +291,14 @@ internal sealed class GpuSelection : IDisposable
         return Array.ConvertAll(order, s => bySlot[s]);
     }
 
+    /// <summary>Reads the prefill scores of the last layer that selected ([units, n], before pooling; synchronises).</summary>
+    internal float[] ReadPrefillScores(int n)
+    {
+        var result = new float[_unitsPerLayer * n];
+        _scores.CopyToHost<float>(result);
+        return result;
+    }
+
     private static int PoolCode(in SelectionSpec spec) => spec.Pool switch
     {
         PoolingKind.Max when spec.Kernel > 1 => 1,
