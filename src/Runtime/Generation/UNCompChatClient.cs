@@ -41,9 +41,9 @@ public sealed class UNCompChatClient : IChatClient
     }
 
     /// <summary>A client whose tokens come from <paramref name="generate"/> instead of the model (tests script replies with it).</summary>
-    internal UNCompChatClient(LlamaModel model, ITokenCodec codec, ChatTemplate template,
+    internal UNCompChatClient(LlamaModel model, ITokenCodec codec, GeneratorParams defaults, ChatTemplate template,
         Func<IReadOnlyList<int>, GeneratorParams, CancellationToken, IAsyncEnumerable<int>> generate)
-        : this(model, codec, null, template)
+        : this(model, codec, defaults, template)
     {
         _generate = generate;
     }
