@@ -8,7 +8,8 @@ namespace UNComp.Runtime.Serving;
 /// <see cref="BatchSchedulerOptions.PrefillTokensPerStep"/> prompt tokens per step), then one decode step advances
 /// every active slot by one token. Each request samples with its own <see cref="Generation.TokenSampler"/> (its own
 /// temperature, top-k/top-p and seed), ends at its own end-of-sequence ids, token limit or the slot's sequence limit,
-/// and a cancelled request leaves the queue or frees its slot before the next step. One thread runs the engine.
+/// and a cancelled request leaves the queue or frees its slot before the next step. A step whose rows all decode
+/// greedily asks the engine for the argmax ids only (<see cref="IBatchEngine.TryDecodeGreedy"/>). One thread runs the engine.
 /// </summary>
 /// <remarks>
 /// An engine failure in a prefill fails that request; a failure in a decode step fails every request of that step
@@ -24,6 +25,7 @@ public sealed class BatchScheduler : IDisposable
     private readonly ManualResetEventSlim _wake = new(false);
     private readonly Thread _thread;
     private readonly float[] _logits;
+    private readonly int[] _next;
     private readonly int _vocab;
     private int _admitted;
     private int _running;
@@ -43,6 +45,7 @@ public sealed class BatchScheduler : IDisposable
         _vocab = engine.VocabSize;
         _active = new ScheduledGeneration?[engine.Slots];
         _logits = new float[(long)engine.Slots * _vocab];
+        _next = new int[engine.Slots];
         _thread = new Thread(Run) { IsBackground = true, Name = "uncomp batch scheduler" };
         _thread.Start();
     }
@@ -201,19 +204,26 @@ public sealed class BatchScheduler : IDisposable
     private void DecodeStep(int[] slots, int[] tokens)
     {
         int rows = 0;
+        bool allGreedy = true;
         for (int slot = 0; slot < _active.Length; slot++)
         {
             if (_active[slot] is { } g)
             {
                 slots[rows] = slot;
                 tokens[rows] = g.LastToken;
+                allGreedy &= g.Request.Sampling.IsGreedy;
                 rows++;
             }
         }
 
+        bool chosen;
         try
         {
-            _engine.Decode(slots.AsSpan(0, rows), tokens.AsSpan(0, rows), _logits.AsSpan(0, rows * _vocab));
+            chosen = allGreedy && _engine.TryDecodeGreedy(slots.AsSpan(0, rows), tokens.AsSpan(0, rows), _next.AsSpan(0, rows));
+            if (!chosen)
+            {
+                _engine.Decode(slots.AsSpan(0, rows), tokens.AsSpan(0, rows), _logits.AsSpan(0, rows * _vocab));
+            }
         }
         catch (Exception e)
         {
@@ -232,6 +242,10 @@ public sealed class BatchScheduler : IDisposable
             if (g.IsCancellationRequested)
             {
                 Retire(g, BatchFinishReason.Cancelled);
+            }
+            else if (chosen)
+            {
+                Accept(g, _next[i]);
             }
             else
             {
@@ -254,6 +268,11 @@ public sealed class BatchScheduler : IDisposable
             return;
         }
 
+        Accept(g, token);
+    }
+
+    private void Accept(ScheduledGeneration g, int token)
+    {
         var reason = g.Accept(token, _engine.MaxSequenceLength);
         if (reason != BatchFinishReason.None)
         {

@@ -6,7 +6,8 @@ namespace UNComp.Runtime.Serving;
 /// <summary>
 /// <see cref="IBatchEngine"/> on a <see cref="CudaEngine"/>: its sequence slots are the scheduler's slots, a prefill
 /// fills one slot, and a decode step runs every active slot in one batched pass (one CUDA graph per batch size).
-/// The logits of every row come back to the host, where the scheduler samples each request with its own settings.
+/// When every row of a step decodes greedily the argmax is taken on the device and only the ids come back; otherwise
+/// the logits of every row come back to the host, where the scheduler samples each request with its own settings.
 /// </summary>
 public sealed class CudaBatchEngine : IBatchEngine
 {
@@ -67,6 +68,14 @@ public sealed class CudaBatchEngine : IBatchEngine
 
     /// <inheritdoc />
     public void Decode(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits) => _engine.Decode(slots, tokens, logits);
+
+    /// <inheritdoc />
+    /// <remarks>Argmax on the device (<see cref="CudaEngine.DecodeSample"/>): batch × 4 bytes come back instead of batch × vocab logits.</remarks>
+    public bool TryDecodeGreedy(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<int> chosen)
+    {
+        _engine.DecodeSample(slots, tokens, Generation.SamplingOptions.Greedy, [], chosen);
+        return true;
+    }
 
     /// <inheritdoc />
     public void Release(int slot) => _engine.Release(slot);

@@ -31,6 +31,13 @@ public interface IBatchEngine : IDisposable
     /// </summary>
     void Decode(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits);
 
+    /// <summary>
+    /// One decode step for rows that all decode greedily, choosing each row's next token on the engine (the lowest id
+    /// among equal maxima, as <see cref="Generation.TokenSampler.ArgMax"/>) so only the ids come back. Returns false,
+    /// having done nothing, when the engine has no such path (the scheduler then calls <see cref="Decode"/>).
+    /// </summary>
+    bool TryDecodeGreedy(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<int> chosen) => false;
+
     /// <summary>Frees <paramref name="slot"/> for another request.</summary>
     void Release(int slot);
 }

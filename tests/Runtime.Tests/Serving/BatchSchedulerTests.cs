@@ -251,6 +251,26 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public async Task All_greedy_steps_take_the_engines_argmax_and_a_sampling_row_brings_the_logits_back()
+    {
+        var gate = new SemaphoreSlim(0);
+        var engine = new FakeBatchEngine(slots: 2) { GreedyOnEngine = true, StepGate = gate };
+        using var scheduler = new BatchScheduler(engine);
+        var greedy = scheduler.TrySubmit(Request(first: 4, maxNew: 10))!;
+        await WaitUntilAsync(() => engine.Calls.Contains("prefill 0 4"));
+        var sampled = scheduler.TrySubmit(Request(first: 8, maxNew: 3, sampling: new SamplingOptions { Temperature = 0.5, Seed = 3 }))!;
+        gate.Release(100);
+        var results = await Task.WhenAll(ReadAllAsync(greedy), ReadAllAsync(sampled)).WaitAsync(Timeout);
+
+        Assert.Equal(Solo(greedy.Request), results[0]);
+        Assert.Equal(Solo(sampled.Request), results[1]); // one-hot logits: sampling picks the same token
+        var steps = engine.Calls.Where(c => c.StartsWith("greedy", StringComparison.Ordinal) || c.StartsWith("decode", StringComparison.Ordinal)).ToList();
+        Assert.Contains("decode 0,1", steps);                              // the sampling request needs logits
+        Assert.Equal("greedy 0", steps[^1]);                               // alone again: ids only
+        Assert.DoesNotContain(steps, c => c.StartsWith("greedy 0,1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_failing_decode_step_fails_its_requests_and_later_requests_still_run()
     {
         var engine = new FakeBatchEngine(slots: 2) { FailDecodeOnSlot = 0 };

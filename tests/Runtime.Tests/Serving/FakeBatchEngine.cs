@@ -28,6 +28,9 @@ internal sealed class FakeBatchEngine(int slots, int vocab = 64, int maxSequence
     /// <summary>A decode step whose batch holds this slot throws.</summary>
     public int? FailDecodeOnSlot { get; set; }
 
+    /// <summary>Whether <see cref="TryDecodeGreedy"/> answers (as the CUDA engine does) or declines.</summary>
+    public bool GreedyOnEngine { get; init; }
+
     public int Released { get; private set; }
 
     public bool Disposed { get; private set; }
@@ -82,6 +85,25 @@ internal sealed class FakeBatchEngine(int slots, int vocab = 64, int maxSequence
             sequence.Add(tokens[i]);
             Fill(sequence, logits.Slice(i * vocab, vocab));
         }
+    }
+
+    public bool TryDecodeGreedy(ReadOnlySpan<int> slotsOfStep, ReadOnlySpan<int> tokens, Span<int> chosen)
+    {
+        if (!GreedyOnEngine)
+        {
+            return false;
+        }
+
+        StepGate?.Wait(TimeSpan.FromSeconds(30));
+        Log("greedy " + string.Join(',', slotsOfStep.ToArray()));
+        for (int i = 0; i < slotsOfStep.Length; i++)
+        {
+            var sequence = _sequences[slotsOfStep[i]]!;
+            sequence.Add(tokens[i]);
+            chosen[i] = NextToken(sequence, vocab);
+        }
+
+        return true;
     }
 
     public void Release(int slot)
