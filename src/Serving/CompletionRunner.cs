@@ -57,7 +57,7 @@ internal static class CompletionRunner
             }
             else
             {
-                ready -= HeldBack(text, request.Stop);
+                ready -= TextMatching.TrailingPrefixLength(text, request.Stop); // might still grow into a stop sequence
                 if (ready > 0 && text[ready - 1] == '\uFFFD')
                 {
                     ready--;
@@ -101,24 +101,5 @@ internal static class CompletionRunner
         }
 
         return best;
-    }
-
-    /// <summary>How many trailing characters could still grow into a stop sequence.</summary>
-    internal static int HeldBack(string text, IReadOnlyList<string> stops)
-    {
-        int held = 0;
-        foreach (var stop in stops)
-        {
-            for (int k = Math.Min(stop.Length - 1, text.Length); k > held; k--)
-            {
-                if (text.AsSpan(text.Length - k).SequenceEqual(stop.AsSpan(0, k)))
-                {
-                    held = k;
-                    break;
-                }
-            }
-        }
-
-        return held;
     }
 }

@@ -46,24 +46,7 @@ public static class ToolCallParser
     }
 
     /// <summary>How many trailing characters of <paramref name="text"/> could be the start of a marker (held back while streaming).</summary>
-    public static int PartialMarkerLength(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        int held = 0;
-        foreach (var marker in Markers)
-        {
-            for (int k = Math.Min(marker.Length - 1, text.Length); k > held; k--)
-            {
-                if (text.AsSpan(text.Length - k).SequenceEqual(marker.AsSpan(0, k)))
-                {
-                    held = k;
-                    break;
-                }
-            }
-        }
-
-        return held;
-    }
+    public static int PartialMarkerLength(string text) => TextMatching.TrailingPrefixLength(text, Markers);
 
     /// <summary>Content outside the &lt;tool_call&gt; blocks, or null when a block is malformed.</summary>
     private static string? ParseQwen(string text, List<FunctionCallContent> calls)
