@@ -52,18 +52,19 @@ internal static class ServeCommand
                 MaxRequestBodyBytes = parse.GetValue(maxBody),
                 MaxQueuedRequests = parse.GetValue(maxQueue),
             };
+            options.Validate();
+            string dir = parse.GetValue(model)!;
+            using var llama = LlamaModel.Load(dir, cancellationToken);
             bool cuda = CliSupport.ResolveDevice(parse.GetValue(device), parse.InvocationConfiguration.Error) == "cuda";
             int slotCount = parse.GetValue(slots) ?? (cuda ? 8 : 1);
             options = options with { GenerationSlots = slotCount };
             options.Validate();
-            string dir = parse.GetValue(model)!;
             string? profilePath = parse.GetValue(profile);
             if (cuda && profilePath is not null)
             {
                 throw new ArgumentException("--profile runs UNComp's selection on the CPU engine only for now (the GPU keeps per-unit capacities by recency); serve it with --device cpu, or serve the full cache on cuda without --profile.");
             }
 
-            using var llama = LlamaModel.Load(dir, cancellationToken);
             int context = llama.Config.MaxPositionEmbeddings;
             int? sequence = parse.GetValue(maxSequence) ?? (cuda ? Math.Min(context, 8192) : null);
             if (sequence is < 2 || sequence > context)
