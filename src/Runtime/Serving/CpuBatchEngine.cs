@@ -16,6 +16,7 @@ namespace UNComp.Runtime.Serving;
 public sealed class CpuBatchEngine(LlamaModel model, int slots, int maxSequenceLength, Func<int, int, GeneratorParams> paramsFor) : IBatchEngine
 {
     private readonly Generator?[] _generators = new Generator?[slots >= 1 ? slots : throw new ArgumentOutOfRangeException(nameof(slots), slots, "at least one slot.")];
+    private readonly Compression.CompressionHooks?[] _hooks = new Compression.CompressionHooks?[slots];
 
     /// <inheritdoc />
     public int Slots => _generators.Length;
@@ -33,6 +34,13 @@ public sealed class CpuBatchEngine(LlamaModel model, int slots, int maxSequenceL
     {
         Release(slot);
         var p = paramsFor(prompt.Length, maxNewTokens);
+        if (p.Hooks.IsStateful && Array.Exists(_hooks, h => ReferenceEquals(h, p.Hooks)))
+        {
+            // Compression policies keep per-sequence state between calls; interleaving two sequences through one instance would mix them.
+            throw new InvalidOperationException($"the compression hooks ({p.Hooks.Policy.Name}) of this request are already in use by another slot; "
+                + "with more than one CPU slot give each request its own hooks (ServedModel.ParamsForRequest, as a profile-served model does) or serve with one slot.");
+        }
+
         var generator = new Generator(model, p with
         {
             MaxNewTokens = maxNewTokens,
@@ -50,6 +58,7 @@ public sealed class CpuBatchEngine(LlamaModel model, int slots, int maxSequenceL
         }
 
         _generators[slot] = generator;
+        _hooks[slot] = p.Hooks;
     }
 
     /// <inheritdoc />
@@ -69,6 +78,7 @@ public sealed class CpuBatchEngine(LlamaModel model, int slots, int maxSequenceL
     {
         _generators[slot]?.Dispose();
         _generators[slot] = null;
+        _hooks[slot] = null;
     }
 
     /// <inheritdoc />
