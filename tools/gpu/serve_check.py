@@ -8,7 +8,8 @@ Starts `uncomp serve --device cuda` on the fixture model, then over HTTP on loop
   4. a client that disconnects mid-stream frees its slot (the next request still answers).
 Writes $OUT/serve-check.json and $OUT/serve-check.log; exits 1 if a check fails.
 
-usage: UNCOMP=path/to/aot/uncomp python3 tools/gpu/serve_check.py [--slots 8] [--requests 16] [--tokens 64]
+usage: UNCOMP=path/to/aot/uncomp python3 tools/gpu/serve_check.py  (on the GPU machine: tools/gpu/serve-check.sh)
+       [--slots 8] [--requests 16] [--tokens 64]
 build the binary (on a machine with the .NET SDK):
   dotnet publish src/Cli -c Release -r linux-x64 -p:PublishAot=true -o .publish/uncomp-aot
 """
