@@ -134,25 +134,43 @@ public sealed class BatchScheduler : IDisposable
                 return;
             }
 
-            ReleaseCancelled();
-            Admit();
-            if (Running == 0)
+            try
             {
-                bool idle;
-                lock (_lock)
+                ReleaseCancelled();
+                Admit();
+                if (Running == 0)
                 {
-                    idle = _waiting.Count == 0;
+                    bool idle;
+                    lock (_lock)
+                    {
+                        idle = _waiting.Count == 0;
+                    }
+
+                    if (idle)
+                    {
+                        _wake.Wait();
+                    }
+
+                    continue;
                 }
 
-                if (idle)
-                {
-                    _wake.Wait();
-                }
-
-                continue;
+                DecodeStep(slots, tokens);
             }
-
-            DecodeStep(slots, tokens);
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Engine failures are handled per request above; this is a fault of the scheduler itself. Fail what is
+                // running rather than leave its readers waiting forever, and keep serving.
+                for (int slot = 0; slot < _active.Length; slot++)
+                {
+                    if (_active[slot] is { } g)
+                    {
+                        _active[slot] = null;
+                        Interlocked.Decrement(ref _running);
+                        TryRelease(slot);
+                        Finish(g, BatchFinishReason.Faulted, e);
+                    }
+                }
+            }
         }
     }
 
@@ -188,9 +206,9 @@ public sealed class BatchScheduler : IDisposable
             }
             catch (Exception e)
             {
+                bool cancelled = e is OperationCanceledException && g.IsCancellationRequested;
                 TryRelease(slot);
-                Finish(g, e is OperationCanceledException && g.IsCancellationRequested ? BatchFinishReason.Cancelled : BatchFinishReason.Faulted,
-                    e is OperationCanceledException && g.IsCancellationRequested ? null : e);
+                Finish(g, cancelled ? BatchFinishReason.Cancelled : BatchFinishReason.Faulted, cancelled ? null : e);
                 continue;
             }
 
