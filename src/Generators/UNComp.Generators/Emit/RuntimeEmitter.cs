@@ -263,7 +263,28 @@ namespace UNComp.Generators.Emit
 
             w.Line();
             w.Summary("Runs one token through every layer against the cache (evicting per the policy) and writes its logits. Allocates nothing.");
-            w.Line("public void Decode(int token, global::System.Span<float> logits) => _engine.Decode(token, _cache, _hooks, logits);");
+            w.Line("public void Decode(int token, global::System.Span<float> logits) => _engine.Decode<Shape>(token, _cache, _hooks, logits);");
+            w.Line();
+            EmitShape(w, spec);
+        }
+
+        private static void EmitShape(IndentedWriter w, ProfileSpec spec)
+        {
+            string c = spec.ClassName;
+            w.Summary("This profile's attention shape as constants of a struct, so that the engine's decode instantiated over it is specialised to them.");
+            using (w.Block("public readonly struct Shape : " + Rt + "Generation.IModelShape"))
+            {
+                foreach (string name in new[] { "NumAttentionHeads", "NumKeyValueHeads", "HeadDim", "UnitsPerLayer", "QueryHeadsPerUnit" })
+                {
+                    w.Line("/// <inheritdoc />");
+                    w.Line("public static int " + name + " => " + c + "." + name + ";");
+                    if (name != "QueryHeadsPerUnit")
+                    {
+                        w.Line();
+                    }
+                }
+            }
+
             w.Line();
         }
 
