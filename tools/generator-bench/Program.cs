@@ -11,16 +11,15 @@ using UNComp.Runtime.Profiles;
 // Prefill and decode speed of the compiled class against UncompCompression.FromProfile on the same model and
 // profile (docs/generator.md, "Specialisation: what pays"). Threads: UNCOMP_THREADS.
 //   prefill: whole prompts, alternating the two paths (order reversed every other round);
-//   decode:  one step at a time, round-robin over the arms, each step timed on its own, so that a shared machine's
-//            drift hits every arm alike; arms on the same cache take turns extending one sequence.
-// Arguments: [model-dir] [prompt-tokens] [decode-steps per arm] [prefill rounds].
+//   decode:  one step at a time, alternating the arms, each step timed on its own, so that a shared machine's drift
+//            hits both alike.
+// Arguments: [model-dir] [prompt-tokens] [decode steps per path] [prefill rounds].
 string root = RepositoryRoot();
 string modelDirectory = args.Length > 0 ? args[0] : Path.Combine(root, "models", "fixture-llama");
 int promptTokens = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1024;
 int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
 int rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 9;
-const int CompiledDecodeArms = 2; // they extend one sequence in the compiled cache
-int maxTokens = promptTokens + (steps * CompiledDecodeArms) + 1;
+int maxTokens = promptTokens + steps + 1;
 int[] prompt = Enumerable.Range(0, promptTokens).Select(i => 3 + ((i * 37) % (CompiledModel.VocabSize - 3))).ToArray();
 
 using CompiledModel compiled = CompiledModel.Load(modelDirectory, maxTokens);
@@ -33,7 +32,7 @@ var engine = new InferenceEngine(model, Math.Max(maxTokens, setup.Plan.ToLayout(
 using KvCache cache = InferenceEngine.CreateCache(setup.Plan.ToLayout(), setup.Hooks);
 var compiledLogits = new float[CompiledModel.VocabSize];
 var runtimeLogits = new float[CompiledModel.VocabSize];
-Console.WriteLine($"model {modelDirectory}, prompt {promptTokens} tokens, {steps} decode steps per arm, {rounds} prefill rounds (+1 warm-up), threads {CpuBackend.Shared.MaxDegreeOfParallelism}");
+Console.WriteLine($"model {modelDirectory}, prompt {promptTokens} tokens, {steps} decode steps per path, {rounds} prefill rounds (+1 warm-up), threads {CpuBackend.Shared.MaxDegreeOfParallelism}");
 
 var compiledPrefill = new List<double>();
 var runtimePrefill = new List<double>();
@@ -85,8 +84,7 @@ return 0;
 
 (string Label, Action Step)[] DecodeArms() =>
 [
-    ("compiled Decode<Shape>", () => compiled.Decode(ArgMax(compiledLogits), compiledLogits)),
-    ("compiled, runtime shape", () => compiled.Engine.Decode(ArgMax(compiledLogits), compiled.Cache, compiled.Hooks, compiledLogits)),
+    ("compiled", () => compiled.Decode(ArgMax(compiledLogits), compiledLogits)),
     ("FromProfile", () => engine.Decode(ArgMax(runtimeLogits), cache, setup.Hooks, runtimeLogits)),
 ];
 

@@ -1,7 +1,6 @@
 using System.Numerics.Tensors;
 using UNComp.Runtime.Cache;
 using UNComp.Runtime.Compression;
-using UNComp.Runtime.Compute;
 
 namespace UNComp.Runtime.Generation;
 
@@ -13,23 +12,13 @@ public sealed partial class InferenceEngine
     /// attends over the cached tokens plus the new one; a full unit then evicts the slot the policy names before
     /// the new key/value is appended. Allocates nothing.
     /// </summary>
-    public void Decode(int token, KvCache cache, CompressionHooks? hooks, Span<float> logits) =>
-        Decode<RuntimeShape>(token, cache, hooks, logits);
-
-    /// <summary>
-    /// <see cref="Decode(int, KvCache, CompressionHooks?, Span{float})"/> with the attention loops specialised to
-    /// <typeparamref name="TShape"/>'s constants (a compiled profile's shape struct); the same results.
-    /// </summary>
-    /// <exception cref="ArgumentException">The shape's constants are not this engine's model and cache layout.</exception>
-    public void Decode<TShape>(int token, KvCache cache, CompressionHooks? hooks, Span<float> logits)
-        where TShape : struct, IModelShape
+    public void Decode(int token, KvCache cache, CompressionHooks? hooks, Span<float> logits)
     {
         using var call = EnterCall();
         ArgumentNullException.ThrowIfNull(cache);
         _activePrefill = null;
         hooks ??= CompressionHooks.None;
         CheckCache(cache, hooks);
-        CheckShape<TShape>(cache.Layout);
         int position = cache.NextPosition;
         CheckSlidingWindow(position + 1);
         float eps = (float)_cfg.RmsNormEps;
@@ -51,7 +40,7 @@ public sealed partial class InferenceEngine
             _backend.Rope(q, _onePosition, _heads, _headDim, _invFreq);
             _backend.Rope(k, _onePosition, _kvHeads, _headDim, _invFreq);
             cache.PushQueries(layer, q);
-            AttendAndUpdateCache<TShape>(cache, hooks.Policy, layer, position);
+            AttendAndUpdateCache(cache, hooks.Policy, layer, position);
             _backend.MatMul(att, w.Wo, w.Bo, xn, 1, _qDim, _hidden);
             _backend.Add(x, xn, x);
             _backend.RmsNorm(x, w.MlpNorm, eps, xn, 1, _hidden);
@@ -68,47 +57,18 @@ public sealed partial class InferenceEngine
         cache.NextPosition = position + 1;
     }
 
-    private void CheckShape<TShape>(KvCacheLayout layout)
-        where TShape : struct, IModelShape
-    {
-        if ((TShape.HeadDim != 0 && TShape.HeadDim != _headDim)
-            || (TShape.NumAttentionHeads != 0 && TShape.NumAttentionHeads != _heads)
-            || (TShape.NumKeyValueHeads != 0 && TShape.NumKeyValueHeads != _kvHeads)
-            || (TShape.UnitsPerLayer != 0 && TShape.UnitsPerLayer != layout.UnitsPerLayer)
-            || (TShape.QueryHeadsPerUnit != 0 && TShape.QueryHeadsPerUnit != layout.QueryHeadsPerUnit))
-        {
-            throw new ArgumentException($"shape {typeof(TShape).Name} (heads {TShape.NumAttentionHeads}, KV heads {TShape.NumKeyValueHeads}, head dim {TShape.HeadDim}, {TShape.UnitsPerLayer} units of {TShape.QueryHeadsPerUnit} query heads) is not this engine's model ({_heads}, {_kvHeads}, {_headDim}) and cache ({layout.UnitsPerLayer} units of {layout.QueryHeadsPerUnit}).", nameof(TShape));
-        }
-    }
-
-    private void AttendAndUpdateCache<TShape>(KvCache cache, IKvCachePolicy policy, int layer, int position)
-        where TShape : struct, IModelShape
+    private void AttendAndUpdateCache(KvCache cache, IKvCachePolicy policy, int layer, int position)
     {
         var layout = cache.Layout;
-        int d = TShape.HeadDim != 0 ? TShape.HeadDim : _headDim;
-        int perUnit = TShape.QueryHeadsPerUnit != 0 ? TShape.QueryHeadsPerUnit : layout.QueryHeadsPerUnit;
+        int d = _headDim;
+        int perUnit = layout.QueryHeadsPerUnit;
         int stride = MaxTokens + 1;
-        int units = TShape.UnitsPerLayer != 0 ? TShape.UnitsPerLayer : layout.UnitsPerLayer;
-        var cpu = _backend as CpuBackend;
+        int units = layout.UnitsPerLayer;
         for (int unit = 0; unit < units; unit++)
         {
             int n = cache.Length(layer, unit);
             int firstHead = layout.Granularity == CacheGranularity.KvHead ? unit * perUnit : unit;
             int kvHead = layout.KvHeadOfUnit(unit);
-            if (TShape.HeadDim != 0 && cpu is not null)
-            {
-                cpu.DecodeAttention<TShape>(
-                    _q.AsSpan(firstHead * d, perUnit * d),
-                    cache.Keys(layer, unit).Slice(0, n * d),
-                    cache.Values(layer, unit).Slice(0, n * d),
-                    _k.AsSpan(kvHead * d, d),
-                    _v.AsSpan(kvHead * d, d),
-                    _scores.AsSpan(firstHead * stride, perUnit * (n + 1)),
-                    _att.AsSpan(firstHead * d, perUnit * d),
-                    n, _scale);
-                continue;
-            }
-
             _backend.DecodeAttention(
                 _q.AsSpan(firstHead * d, perUnit * d),
                 cache.Keys(layer, unit).Slice(0, n * d),
