@@ -80,13 +80,53 @@ for (int arm = 0; arm < decodeArms.Length; arm++)
     Report("decode, " + decodeArms[arm].Label, stepTimes[arm]);
 }
 
+// The part of a decode step that specialising to the profile's shape could speed up: the decode attention calls
+// of one step (every layer and unit at its budget), timed alone. Compare with the decode step time above.
+double attention = DecodeAttentionMicroseconds();
+double stepMicroseconds = 1e6 / Median(stepTimes[0]);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"decode attention of one step ({CompiledModel.TotalUnits} calls at the budgets): median {attention:F1} us = {100 * attention / stepMicroseconds:F1} % of the compiled decode step's median {stepMicroseconds:F0} us"));
 return 0;
+
+double DecodeAttentionMicroseconds()
+{
+    int d = CompiledModel.HeadDim, heads = CompiledModel.QueryHeadsPerUnit, maxBudget = CompiledModel.MaxBudget;
+    var random = new Random(1);
+    float[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => (float)random.NextDouble() - 0.5f)];
+    float[] q = Random(heads * d), keys = Random(maxBudget * d), values = Random(maxBudget * d), newKey = Random(d), newValue = Random(d);
+    var probs = new float[heads * (maxBudget + 1)];
+    var output = new float[heads * d];
+    var cpu = CpuBackend.Shared;
+    var times = new List<double>();
+    for (int rep = 0; rep < 20_000; rep++)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int layer = 0; layer < CompiledModel.NumLayers; layer++)
+        {
+            for (int unit = 0; unit < CompiledModel.UnitsPerLayer; unit++)
+            {
+                int n = CompiledModel.Budget(layer, unit);
+                cpu.DecodeAttention(q, keys.AsSpan(0, n * d), values.AsSpan(0, n * d), newKey, newValue, probs.AsSpan(0, heads * (n + 1)), output, n, heads, d, 0.125f);
+            }
+        }
+
+        times.Add(clock.Elapsed.TotalMicroseconds);
+    }
+
+    return Median(times);
+}
 
 (string Label, Action Step)[] DecodeArms() =>
 [
     ("compiled", () => compiled.Decode(ArgMax(compiledLogits), compiledLogits)),
     ("FromProfile", () => engine.Decode(ArgMax(runtimeLogits), cache, setup.Hooks, runtimeLogits)),
 ];
+
+static double Median(List<double> values)
+{
+    double[] sorted = [.. values.Order()];
+    return sorted[sorted.Length / 2];
+}
 
 void Report(string label, List<double> tokensPerSecond)
 {
