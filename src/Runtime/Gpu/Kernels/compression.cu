@@ -234,7 +234,9 @@ extern "C" __global__ void queries_push_decode(const bf16_t* __restrict__ q, bf1
     if (threadIdx.x == 0) *count = c + 1;
 }
 
-#define EV_CHUNK 256
+#define EV_CHUNK 64
+#define EV_THREADS 256
+#define EV_GROUPS (EV_THREADS / EV_CHUNK)
 #define EV_PMAX 128
 
 // Shared part of the two decode re-scoring passes: the block's (split, unit, row); loads the unit's query pairs
@@ -277,7 +279,8 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
         qf[e] = bf2f(src[c]);
     }
     __syncthreads();
-    const int t = threadIdx.x;
+    // EV_GROUPS threads per key, each taking every EV_GROUPS-th pair; queries read from shared memory 16 bytes at a time.
+    const int t = threadIdx.x % EV_CHUNK, g = threadIdx.x / EV_CHUNK;
     if (t < count)
     {
         const int ki = start + t;
@@ -286,11 +289,16 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
         float kf[D];
 #pragma unroll
         for (int e = 0; e < D; e += 8) bf16x8_to_f32(*(const uint4*)(kp + e), kf + e);
-        for (int p = 0; p < P; p++)
+        for (int p = g; p < P; p += EV_GROUPS)
         {
+            const float4* qv = (const float4*)(qf + p * D);
             float dot = 0.f;
 #pragma unroll
-            for (int e = 0; e < D; e++) dot += kf[e] * qf[p * D + e];
+            for (int e = 0; e < D / 4; e++)
+            {
+                const float4 q4 = qv[e];
+                dot += kf[4 * e] * q4.x + kf[4 * e + 1] * q4.y + kf[4 * e + 2] * q4.z + kf[4 * e + 3] * q4.w;
+            }
             logits[p * EV_CHUNK + t] = dot * scale_log2;
         }
     }
@@ -299,7 +307,7 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
 }
 
 // Pass 1: per pair and chunk, the softmax statistics (max, Σ 2^(x − max)) into part [rows][units][splits][pmax][2].
-// Grid: (splits, units, rows); block EV_CHUNK; dynamic shared memory: pmax·(D + EV_CHUNK) floats (pmax ≤ EV_PMAX).
+// Grid: (splits, units, rows); block EV_THREADS; dynamic shared memory: pmax·(D + EV_CHUNK) floats (pmax ≤ EV_PMAX).
 template <int D>
 __device__ __forceinline__ void rescore_stats_impl(const bf16_t* __restrict__ q, const bf16_t* __restrict__ ring,
     const int* __restrict__ qcount, const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ arena_k,
@@ -307,7 +315,7 @@ __device__ __forceinline__ void rescore_stats_impl(const bf16_t* __restrict__ q,
     const int* __restrict__ slots, float* __restrict__ part, long long kv_elements, int total_units, int layer_unit0,
     int heads, int kv_heads, int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, int pmax, float scale_log2)
 {
-    extern __shared__ float ev_sh[];
+    extern __shared__ __attribute__((aligned(16))) float ev_sh[];
     int len, count, start;
     const int P = rescore_logits<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, kv_elements,
         total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, scale_log2,
@@ -346,7 +354,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
     int heads, int kv_heads, int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, int score_stride,
     int pmax, float scale_log2)
 {
-    extern __shared__ float ev_sh[];
+    extern __shared__ __attribute__((aligned(16))) float ev_sh[];
     __shared__ float stat_m[EV_PMAX], stat_inv[EV_PMAX];
     int len, count, start;
     const int P = rescore_logits<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, kv_elements,
@@ -385,7 +393,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
 }
 
 #define RESCORE(D)                                                                                                        \
-    extern "C" __global__ void __launch_bounds__(EV_CHUNK) rescore_stats_d##D(const bf16_t* __restrict__ q,             \
+    extern "C" __global__ void __launch_bounds__(EV_THREADS) rescore_stats_d##D(const bf16_t* __restrict__ q,             \
         const bf16_t* __restrict__ ring, const int* __restrict__ qcount, const bf16_t* __restrict__ new_k,                \
         const bf16_t* __restrict__ arena_k, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,    \
         const int* __restrict__ unit_cap, const int* __restrict__ slots, float* __restrict__ part, long long kv_elements, \
@@ -395,7 +403,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
         rescore_stats_impl<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, part, kv_elements,  \
             total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, pmax, scale_log2);\
     }                                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(EV_CHUNK) rescore_probs_d##D(const bf16_t* __restrict__ q,             \
+    extern "C" __global__ void __launch_bounds__(EV_THREADS) rescore_probs_d##D(const bf16_t* __restrict__ q,             \
         const bf16_t* __restrict__ ring, const int* __restrict__ qcount, const bf16_t* __restrict__ new_k,                \
         const bf16_t* __restrict__ arena_k, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,    \
         const int* __restrict__ unit_cap, const int* __restrict__ slots, const float* __restrict__ part,                  \
