@@ -59,7 +59,7 @@ public sealed partial class LlamaKernels
 
     /// <summary>Chooses, per (unit, row), the slot the step's token takes (evicting by score when the unit is full).</summary>
     internal void EvictSelect(in RescoreArgs a, ulong order, ulong decodePlan, ulong destinations, int source, int pool, int kernel, int maxCapacity) =>
-        Module.Launch("evict_select", (a.UnitsPerLayer, a.Rows, 1), 256, 4 * maxCapacity,
+        Module.Launch("evict_select", (a.UnitsPerLayer, a.Rows, 1), 1024, 4 * maxCapacity,
             a.Scores, a.Accumulated, a.ArenaK, order, a.Lengths, a.UnitOffsets, a.UnitCapacities, decodePlan, a.Slots, destinations,
             a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, source, pool, kernel, a.ScoreStride, a.HeadDim);
 }

@@ -363,18 +363,25 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
     if (P <= 0) return;
     const int b = blockIdx.z, j = blockIdx.y, splits = gridDim.x, units = gridDim.y;
     const float* src = part + (((long)b * units + j) * splits) * pmax * 2;
-    for (int p = threadIdx.x; p < P; p += blockDim.x)
+    // A warp per pair merges the splits' statistics (lanes over splits: independent loads, not a serial chain).
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+    for (int p = warp; p < P; p += warps)
     {
         float mx = NEG_INF;
-        for (int s = 0; s < splits; s++) mx = fmaxf(mx, src[((long)s * pmax + p) * 2]);
+        for (int s = lane; s < splits; s += 32) mx = fmaxf(mx, src[((long)s * pmax + p) * 2]);
+        mx = warp_max(mx);
         float sum = 0.f;
-        for (int s = 0; s < splits; s++)
+        for (int s = lane; s < splits; s += 32)
         {
             const float ms = src[((long)s * pmax + p) * 2];
             if (ms > NEG_INF) sum += src[((long)s * pmax + p) * 2 + 1] * exp2f(ms - mx);
         }
-        stat_m[p] = mx;
-        stat_inv[p] = sum > 0.f ? 1.f / sum : 0.f;
+        sum = warp_sum(sum);
+        if (lane == 0)
+        {
+            stat_m[p] = mx;
+            stat_inv[p] = sum > 0.f ? 1.f / sum : 0.f;
+        }
     }
     __syncthreads();
     const int t = threadIdx.x;
@@ -426,15 +433,15 @@ RESCORE(128)
 // evicts the lowest (NaN first, then the lowest rank among equals). The order list drops the evicted rank and
 // appends its slot (the new token is the newest). dst[row][unit] = the slot the new token takes.
 // source: 0 recency (score = rank), 1 scores[row][unit][slot], 2 acc[slot row], 3 −‖k‖.
-// Grid: (units, rows); block 256; dynamic shared memory: max capacity floats.
-extern "C" __global__ void __launch_bounds__(256) evict_select(const float* __restrict__ scores, const float* __restrict__ acc,
+// Grid: (units, rows); block 1024 (a unit's candidates in one or two strides); dynamic shared memory: max capacity floats.
+extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __restrict__ scores, const float* __restrict__ acc,
     const bf16_t* __restrict__ arena_k, int* __restrict__ order, const int* __restrict__ lengths,
     const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ decode_plan,
     const int* __restrict__ slots, int* __restrict__ dst, long long kv_elements, long long pos_elements, int total_units,
     int layer_unit0, int source, int pool, int kernel, int score_stride, int d)
 {
     extern __shared__ float vals[];
-    __shared__ u32 best_hi[8], best_lo[8];
+    __shared__ u32 best_hi[32], best_lo[32];
     __shared__ int s_rank;
     const int j = blockIdx.x, b = blockIdx.y, units = gridDim.x;
     const int slot = slots[b], u = layer_unit0 + j;
