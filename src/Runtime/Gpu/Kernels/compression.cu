@@ -84,9 +84,15 @@ __device__ __forceinline__ void column_sums_impl(const bf16_t* __restrict__ q, c
         column_sums_impl<D>(q, k, lse, out, n, row0, heads, kv_heads, hps, scale_log2);                                 \
     }
 
+#if UNCOMP_WANTS_D(32)
 COLUMN_SUMS(32)
+#endif
+#if UNCOMP_WANTS_D(64)
 COLUMN_SUMS(64)
+#endif
+#if UNCOMP_WANTS_D(128)
 COLUMN_SUMS(128)
+#endif
 
 // out[u][j] = −‖k_j‖₂ of the KV head of unit u (KeyNorm). Grid: (ceil(n / 128), units); block 128.
 extern "C" __global__ void key_norm_scores(const bf16_t* __restrict__ k, float* __restrict__ out, int n, int kv_heads,
@@ -423,9 +429,15 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
             layer, layers, w, mode, score_stride, pmax, scale_log2);                                                      \
     }
 
+#if UNCOMP_WANTS_D(32)
 RESCORE(32)
+#endif
+#if UNCOMP_WANTS_D(64)
 RESCORE(64)
+#endif
+#if UNCOMP_WANTS_D(128)
 RESCORE(128)
+#endif
 
 // Decode eviction, one (unit, row) per block: a unit with room takes the new token in its next slot; a full unit
 // ranks its cached tokens by position (order[0..len) lists slots oldest first), pools the candidates' scores over
