@@ -292,9 +292,14 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
         const int ki = start + t;
         const int kvh = j / units_per_kv_head;
         const bf16_t* kp = ki < len ? arena_k + (long)slot * kv_elements + unit_offset[u] + (long)ki * D : new_k + ((long)b * kv_heads + kvh) * D;
-        float kf[D];
+        // The key stays packed as bf16 pairs (D / 2 registers, not D), so two blocks fit an SM.
+        u32 kw[D / 2];
 #pragma unroll
-        for (int e = 0; e < D; e += 8) bf16x8_to_f32(*(const uint4*)(kp + e), kf + e);
+        for (int e = 0; e < D / 8; e++)
+        {
+            const uint4 v = ((const uint4*)kp)[e];
+            kw[4 * e] = v.x; kw[4 * e + 1] = v.y; kw[4 * e + 2] = v.z; kw[4 * e + 3] = v.w;
+        }
         for (int p = g; p < P; p += EV_GROUPS)
         {
             const float4* qv = (const float4*)(qf + p * D);
@@ -303,7 +308,8 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
             for (int e = 0; e < D / 4; e++)
             {
                 const float4 q4 = qv[e];
-                dot += kf[4 * e] * q4.x + kf[4 * e + 1] * q4.y + kf[4 * e + 2] * q4.z + kf[4 * e + 3] * q4.w;
+                const u32 a = kw[2 * e], b2 = kw[2 * e + 1];
+                dot += bf_lo(a) * q4.x + bf_hi(a) * q4.y + bf_lo(b2) * q4.z + bf_hi(b2) * q4.w;
             }
             logits[p * EV_CHUNK + t] = dot * scale_log2;
         }
@@ -406,7 +412,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
 }
 
 #define RESCORE(D)                                                                                                        \
-    extern "C" __global__ void __launch_bounds__(EV_THREADS) rescore_stats_d##D(const bf16_t* __restrict__ q,             \
+    extern "C" __global__ void __launch_bounds__(EV_THREADS, 2) rescore_stats_d##D(const bf16_t* __restrict__ q,             \
         const bf16_t* __restrict__ ring, const int* __restrict__ qcount, const bf16_t* __restrict__ new_k,                \
         const bf16_t* __restrict__ arena_k, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,    \
         const int* __restrict__ unit_cap, const int* __restrict__ slots, float* __restrict__ part, long long kv_elements, \
@@ -416,7 +422,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
         rescore_stats_impl<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, part, kv_elements,  \
             total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, pmax, scale_log2);\
     }                                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(EV_THREADS) rescore_probs_d##D(const bf16_t* __restrict__ q,             \
+    extern "C" __global__ void __launch_bounds__(EV_THREADS, 2) rescore_probs_d##D(const bf16_t* __restrict__ q,             \
         const bf16_t* __restrict__ ring, const int* __restrict__ qcount, const bf16_t* __restrict__ new_k,                \
         const bf16_t* __restrict__ arena_k, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,    \
         const int* __restrict__ unit_cap, const int* __restrict__ slots, const float* __restrict__ part,                  \
