@@ -27,7 +27,7 @@ class LlamaShape:
     rope_theta: float = 100000.0
     eps: float = 1e-5
     # training lengths and their shares
-    lengths: list = field(default_factory=lambda: [(1024, 0.10), (2048, 0.15), (4096, 0.30), (8192, 0.45)])
+    lengths: list = field(default_factory=lambda: [(512, 0.10), (1024, 0.15), (2048, 0.20), (4096, 0.25), (8192, 0.30)])
 
     @staticmethod
     def preset(name):
