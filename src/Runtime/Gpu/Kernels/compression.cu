@@ -278,11 +278,13 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
         oldest = c - R;
     }
     const int P = R * hpu;
-    for (int e = threadIdx.x; e < P * D; e += blockDim.x)
+    // 16-byte loads (8 bf16), all issued before any is used: a per-element loop would wait on each load in turn.
+#pragma unroll 4
+    for (int e = threadIdx.x; e < P * (D / 8); e += blockDim.x)
     {
-        const int p = e / D, c = e % D, hh = p / R, rr = p % R, h = j * hpu + hh;
+        const int p = e / (D / 8), c = (e % (D / 8)) * 8, hh = p / R, rr = p % R, h = j * hpu + hh;
         const bf16_t* src = mode == 1 ? ring + (ring0 + (oldest + rr) % w) * qdim + (long)h * D : q + (long)b * qdim + (long)h * D;
-        qf[e] = bf2f(src[c]);
+        bf16x8_to_f32(*(const uint4*)(src + c), qf + p * D + c);
     }
     __syncthreads();
     // EV_GROUPS threads per key, each taking every EV_GROUPS-th pair; queries read from shared memory 16 bytes at a time.
