@@ -220,9 +220,9 @@ extern "C" __global__ void queries_push_prefill(const bf16_t* __restrict__ q, bf
     int slot, int layer, int layers, int n, int w, int qdim)
 {
     const int wp = gridDim.x, i = blockIdx.x;
-    const bf16_t* src = q + (long)(n - wp + i) * qdim;
-    bf16_t* dst = ring + (((long)slot * layers + layer) * w + i) * qdim;
-    for (int e = threadIdx.x; e < qdim; e += blockDim.x) dst[e] = src[e];
+    const uint4* src = (const uint4*)(q + (long)(n - wp + i) * qdim);
+    uint4* dst = (uint4*)(ring + (((long)slot * layers + layer) * w + i) * qdim);
+    for (int e = threadIdx.x; e < qdim / 8; e += blockDim.x) dst[e] = src[e];
     if (i == 0 && threadIdx.x == 0) qcount[(long)slot * layers + layer] = wp;
 }
 
@@ -233,9 +233,10 @@ extern "C" __global__ void queries_push_decode(const bf16_t* __restrict__ q, bf1
     const int b = blockIdx.x, slot = slots[b];
     int* count = qcount + (long)slot * layers + layer;
     const int c = *count;
-    const bf16_t* src = q + (long)b * qdim;
-    bf16_t* dst = ring + (((long)slot * layers + layer) * w + c % w) * qdim;
-    for (int e = threadIdx.x; e < qdim; e += blockDim.x) dst[e] = src[e];
+    const uint4* src = (const uint4*)(q + (long)b * qdim);
+    uint4* dst = (uint4*)(ring + (((long)slot * layers + layer) * w + c % w) * qdim);
+#pragma unroll 4
+    for (int e = threadIdx.x; e < qdim / 8; e += blockDim.x) dst[e] = src[e];
     __syncthreads();
     if (threadIdx.x == 0) *count = c + 1;
 }
