@@ -4,7 +4,8 @@
 tools/bench/hf_snapkv_peer.py --context A,B,... (snapkv.json) of the same call, writes into OUT_DIR:
   decode-vs-context.svg   batch-1 decode tok/s: ours (full, compressed), transformers (full, SnapKV-style), bounds
   memory-vs-context.svg   KV bytes and device memory in use, per engine and method
-  prefill-vs-context.svg  prefill seconds (ours, transformers full, transformers with SnapKV selection)
+  prefill-vs-context.svg  prefill seconds: ours (full cache, UNComp selection, selection + hidden-state stages),
+                          transformers full, transformers with SnapKV-style selection
 and prints a markdown table of the same numbers.
 
   python3 tools/bench/plot_gpu_context.py ours.json hf.json snapkv.json docs/benchmarks/gpu/context
@@ -54,6 +55,7 @@ def collect(ours, hf, snap):
             "ours_full_mem": r["full"].get("device_used_bytes"), "ours_budget_mem": b and b.get("device_used_bytes"),
             "hf_full_mem": hr.get("device_used_bytes"), "hf_snapkv_mem": sk and sk.get("device_used_bytes"),
             "ours_full_prefill": r["full"]["prefill_s"], "ours_budget_prefill": b and b["prefill_s"],
+            "ours_stages_prefill": b and b.get("prefill_stages_s"), "stages": b and b.get("prefill_stages"),
             "hf_full_prefill": hr.get("prefill_s"), "hf_snapkv_prefill": sk and sk["prefill_s"],
             "snapkv_percent": sk and sk["budget_percent"],
         })
@@ -85,7 +87,9 @@ def plot(ours, hf, snap, out_dir):
         f"KV bytes (solid) and device memory in use (dashed), batch 1, {gpu}", "prompt tokens (log)", "bytes (log)",
         x_log=True, y_log=True, x_ticks=ctx, x_labels=labels, legend_width=270, y_format=lambda v: label(v) + "B")
     files["prefill-vs-context.svg"] = line_chart(
-        [s("ours (no hidden-state stages on the GPU)", "ours_full_prefill", colour="#2ca02c"),
+        [s("ours, full cache", "ours_full_prefill", colour="#2ca02c"),
+         s(f"ours, UNComp selection {b}", "ours_budget_prefill", colour="#1f77b4"),
+         s("ours, UNComp + hidden-state stages", "ours_stages_prefill", colour="#9467bd"),
          s("transformers SDPA, full cache", "hf_full_prefill", colour="#d62728"),
          s(f"transformers + SnapKV-style selection {b}", "hf_snapkv_prefill", colour="#ff7f0e")],
         f"Prefill seconds vs context, {gpu}", "prompt tokens (log)", "seconds (log)", x_log=True, y_log=True, x_ticks=ctx, x_labels=labels,
@@ -99,14 +103,15 @@ def plot(ours, hf, snap, out_dir):
 def markdown(table):
     def f(v, fmt):
         return "—" if v is None else fmt.format(v)
-    lines = ["| context | ours full tok/s (bound) | ours budget tok/s (bound) | transformers full | transformers SnapKV | KV ours full / budget | KV transformers full / SnapKV | prefill ours / transformers / SnapKV (s) |",
+    lines = ["| context | ours full tok/s (bound) | ours budget tok/s (bound) | transformers full | transformers SnapKV | KV ours full / budget | KV transformers full / SnapKV | prefill ours full / selection / stages, transformers / SnapKV (s) |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for t in table:
         lines.append(f"| {t['context']:,} | {f(t['ours_full_tok_s'], '{:.1f}')} ({f(t['bound_full_tok_s'], '{:.1f}')}) | "
                      f"{f(t['ours_budget_tok_s'], '{:.1f}')} ({f(t['bound_budget_tok_s'], '{:.1f}')}) | {f(t['hf_full_tok_s'], '{:.1f}')} | "
                      f"{f(t['hf_snapkv_tok_s'], '{:.1f}')} | {f(t['ours_full_kv'] and t['ours_full_kv'] / 1e9, '{:.2f}')} / {f(t['ours_budget_kv'] and t['ours_budget_kv'] / 1e9, '{:.3f}')} GB | "
                      f"{f(t['hf_full_kv'] and t['hf_full_kv'] / 1e9, '{:.2f}')} / {f(t['hf_snapkv_kv'] and t['hf_snapkv_kv'] / 1e9, '{:.3f}')} GB | "
-                     f"{f(t['ours_full_prefill'], '{:.3f}')} / {f(t['hf_full_prefill'], '{:.3f}')} / {f(t['hf_snapkv_prefill'], '{:.3f}')} |")
+                     f"{f(t['ours_full_prefill'], '{:.3f}')} / {f(t['ours_budget_prefill'], '{:.3f}')} / {f(t['ours_stages_prefill'], '{:.3f}')}, "
+                     f"{f(t['hf_full_prefill'], '{:.3f}')} / {f(t['hf_snapkv_prefill'], '{:.3f}')} |")
     return "\n".join(lines)
 
 
@@ -116,7 +121,8 @@ def synthetic():
     kv = lambda n: n * 32 * 8 * 128 * 2 * 2  # noqa: E731
     ours = {"gpu": "Test GPU", "rows": [{"context": n,
             "full": {"decode_b1": {"tok_s": 200 - n / 400, "bound_tok_s": 260 - n / 800}, "kv_bytes_device": kv(n), "device_used_bytes": 17e9 + kv(n), "prefill_s": n / 17000},
-            "budget_4.74": {"decode_b1": {"tok_s": 195, "bound_tok_s": 280}, "kv_bytes_device": kv(n) // 20, "device_used_bytes": 17e9, "prefill_s": n / 17000}} for n in ctx]}
+            "budget_4.74": {"decode_b1": {"tok_s": 195, "bound_tok_s": 280}, "kv_bytes_device": kv(n) // 20, "device_used_bytes": 17e9, "prefill_s": n / 16000,
+                            "prefill_stages_s": n / 25000, "prefill_stages": "all,0.75,0.5,0.25"}} for n in ctx]}
     hf = {"rows": [{"context": n, "decode_b1_tok_s": 40 - n / 1000, "kv_bytes": kv(n), "device_used_bytes": 18e9 + kv(n), "prefill_s": n / 23000} for n in ctx]}
     snap = {"rows": [{"context": n, "prefill_full_s": n / 23000, "budgets": [
         {"budget_percent": p, "kept_tokens_per_head": int(p / 100 * n), "kv_bytes": int(kv(n) * p / 100), "prefill_s": n / 22000,
@@ -137,6 +143,8 @@ def selftest():
             assert svg.count("<polyline") >= 3, f"{name}: expected one line per series"
         decode = open(os.path.join(d, "decode-vs-context.svg")).read()
         assert decode.count("<polyline") == 6 and "transformers + SnapKV-style 4.74 %" in decode
+        prefill = open(os.path.join(d, "prefill-vs-context.svg")).read()
+        assert prefill.count("<polyline") == 5 and "hidden-state stages" in prefill
         assert decode.count("<circle") == 4 * 4, "4 measured series × 4 contexts (bounds have no markers)"
         # A single-context document (no "rows") and a missing peer still plot.
         one = dict(ours["rows"][0], gpu="Test GPU")

@@ -39,10 +39,11 @@ internal static class EvalCommand
         var fidelity = new Option<bool>("--fidelity") { Description = "Also measure teacher-forced KL(full || compressed) and the rank of each reference answer token." };
         var diagnose = new Option<string?>("--diagnose") { Description = "Instead of the grid: 'layers' compresses one layer at a time, 'heads' also one cache unit at a time; reports accuracy and where kept tokens lie relative to the answer (diagnosis.json, diagnosis.md)." };
         var recordKept = new Option<bool>("--record-kept") { Description = "Write prompt ids and every cache unit's kept positions into results.json (input of tools/crosscheck)." };
+        var device = CliSupport.DeviceOption();
         var command = new Command("eval", "Retrieval accuracy (passkey, needle, multi-key) of UNComp and baselines across KV budgets.")
         {
             model, profile, output, tasks, methods, budgets, lengths, depths, needleSamples, passkeySamples, multiKeySamples, maxNew, seed, haystack, templates,
-            sampleLengths, rulerSamples, parallel, fidelity, recordKept, diagnose,
+            sampleLengths, rulerSamples, parallel, fidelity, recordKept, diagnose, device,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliSupport.Run(parse, stdout =>
         {
@@ -79,9 +80,12 @@ internal static class EvalCommand
                 uncompProfile = ProfileLoader.Load(p);
             }
 
+            bool cuda = CliSupport.ResolveDevice(parse.GetValue(device), parse.InvocationConfiguration.Error) == "cuda";
             using var llama = LlamaModel.Load(dir, cancellationToken);
             var codec = TokenCodecs.Load(dir);
-            var runner = new EvalRunner(llama, codec, File.ReadAllText(hayPath), options, uncompProfile);
+            using var gpu = cuda ? UNComp.Runtime.Cuda.CudaDevice.Open() : null;
+            using var gpuModel = gpu is null ? null : UNComp.Runtime.Gpu.CudaModel.Load(gpu, dir, cancellationToken: cancellationToken);
+            var runner = new EvalRunner(llama, codec, File.ReadAllText(hayPath), options, uncompProfile) { GpuModel = gpuModel };
             string commandLine = "uncomp " + string.Join(' ', parse.Tokens.Select(x => x.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{x.Value}\"" : x.Value));
             if (parse.GetValue(diagnose) is string mode)
             {
@@ -91,6 +95,11 @@ internal static class EvalCommand
                     "heads" => true,
                     _ => throw new ArgumentException($"--diagnose: '{mode}' is not a mode; use layers or heads."),
                 };
+                if (cuda)
+                {
+                    throw new ArgumentException("--diagnose runs on the CPU only (it compresses one layer or unit at a time through CPU hooks); add --device cpu.");
+                }
+
                 var diagnosis = RunWithProgress(p => new SelectionDiagnosis(llama, codec, runner, uncompProfile).Run(perUnit, p, cancellationToken), parse.InvocationConfiguration.Error);
                 var files = DiagnosisReportWriter.WriteAll(diagnosis, parse.GetValue(output)!, commandLine);
                 stdout.Write(DiagnosisReportWriter.ToMarkdown(diagnosis, commandLine));

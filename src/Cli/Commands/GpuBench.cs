@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using UNComp.Runtime.Cache;
+using UNComp.Runtime.Compression;
+using UNComp.Runtime.Compression.Methods;
 using UNComp.Runtime.Cuda;
 using UNComp.Runtime.Cuda.Interop;
 using UNComp.Runtime.Generation;
@@ -97,7 +99,7 @@ internal static class GpuBench
         if (s.BudgetPercent > 0)
         {
             var layout = TwoGroupLayout(cfg, s.BudgetPercent / 100 * s.Context);
-            Measure(json, output, model, string.Create(c, $"budget_{s.BudgetPercent:0.##}"), layout, prompt, s, bandwidth, cancellationToken);
+            Measure(json, output, model, string.Create(c, $"budget_{s.BudgetPercent:0.##}"), layout, prompt, s, bandwidth, cancellationToken, UncompSelection);
         }
     }
 
@@ -122,13 +124,38 @@ internal static class GpuBench
         return KvCacheLayout.FromCapacities(cfg, caps);
     }
 
+    /// <summary>UNComp's selection with its default settings (window 8, max-pool 7, the window kept, fixed decode).</summary>
+    public static SelectionSpec UncompSelection { get; } = new(ScoreSource.ObservationWindow, 8, 7, PoolingKind.Max, Sinks: 0, Recent: 8, DecodeMode.Fixed);
+
+    /// <summary>
+    /// Hidden-state stages for the benchmark (a random-weight model has no calibrated profile): four equal groups of
+    /// layers process 100 %, 75 %, 50 % and 25 % of the prompt, window 8, the last window kept.
+    /// </summary>
+    public static HiddenStateSpec BenchStages(ModelConfig cfg, int promptTokens)
+    {
+        ArgumentNullException.ThrowIfNull(cfg);
+        var keep = new int[cfg.NumLayers];
+        for (int l = 0; l < keep.Length; l++)
+        {
+            int stage = 4 * l / keep.Length;
+            keep[l] = stage == 0 ? int.MaxValue : (int)Math.Ceiling(promptTokens * (1 - (0.25 * stage)));
+        }
+
+        return new HiddenStateSpec(keep, 8, KeepLastWindow: true);
+    }
+
     private static void Measure(Utf8JsonWriter json, TextWriter output, CudaModel model, string name, KvCacheLayout layout, int[] prompt,
-        Settings s, double bandwidth, CancellationToken token)
+        Settings s, double bandwidth, CancellationToken token, SelectionSpec? selection = null)
     {
         var c = CultureInfo.InvariantCulture;
         // Without the sweep the arena holds one sequence, so the memory figures below are batch 1's.
-        int maxBatch = s.Sweep ? FittingBatch(model, layout, prompt.Length) : 1;
-        using var engine = CreateEngine(model, layout, prompt.Length, ref maxBatch);
+        int maxBatch = s.Sweep ? FittingBatch(model, layout, prompt.Length, selection) : 1;
+        using var engine = CreateEngine(model, layout, prompt.Length, ref maxBatch, selection);
+        if (selection is { } spec)
+        {
+            output.WriteLine($"[{name}] selection on the device: {spec.Describe()}");
+            json.WriteString("selection", spec.Describe());
+        }
         double meanTokens = layout.TotalCapacityTokens / (double)(layout.Layers * layout.UnitsPerLayer);
         output.WriteLine(string.Create(c, $"[{name}] KV layout: mean {meanTokens:F0} tokens per unit, {layout.ElementsPerBuffer * 4 / 1e9:F3} GB per sequence; batch up to {maxBatch} ({engine.KvBytes / 1e9:F1} GB KV on the device)"));
         json.WriteStartObject(name);
@@ -148,6 +175,22 @@ internal static class GpuBench
 
         output.WriteLine(string.Create(c, $"[{name}] prefill {prompt.Length} tokens: {prefill:F3} s ({prompt.Length / prefill:F0} tok/s), best of 2"));
         json.WriteNumber("prefill_s", Math.Round(prefill, 4));
+        if (selection is not null)
+        {
+            var stages = BenchStages(model.Config, prompt.Length);
+            double staged = double.MaxValue;
+            for (int r = 0; r < 2; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                engine.Prefill(0, prompt, [], stages, null, token);
+                staged = Math.Min(staged, sw.Elapsed.TotalSeconds);
+            }
+
+            string keep = string.Join(",", stages.KeepTokensPerLayer.Select(k => k == int.MaxValue ? "all" : k.ToString(c)).Distinct());
+            output.WriteLine(string.Create(c, $"[{name}] prefill with hidden-state stages (layers keep {keep} tokens): {staged:F3} s = {prefill / staged:F2}× faster than without, best of 2"));
+            json.WriteNumber("prefill_stages_s", Math.Round(staged, 4));
+            json.WriteString("prefill_stages", keep);
+        }
         WriteProfile(json, output, $"[{name}] where the prefill's time goes", "prefill_profile_ms", engine.ProfilePrefill(0, prompt));
 
         // Batch 1. KV bytes read per step: the lengths after the warm-up steps (the timed steps add a few rows each).
@@ -255,23 +298,30 @@ internal static class GpuBench
     }
 
     /// <summary>The batch whose KV arena fits the free memory after a scratch reserve (the engine is retried smaller on out-of-memory).</summary>
-    private static int FittingBatch(CudaModel model, KvCacheLayout layout, int promptTokens)
+    private static int FittingBatch(CudaModel model, KvCacheLayout layout, int promptTokens, SelectionSpec? selection)
     {
         var cfg = model.Config;
         long free = model.Device.MemoryInfo().Free;
         long scratch = (long)promptTokens * ((cfg.HiddenSize * 10L) + ((cfg.NumAttentionHeads + (2 * cfg.NumKeyValueHeads)) * cfg.HeadDim * 8L))
             + (4096L * cfg.IntermediateSize * 6) + (2L << 30);
         long perSlot = (layout.ElementsPerBuffer * 4) + (layout.TotalCapacityTokens * 4) + ((long)cfg.VocabSize * 4);
+        if (selection is { } spec)
+        {
+            // Order lists, the recent-query ring and the re-scoring scratch of GpuSelection.
+            perSlot += (layout.TotalCapacityTokens * 4) + ((long)cfg.NumLayers * spec.Window * cfg.NumAttentionHeads * cfg.HeadDim * 2)
+                + ((long)layout.UnitsPerLayer * layout.MaxCapacity * 4 * 2);
+        }
+
         return (int)Math.Clamp((free - scratch) / perSlot, 1, 1024);
     }
 
-    private static CudaEngine CreateEngine(CudaModel model, KvCacheLayout layout, int prefillTokens, ref int maxBatch)
+    private static CudaEngine CreateEngine(CudaModel model, KvCacheLayout layout, int prefillTokens, ref int maxBatch, SelectionSpec? selection)
     {
         while (true)
         {
             try
             {
-                return new CudaEngine(model, layout, new CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = prefillTokens });
+                return new CudaEngine(model, layout, new CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = prefillTokens, Selection = selection });
             }
             catch (CudaException ex) when (ex.IsOutOfMemory && maxBatch > 1)
             {

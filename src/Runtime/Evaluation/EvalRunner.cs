@@ -52,6 +52,12 @@ public sealed class EvalRunner
     /// <summary>The grid.</summary>
     public EvalOptions Options { get; }
 
+    /// <summary>
+    /// When set, every prompt runs on this GPU model (one at a time; the methods' selection on the device) instead of
+    /// the CPU engine. Load it from the same directory as the CPU model.
+    /// </summary>
+    public Gpu.CudaModel? GpuModel { get; init; }
+
     /// <summary>The lengths of the tasks that are not a depth grid.</summary>
     public IReadOnlyList<int> SampleLengths => Options.SampleLengths.Count > 0 ? Options.SampleLengths : [Options.ContextLengths.Max()];
 
@@ -118,13 +124,15 @@ public sealed class EvalRunner
         int maxNew = Math.Max(1, Options.MaxNewTokens);
         var references = samples.Select(s => _codec.Encode(" " + s.Answer, addSpecialTokens: false).ToArray()).ToArray();
         int longest = samples.Select((s, i) => s.Tokens.Length + Math.Max(maxNew, references[i].Length + 4)).DefaultIfEmpty(1).Max();
-        int parallelism = Math.Clamp(Options.Parallelism, 1, Math.Max(1, samples.Count));
+        int parallelism = GpuModel is null ? Math.Clamp(Options.Parallelism, 1, Math.Max(1, samples.Count)) : 1;
         var perSample = new EvalRecord[samples.Count][];
         int total = samples.Count * runs.Count;
         int done = 0;
         var gate = new object();
-        var workers = new ThreadLocal<PromptRunner>(
-            () => new PromptRunner(new InferenceEngine(_model, longest, parallelism > 1 ? new Compute.CpuBackend(1) : null), _codec));
+        var workers = new ThreadLocal<IPromptRunner>(
+            () => GpuModel is { } gpu ? new CudaPromptRunner(gpu, _codec)
+                : new PromptRunner(new InferenceEngine(_model, longest, parallelism > 1 ? new Compute.CpuBackend(1) : null), _codec),
+            trackAllValues: true);
         try
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
@@ -167,6 +175,11 @@ public sealed class EvalRunner
         }
         finally
         {
+            foreach (var worker in workers.Values)
+            {
+                worker.Dispose();
+            }
+
             workers.Dispose();
         }
 
@@ -262,21 +275,22 @@ public sealed class EvalRunner
         _ => _generator.CommonWords(length, index, random),
     };
 
-    private CompressionSetup Setup(string method, double budget, EvalSample sample, int maxNew)
+    private Compression.Methods.CompressionMethodPlan Setup(string method, double budget, EvalSample sample, int maxNew)
     {
         int promptLength = sample.Tokens.Length;
-        return EvalMethods.Create(method, _model.Config, budget * promptLength, promptLength, promptLength + maxNew, _profile);
+        return EvalMethods.Plan(method, _model.Config, budget * promptLength, promptLength, promptLength + maxNew, _profile);
     }
 
-    private EvalRecord RunOne(PromptRunner runner, EvalSample sample, string method, double budget, int maxNew, int[] reference, float[][]? fullReference, CancellationToken ct)
+    private EvalRecord RunOne(IPromptRunner runner, EvalSample sample, string method, double budget, int maxNew, int[] reference, float[][]? fullReference, CancellationToken ct)
     {
         int promptLength = sample.Tokens.Length;
-        var setup = Setup(method, budget, sample, maxNew);
-        var result = runner.Greedy(sample.Tokens, setup, maxNew, Options.RecordKeptPositions, ct);
+        var plan = Setup(method, budget, sample, maxNew);
+        var setup = plan.Budgets;
+        var result = runner.Greedy(sample.Tokens, plan, maxNew, Options.RecordKeptPositions, ct);
         (double Kl, double Rank)? fidelity = null;
         if (fullReference is not null && reference.Length > 0)
         {
-            var compressed = method == "full" ? fullReference : runner.TeacherForced(sample.Tokens, reference, setup, ct);
+            var compressed = method == "full" ? fullReference : runner.TeacherForced(sample.Tokens, reference, plan, ct);
             fidelity = PromptRunner.Compare(fullReference, compressed, reference);
         }
 
@@ -292,9 +306,9 @@ public sealed class EvalRunner
             Answer = sample.Answer,
             Output = result.Text,
             Correct = AnswerScoring.IsCorrect(sample, result.Text),
-            MeanTokensPerUnit = Math.Round(setup.Plan.MeanTokensPerUnit, 2),
-            KvBytes = setup.Plan.Bytes,
-            FullKvBytes = setup.Plan.FullCacheBytes(promptLength + maxNew),
+            MeanTokensPerUnit = Math.Round(setup.MeanTokensPerUnit, 2),
+            KvBytes = setup.Bytes,
+            FullKvBytes = setup.FullCacheBytes(promptLength + maxNew),
             PrefillMs = Math.Round(result.PrefillMs, 1),
             Kl = fidelity is { } f ? Math.Round(f.Kl, 6) : null,
             ReferenceRank = fidelity is { } g ? Math.Round(g.Rank, 3) : null,

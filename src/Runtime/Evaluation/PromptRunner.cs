@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using UNComp.Runtime.Compression;
+using UNComp.Runtime.Compression.Methods;
 using UNComp.Runtime.Generation;
 using UNComp.Runtime.Models;
 
@@ -10,7 +11,7 @@ namespace UNComp.Runtime.Evaluation;
 /// Runs one prompt under one compression setup on one engine: prefill, greedy answer, and optionally the
 /// teacher-forced log-probabilities of a reference continuation. Not thread-safe; one per worker.
 /// </summary>
-internal sealed class PromptRunner
+internal sealed class PromptRunner : IPromptRunner
 {
     private readonly InferenceEngine _engine;
     private readonly ITokenCodec _codec;
@@ -28,6 +29,10 @@ internal sealed class PromptRunner
     public ModelConfig Config => _engine.Config;
 
     /// <summary>Greedy decoding after a compressed prefill; stops at eos, a newline after text, or <paramref name="maxNew"/> tokens.</summary>
+    public GreedyResult Greedy(int[] prompt, CompressionMethodPlan plan, int maxNew, bool captureKept, CancellationToken ct) =>
+        Greedy(prompt, plan.CreateCpuSetup(), maxNew, captureKept, ct);
+
+    /// <summary>Greedy decoding under CPU hooks (the diagnosis builds setups a plan cannot express).</summary>
     public GreedyResult Greedy(int[] prompt, CompressionSetup setup, int maxNew, bool captureKept, CancellationToken ct)
     {
         using var cache = setup.CreateCache();
@@ -35,32 +40,43 @@ internal sealed class PromptRunner
         _engine.Prefill(prompt, cache, setup.Hooks, _logits, null, ct);
         double prefillMs = sw.Elapsed.TotalMilliseconds;
         int[][][]? kept = captureKept ? KeptPositions.Capture(cache) : null;
+        string text = GreedyText(_logits, maxNew, _eos, _codec, token => _engine.Decode(token, cache, setup.Hooks, _logits));
+        return new GreedyResult(text, prefillMs, kept);
+    }
+
+    /// <summary>
+    /// The greedy answer from the prefill's <paramref name="logits"/>: stops at eos, a newline after text, or
+    /// <paramref name="maxNew"/> tokens; <paramref name="decode"/> feeds a token and refreshes the logits.
+    /// </summary>
+    public static string GreedyText(float[] logits, int maxNew, int[] eos, ITokenCodec codec, Action<int> decode)
+    {
         var generated = new List<int>();
         string text = string.Empty;
         for (int i = 0; i < maxNew; i++)
         {
-            int token = TensorPrimitives.IndexOfMax(_logits);
-            if (_eos.Contains(token))
+            int token = TensorPrimitives.IndexOfMax(logits);
+            if (eos.Contains(token))
             {
                 break;
             }
 
             generated.Add(token);
-            text = _codec.Decode(generated, skipSpecialTokens: true);
+            text = codec.Decode(generated, skipSpecialTokens: true);
             if (text.TrimStart().Contains('\n', StringComparison.Ordinal) || i + 1 == maxNew)
             {
                 break;
             }
 
-            _engine.Decode(token, cache, setup.Hooks, _logits);
+            decode(token);
         }
 
-        return new GreedyResult(text, prefillMs, kept);
+        return text;
     }
 
     /// <summary>Log-softmax of the next-token distribution before each reference token (teacher forcing).</summary>
-    public float[][] TeacherForced(int[] prompt, int[] reference, CompressionSetup setup, CancellationToken ct)
+    public float[][] TeacherForced(int[] prompt, int[] reference, CompressionMethodPlan plan, CancellationToken ct)
     {
+        var setup = plan.CreateCpuSetup();
         using var cache = setup.CreateCache();
         _engine.Prefill(prompt, cache, setup.Hooks, _logits, null, ct);
         var result = new float[reference.Length][];
@@ -105,7 +121,13 @@ internal sealed class PromptRunner
         return (kl / reference.Length, rank / reference.Length);
     }
 
-    private static float[] LogSoftmax(float[] logits)
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+
+    /// <summary>log-softmax of one logits row.</summary>
+    public static float[] LogSoftmax(float[] logits)
     {
         float max = TensorPrimitives.Max(logits);
         double sum = 0;

@@ -263,6 +263,7 @@ public sealed partial class CudaEngine
             Mark("gemm qkv");
             _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, positions, _model.InverseFrequencies, _q, _k, _v, rows, _heads, _kvHeads, _headDim);
             Mark("rope");
+            _selection?.PushQueries(layer, _q, slots, rows);
             _kernels.DecodePartial(new DecodeAttentionArgs
             {
                 Q = _q.Address, NewK = _k.Address, NewV = _v.Address, ArenaK = _arena.Keys.Address, ArenaV = _arena.Values.Address,
@@ -275,7 +276,15 @@ public sealed partial class CudaEngine
             Mark("attention");
             _kernels.DecodeCombine(_partO.Address, _partMl.Address, _att, rows, _heads, geometry.Splits, _headDim);
             Mark("attention combine");
-            _kernels.KvAppend(WriteArgs(layer), _k, _v, slots, positions, rows);
+            if (_selection is null)
+            {
+                _kernels.KvAppend(WriteArgs(layer), _k, _v, slots, positions, rows);
+            }
+            else
+            {
+                _selection.Append(layer, rows, _q, _k, _v, slots, positions, WriteArgs(layer));
+            }
+
             Mark("kv append");
             MatMul(_att.Take(rows), w.Wo, _x.Take(rows), true);
             Mark("gemm o");

@@ -1,4 +1,5 @@
 using UNComp.Runtime.Cache;
+using UNComp.Runtime.Compression.Methods;
 using UNComp.Runtime.Cuda;
 
 namespace UNComp.Runtime.Gpu;
@@ -10,7 +11,8 @@ namespace UNComp.Runtime.Gpu;
 /// arena; decode runs every active slot of a batch in one pass (one CUDA graph per batch size) with split-KV
 /// attention over ragged per-unit lengths, and the only synchronisation is reading back the sampled tokens (or
 /// the logits). The residual stream is fp32; matrix products take bf16 operands with fp32 accumulation.
-/// Units whose capacity is smaller than their sequence keep the most recent tokens (recency eviction).
+/// Units whose capacity is smaller than their sequence keep what <see cref="CudaEngineOptions.Selection"/> chooses
+/// (a compression method's definition, run on the device), or the most recent tokens when no selection is given.
 /// Not thread-safe: one caller at a time.
 /// </summary>
 public sealed partial class CudaEngine : IDisposable
@@ -26,6 +28,7 @@ public sealed partial class CudaEngine : IDisposable
     private readonly DeviceTensor _x, _xn, _qkv, _q, _k, _v, _att, _gateUp, _mlp, _logits;
     private readonly DeviceBuffer _tokens, _positions, _io, _partO, _partMl;
     private readonly PinnedHostBuffer _pinned;
+    private readonly GpuSelection? _selection;
     private readonly int[] _nextPosition;
     private readonly bool[] _active;
     private bool _disposed;
@@ -34,6 +37,15 @@ public sealed partial class CudaEngine : IDisposable
     /// <exception cref="NotSupportedException">A head dimension or GQA group the kernels are not built for.</exception>
     /// <exception cref="Cuda.Interop.CudaException">The buffers do not fit the device.</exception>
     public CudaEngine(CudaModel model, KvCacheLayout layout, CudaEngineOptions? options = null)
+        : this(model, layout, options, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates an engine that uses <paramref name="shared"/>'s kernels and GEMM handle (not disposed with the engine), so
+    /// many short-lived engines (one per prompt and layout, as the evaluation harness makes them) skip module loading.
+    /// </summary>
+    internal CudaEngine(CudaModel model, KvCacheLayout layout, CudaEngineOptions? options, CudaEngineShared? shared)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(layout);
@@ -83,8 +95,8 @@ public sealed partial class CudaEngine : IDisposable
 
         try
         {
-            _kernels = Own(new LlamaKernels(_device, options.KernelDefines));
-            _gemm = Own(new CublasLtGemm(_device));
+            _kernels = shared?.Kernels ?? Own(new LlamaKernels(_device, options.KernelDefines));
+            _gemm = shared?.Gemm ?? Own(new CublasLtGemm(_device));
             _arena = Own(new KvArena(_device, layout, batch));
             _x = Scratch(DType.F32, rows, _hidden, "x");
             _xn = Scratch(DType.BF16, rows, _hidden, "normed x");
@@ -103,6 +115,15 @@ public sealed partial class CudaEngine : IDisposable
             _partO = Own(_device.Allocate(partRows * _headDim * 4, "decode attention partials"));
             _partMl = Own(_device.Allocate(partRows * 2 * 4, "decode attention partial statistics"));
             _pinned = Own(new PinnedHostBuffer(_device, Math.Max(IoBytes(batch), (long)batch * 4)));
+            if (options.Selection is { } spec)
+            {
+                _selection = Own(new GpuSelection(_device, _kernels, _arena, spec, options.GrowTokens, _heads, _kvHeads, _unitsPerKvHead, MaxPrefillTokens, _scale));
+                ScratchBytes += _selection.Bytes;
+            }
+            else if (options.HiddenStates is not null || options.GrowTokens != 0)
+            {
+                throw new ArgumentException("hidden-state stages and grow headroom need a selection (CudaEngineOptions.Selection).", nameof(options));
+            }
         }
         catch
         {
@@ -116,8 +137,34 @@ public sealed partial class CudaEngine : IDisposable
         _useGemv = options.UseGemv;
     }
 
+    /// <summary>
+    /// Creates an engine that runs <paramref name="plan"/> (a compression method resolved for one run): the arena from its
+    /// budgets, its selection, decode headroom and hidden-state stages on the device.
+    /// </summary>
+    public static CudaEngine ForPlan(CudaModel model, CompressionMethodPlan plan, CudaEngineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return new CudaEngine(model, plan.Budgets.ToLayout(), (options ?? new CudaEngineOptions()).With(plan));
+    }
+
     /// <summary>The model.</summary>
     public CudaModel Model => _model;
+
+    /// <summary>The device state of the selection (tests read its scores).</summary>
+    internal GpuSelection? SelectionState => _selection;
+
+    /// <summary>The selection the engine runs, or null for recency.</summary>
+    public SelectionSpec? Selection => _selection?.Spec;
+
+    /// <summary>
+    /// The cached positions of one unit of <paramref name="slot"/> in position order (synchronises). With a selection the
+    /// arena's slots are not in position order after decode evictions; this reads them through the order list.
+    /// </summary>
+    public int[] ReadKeptPositions(int slot, int layer, int unit)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _selection is null ? [.. _arena.ReadPositions(slot, layer, unit).Order()] : _selection.ReadPositionsInOrder(slot, layer, unit);
+    }
 
     /// <summary>The options the engine was built with.</summary>
     public CudaEngineOptions Options { get; }
@@ -125,7 +172,7 @@ public sealed partial class CudaEngine : IDisposable
     /// <summary>The KV arena.</summary>
     public KvArena Arena => _arena;
 
-    /// <summary>Longest prompt one <see cref="Prefill"/> takes.</summary>
+    /// <summary>Longest prompt one prefill takes.</summary>
     public int MaxPrefillTokens { get; }
 
     /// <summary>Sequence slots.</summary>
@@ -162,6 +209,7 @@ public sealed partial class CudaEngine : IDisposable
         }
 
         _arena.CopySlot(source, destination);
+        _selection?.CopySlot(source, destination);
         _device.Synchronize();
         _nextPosition[destination] = _nextPosition[source];
         _active[destination] = true;
@@ -184,7 +232,20 @@ public sealed partial class CudaEngine : IDisposable
     /// <param name="logits">vocab_size floats, or empty to skip the read-back.</param>
     /// <param name="layersDone">Reports finished layers (each report waits for the device).</param>
     /// <param name="cancellationToken">Checked between layers; a cancelled prefill leaves the slot empty.</param>
-    public void Prefill(int slot, ReadOnlySpan<int> tokens, Span<float> logits, IProgress<int>? layersDone = null, CancellationToken cancellationToken = default)
+    public void Prefill(int slot, ReadOnlySpan<int> tokens, Span<float> logits, IProgress<int>? layersDone = null, CancellationToken cancellationToken = default) =>
+        Prefill(slot, tokens, logits, null, layersDone, cancellationToken);
+
+    /// <summary>
+    /// Prefills like <see cref="Prefill(int, ReadOnlySpan{int}, Span{float}, IProgress{int}?, CancellationToken)"/> with
+    /// UNComp's hidden-state stages <paramref name="hiddenStates"/> for this prompt (null: <see cref="CudaEngineOptions.HiddenStates"/>).
+    /// </summary>
+    /// <param name="slot">Sequence slot in [0, MaxBatch).</param>
+    /// <param name="tokens">Prompt ids, 1..MaxPrefillTokens of them.</param>
+    /// <param name="logits">vocab_size floats, or empty to skip the read-back.</param>
+    /// <param name="hiddenStates">Stages (keep lengths per layer) or null for the engine's.</param>
+    /// <param name="layersDone">Reports finished layers (each report waits for the device).</param>
+    /// <param name="cancellationToken">Checked between layers; a cancelled prefill leaves the slot empty.</param>
+    public void Prefill(int slot, ReadOnlySpan<int> tokens, Span<float> logits, HiddenStateSpec? hiddenStates, IProgress<int>? layersDone = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _arena.CheckSlot(slot);
@@ -196,8 +257,15 @@ public sealed partial class CudaEngine : IDisposable
 
         CheckTokens(tokens);
         CheckLogits(logits, 1);
+        var stages = hiddenStates ?? Options.HiddenStates;
+        if (stages is not null && _selection is null)
+        {
+            throw new ArgumentException("hidden-state stages need a selection (CudaEngineOptions.Selection).", nameof(hiddenStates));
+        }
+
         _device.MakeCurrent();
         _active[slot] = false;
+        int promptLength = n;
         var positions = new int[n];
         for (int i = 0; i < n; i++)
         {
@@ -214,16 +282,42 @@ public sealed partial class CudaEngine : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             var w = _model.Layers[layer];
+            if (stages is not null && layer > 0 && stages.KeepTokens(layer) < n)
+            {
+                int keepTokens = stages.KeepTokens(layer);
+                if (keepTokens < 1)
+                {
+                    throw new ArgumentException($"the hidden-state stages keep {keepTokens} tokens at layer {layer}; at least 1 is needed.", nameof(hiddenStates));
+                }
+
+                _selection!.Prune(stages, n, keepTokens, _x, _positions, _qkv.Buffer, _tokens);
+                Mark("hidden-state stage");
+                n = keepTokens;
+            }
+
             _kernels.RmsNorm(_x, w.AttentionNorm, _xn, n, eps);
             Mark("rmsnorm");
             _gemm.Linear(_xn.Take(n), w.Wqkv, _qkv.Take(n));
             Mark("gemm qkv");
             _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, _positions.Address, _model.InverseFrequencies, _q, _k, _v, n, _heads, _kvHeads, _headDim);
             Mark("rope");
-            _kernels.FlashPrefill(_q, _k, _v, _att, n, _heads, _kvHeads, _headDim, _scale);
-
+            bool stageNext = stages is not null && layer + 1 < c.NumLayers && stages.KeepTokens(layer + 1) < n;
+            bool normalisers = _selection is not null && (_selection.NeedsNormalisers || stageNext);
+            _kernels.FlashPrefill(_q, _k, _v, _att, n, _heads, _kvHeads, _headDim, _scale, normalisers ? _selection!.Normalisers : 0);
             Mark("flash attention");
-            _kernels.KvPrefillWrite(WriteArgs(layer), _k, _v, _positions.Address, 0, 0, slot, n);
+            if (_selection is null)
+            {
+                _kernels.KvPrefillWrite(WriteArgs(layer), _k, _v, _positions.Address, slot, n);
+            }
+            else
+            {
+                _selection.PrefillLayer(layer, slot, n, _q, _k, _v, _positions.Address, WriteArgs(layer));
+                if (stageNext)
+                {
+                    _selection.StageScores(n, _q, _k, stages!.Window);
+                }
+            }
+
             Mark("kv write");
             _gemm.Linear(_att.Take(n), w.Wo, _x.Take(n), accumulate: true);
             Mark("gemm o");
@@ -264,7 +358,7 @@ public sealed partial class CudaEngine : IDisposable
             _device.Synchronize();
         }
 
-        _nextPosition[slot] = n;
+        _nextPosition[slot] = promptLength;
         _active[slot] = true;
     }
 

@@ -1,3 +1,5 @@
+using UNComp.Runtime.Compression.Methods;
+
 namespace UNComp.Runtime.Gpu;
 
 /// <summary>Sizes and switches of a <see cref="CudaEngine"/>, fixed at construction (every buffer is allocated once).</summary>
@@ -31,4 +33,24 @@ public sealed record CudaEngineOptions
 
     /// <summary>Extra NVRTC definitions for the kernels (a compiled profile's constants).</summary>
     public IReadOnlyList<string> KernelDefines { get; init; } = [];
+
+    /// <summary>
+    /// What the KV arena keeps when a unit's tokens exceed its capacity (a method's <see cref="SelectionSpec"/>, run on
+    /// the device: window scores, pooling, top-k, gather, decode re-scoring and eviction). Null: units keep the most
+    /// recent tokens (recency by position, no sinks).
+    /// </summary>
+    public SelectionSpec? Selection { get; init; }
+
+    /// <summary>Decode headroom per unit included in the layout's capacities (<see cref="DecodeMode.Grow"/>); prefill keeps capacity − headroom.</summary>
+    public int GrowTokens { get; init; }
+
+    /// <summary>UNComp's hidden-state stages applied by every prefill unless the call gives its own (needs <see cref="Selection"/>).</summary>
+    public HiddenStateSpec? HiddenStates { get; init; }
+
+    /// <summary>The options that run <paramref name="plan"/> (its selection, headroom and hidden-state stages) on top of these.</summary>
+    public CudaEngineOptions With(CompressionMethodPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return this with { Selection = plan.Selection, GrowTokens = plan.GrowTokens, HiddenStates = plan.HiddenStates };
+    }
 }

@@ -46,3 +46,9 @@ internal readonly record struct KvWriteArgs
     public required int UnitsPerKvHead { get; init; }
     public required int HeadDim { get; init; }
 }
+
+/// <summary>
+/// What a selection passes to the prefill write (all optional, 0 = absent): the kept rows per unit and their counts,
+/// the order list to reset, and the column sums to keep as accumulated scores (H2O).
+/// </summary>
+internal readonly record struct KvSelectedRows(ulong Keep, int KeepStride, ulong KeepLengths, ulong Order, ulong ColumnScores, ulong Accumulated);

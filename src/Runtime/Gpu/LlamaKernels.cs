@@ -7,14 +7,14 @@ namespace UNComp.Runtime.Gpu;
 /// <see cref="KernelCompiler"/>'s disk cache) with typed launch wrappers. Every launch is queued on the device's
 /// stream, so a sequence of them can be captured into a <see cref="CudaGraph"/>.
 /// </summary>
-public sealed class LlamaKernels : IDisposable
+public sealed partial class LlamaKernels : IDisposable
 {
     /// <summary>Threads per block of the flash prefill kernel.</summary>
     private const int GemvRowsPerBlock = 16;
     private const int DecodeThreads = 128;
     private const int DecodeMaxGroup = 8;
 
-    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "sampling.cu"];
+    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "sampling.cu"];
 
     private readonly CudaDevice _device;
 
@@ -36,6 +36,13 @@ public sealed class LlamaKernels : IDisposable
         }
 
         Module.SetMaxDynamicSharedMemory("gemv_bf16", device.MaxSharedMemoryPerBlock);
+        foreach (int d in (int[])[32, 64, 128])
+        {
+            Module.SetMaxDynamicSharedMemory($"rescore_stats_d{d}", device.MaxSharedMemoryPerBlock);
+            Module.SetMaxDynamicSharedMemory($"rescore_probs_d{d}", device.MaxSharedMemoryPerBlock);
+        }
+
+        Module.SetMaxDynamicSharedMemory("evict_select", device.MaxSharedMemoryPerBlock);
         Module.SetMaxDynamicSharedMemory("decode_attention_combine", device.MaxSharedMemoryPerBlock);
     }
 
@@ -79,11 +86,13 @@ public sealed class LlamaKernels : IDisposable
     /// Causal GQA attention over <paramref name="n"/> tokens: q, o [n, heads, d]; k, v [n, kvHeads, d]. 32 query rows
     /// per warp (each K/V fragment feeds two tensor-core products), Q staged in shared memory: FlashAttention-2's tiling.
     /// </summary>
-    public void FlashPrefill(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor o, int n, int heads, int kvHeads, int headDim, float scale)
+    /// When <c>lse</c> is not 0 it receives each row's log2 softmax normaliser [heads, n] (fp32) in units of the scaled
+    /// logits, so p = 2^(q·k·scale·log2(e) − lse) (the compression kernels' column sums use it).
+    public void FlashPrefill(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor o, int n, int heads, int kvHeads, int headDim, float scale, ulong lse = 0)
     {
         int blocks = (n + 127) / 128;
         Module.Launch($"flash_prefill_d{headDim}", (blocks, heads, 1), 128, FlashSharedBytes(headDim),
-            q, k, v, o, n, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
+            q, k, v, o, lse, n, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
     }
 
     /// <summary>Dynamic shared memory of one flash prefill block: the Q tile and two stages of K and V tiles.</summary>
@@ -126,19 +135,25 @@ public sealed class LlamaKernels : IDisposable
     public int GemvMaxK => (_device.MaxSharedMemoryPerBlock - 1024) / 2;
 
     /// <summary>Writes one layer's kept prefill tokens of one slot into the arena.</summary>
-    internal void KvPrefillWrite(in KvWriteArgs a, DeviceTensor k, DeviceTensor v, ulong tokenPositions, ulong keep, int keepStride, int slot, int n)
+    internal void KvPrefillWrite(in KvWriteArgs a, DeviceTensor k, DeviceTensor v, ulong tokenPositions, int slot, int n, in KvSelectedRows selected = default)
     {
         int rowBlocks = Math.Clamp((n + 3) / 4, 1, 256);
         Module.Launch("kv_prefill_write", (a.UnitsPerLayer, rowBlocks, 1), 128, 0,
-            k, v, tokenPositions, a.ArenaK, a.ArenaV, a.Positions, a.Lengths, a.UnitOffsets, a.UnitCapacities, keep, keepStride,
+            k, v, tokenPositions, a.ArenaK, a.ArenaV, a.Positions, a.Lengths, a.UnitOffsets, a.UnitCapacities, selected.Keep, selected.KeepStride,
+            selected.KeepLengths, selected.Order, selected.ColumnScores, selected.Accumulated,
             slot, n, a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, a.KvHeads, a.UnitsPerKvHead, a.HeadDim);
     }
 
     /// <summary>Appends the step's new key/value of one layer for every batch row (recency eviction when full).</summary>
-    internal void KvAppend(in KvWriteArgs a, DeviceTensor newK, DeviceTensor newV, ulong slots, ulong tokenPositions, int rows) =>
+    /// <remarks>
+    /// <c>destinations</c> (when not 0): the slot each (row, unit) writes [rows, units], chosen by <c>evict_select</c>;
+    /// <c>accumulated</c> (when not 0, H2O): per cached row scores, the new row getting <c>newScores</c>[row, unit].
+    /// </remarks>
+    internal void KvAppend(in KvWriteArgs a, DeviceTensor newK, DeviceTensor newV, ulong slots, ulong tokenPositions, int rows,
+        ulong destinations = 0, ulong accumulated = 0, ulong newScores = 0) =>
         Module.Launch("kv_append", (a.UnitsPerLayer, rows, 1), 128, 0,
             newK, newV, a.ArenaK, a.ArenaV, a.Positions, a.Lengths, a.UnitOffsets, a.UnitCapacities, slots, tokenPositions,
-            a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, a.KvHeads, a.UnitsPerKvHead, a.HeadDim);
+            destinations, accumulated, newScores, a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, a.KvHeads, a.UnitsPerKvHead, a.HeadDim);
 
     /// <summary>tokens[r] = argmax of logits row r (−1 for a non-finite row).</summary>
     public void ArgMax(DeviceTensor logits, ulong tokens, int rows) =>

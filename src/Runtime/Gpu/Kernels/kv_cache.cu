@@ -4,22 +4,26 @@
 // row holding the smallest position; nothing is shifted in memory.
 
 // Prefill: writes the kept tokens of each unit of one layer into one slot. keep (optional, [units, keep_stride])
-// lists the kept prompt rows in order; without it the last min(n, cap) rows are kept (recency).
+// lists the kept prompt rows in order (keep_len[unit] of them); without it the last min(n, cap) rows are kept
+// (recency). order (optional) starts as the identity (slots in position order); acc (optional, H2O) receives the
+// kept rows' column sums col_scores [units, n].
 // Grid: (units of the layer, row blocks); block: 128 (a warp per token row).
 extern "C" __global__ void kv_prefill_write(const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, const int* __restrict__ token_pos,
     bf16_t* __restrict__ arena_k, bf16_t* __restrict__ arena_v, int* __restrict__ positions, int* __restrict__ lengths,
     const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ keep, int keep_stride,
+    const int* __restrict__ keep_len, int* __restrict__ order, const float* __restrict__ col_scores, float* __restrict__ acc,
     int slot, int n, long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int kv_heads,
     int units_per_kv_head, int d)
 {
     const int j = blockIdx.x, u = layer_unit0 + j;
     const int cap = unit_cap[u];
-    const int kept = min(n, cap);
+    const int kept = keep_len != 0 ? keep_len[j] : min(n, cap);
     const int kvh = j / units_per_kv_head;
     const long off = (long)slot * kv_elements + unit_offset[u];
     uint4* ak = (uint4*)(arena_k + off);
     uint4* av = (uint4*)(arena_v + off);
-    int* pos = positions + (long)slot * pos_elements + unit_offset[u] / d;
+    const long row0 = (long)slot * pos_elements + unit_offset[u] / d;
+    int* pos = positions + row0;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
     const int vecs = d / 8;
     for (int s = blockIdx.y * warps + warp; s < kept; s += gridDim.y * warps)
@@ -28,19 +32,25 @@ extern "C" __global__ void kv_prefill_write(const bf16_t* __restrict__ k, const 
         const uint4* sk = (const uint4*)(k + ((long)src * kv_heads + kvh) * d);
         const uint4* sv = (const uint4*)(v + ((long)src * kv_heads + kvh) * d);
         for (int e = lane; e < vecs; e += 32) { ak[(long)s * vecs + e] = sk[e]; av[(long)s * vecs + e] = sv[e]; }
-        if (lane == 0) pos[s] = token_pos[src];
+        if (lane == 0)
+        {
+            pos[s] = token_pos[src];
+            if (order != 0) order[row0 + s] = s;
+            if (acc != 0) acc[row0 + s] = col_scores[(long)j * n + src];
+        }
     }
     if (blockIdx.y == 0 && threadIdx.x == 0) lengths[(long)slot * total_units + u] = kept;
 }
 
-// Decode: appends the step's new key/value of each unit of one layer for every batch row, into the next free row
-// or, when the unit is full, over the row with the smallest position (lowest row on ties).
+// Decode: appends the step's new key/value of each unit of one layer for every batch row, into dst_in[row][unit] when
+// a selection chose the slot (evict_select), else into the next free row or, when the unit is full, over the row
+// with the smallest position (lowest row on ties). acc (H2O) receives the new token's score from new_score.
 // Grid: (units of the layer, batch rows); block: 128.
 extern "C" __global__ void kv_append(const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v,
     bf16_t* __restrict__ arena_k, bf16_t* __restrict__ arena_v, int* __restrict__ positions, int* __restrict__ lengths,
     const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ slots,
-    const int* __restrict__ token_pos, long long kv_elements, long long pos_elements, int total_units, int layer_unit0,
-    int kv_heads, int units_per_kv_head, int d)
+    const int* __restrict__ token_pos, const int* __restrict__ dst_in, float* __restrict__ acc, const float* __restrict__ new_score,
+    long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int kv_heads, int units_per_kv_head, int d)
 {
     __shared__ int best_val[32], best_idx[32];
     __shared__ int dst_s;
@@ -49,7 +59,11 @@ extern "C" __global__ void kv_append(const bf16_t* __restrict__ new_k, const bf1
     int* len_p = lengths + (long)slot * total_units + u;
     const int len = *len_p, cap = unit_cap[u];
     int* pos = positions + (long)slot * pos_elements + unit_offset[u] / d;
-    if (len < cap)
+    if (dst_in != 0)
+    {
+        if (threadIdx.x == 0) dst_s = dst_in[(long)b * gridDim.x + j];
+    }
+    else if (len < cap)
     {
         if (threadIdx.x == 0) dst_s = len;
     }
@@ -87,6 +101,7 @@ extern "C" __global__ void kv_append(const bf16_t* __restrict__ new_k, const bf1
     if (threadIdx.x == 0)
     {
         pos[dst] = token_pos[b];
+        if (acc != 0) acc[(long)slot * pos_elements + unit_offset[u] / d + dst] = new_score[(long)b * gridDim.x + j];
         if (len < cap) *len_p = len + 1;
     }
 }

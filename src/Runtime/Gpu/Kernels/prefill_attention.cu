@@ -13,7 +13,7 @@
 
 template <int D>
 __device__ __forceinline__ void flash_prefill_impl(const bf16_t* __restrict__ Q, const bf16_t* __restrict__ K,
-    const bf16_t* __restrict__ V, bf16_t* __restrict__ O, int n, int heads, int kv_heads, float scale_log2)
+    const bf16_t* __restrict__ V, bf16_t* __restrict__ O, float* __restrict__ lse, int n, int heads, int kv_heads, float scale_log2)
 {
     extern __shared__ __attribute__((aligned(16))) unsigned char smem_raw[];
     constexpr int STRIDE = D + 8;
@@ -193,6 +193,12 @@ __device__ __forceinline__ void flash_prefill_impl(const bf16_t* __restrict__ Q,
         l1 += __shfl_xor_sync(0xffffffffu, l1, 1); l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
         float inv0 = l0 > 0.f ? 1.f / l0 : 0.f, inv1 = l1 > 0.f ? 1.f / l1 : 0.f;
         const int row0 = q0 + warp * 32 + mt * 16 + g, row1 = row0 + 8;
+        if (lse != 0 && t4 == 0)
+        {
+            // log2 of the row's softmax normaliser in the scaled-logit units: p = 2^(s · scale_log2 − lse).
+            if (row0 < n) lse[(long)h * n + row0] = m[mt][0] + log2f(l0);
+            if (row1 < n) lse[(long)h * n + row1] = m[mt][1] + log2f(l1);
+        }
 #pragma unroll
         for (int dt = 0; dt < D / 8; dt++)
         {
@@ -205,10 +211,10 @@ __device__ __forceinline__ void flash_prefill_impl(const bf16_t* __restrict__ Q,
 
 #define FLASH_PREFILL(D)                                                                                                \
     extern "C" __global__ void __launch_bounds__(FW_THREADS) flash_prefill_d##D(const bf16_t* __restrict__ q,          \
-        const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, bf16_t* __restrict__ o, int n, int heads, int kv_heads,  \
-        float scale_log2)                                                                                                    \
+        const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, bf16_t* __restrict__ o, float* __restrict__ lse, int n,  \
+        int heads, int kv_heads, float scale_log2)                                                                           \
     {                                                                                                                        \
-        flash_prefill_impl<D>(q, k, v, o, n, heads, kv_heads, scale_log2);                                              \
+        flash_prefill_impl<D>(q, k, v, o, lse, n, heads, kv_heads, scale_log2);                                         \
     }
 
 FLASH_PREFILL(32)

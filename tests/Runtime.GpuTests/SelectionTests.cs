@@ -1,0 +1,236 @@
+using System.Numerics.Tensors;
+using UNComp.Runtime.Compression;
+using UNComp.Runtime.Compression.Methods;
+using UNComp.Runtime.Evaluation;
+using UNComp.Runtime.Generation;
+using UNComp.Runtime.Gpu;
+using UNComp.Runtime.Models;
+using UNComp.Runtime.Profiles;
+
+namespace UNComp.Runtime.GpuTests;
+
+/// <summary>
+/// The compression methods run on the device (<see cref="GpuSelection"/>) against the CPU engine running the same
+/// definitions (<see cref="SpecPolicy"/>) on the fixture model with the eval harness's passkey prompt.
+/// Exact where numerics cannot differ: given the device's own scores, pooling + top-k + ties choose exactly what the
+/// CPU's <see cref="SpecSelection"/> chooses; recency (StreamingLLM) keeps exactly the CPU's positions through
+/// decode. Where scores come from bf16 attention (the CPU computes in fp32), kept positions must agree on ≥ 97 % of
+/// the kept tokens and greedy tokens on ≥ 7 of 8 steps; the measured agreement is printed.
+/// </summary>
+public sealed class SelectionTests(ITestOutputHelper output)
+{
+    private const int NewTokens = 8;
+    private static readonly Lazy<CudaModel> Fixture = new(() => CudaModel.Load(Gpu.Device, Gpu.FixtureModel));
+    private static readonly Lazy<LlamaModel> CpuFixture = new(() => LlamaModel.Load(Gpu.FixtureModel));
+    private static readonly Lazy<UncompProfile> Profile = new(() => ProfileLoader.Load(Path.Combine(Gpu.RepoRoot, "profiles", "fixture-llama.uncomp.json")));
+    private static readonly Lazy<TaskGenerator> Tasks = new(() =>
+        new TaskGenerator(TokenizerCodec.Load(Gpu.FixtureModel), File.ReadAllText(Path.Combine(Gpu.FixtureModel, "haystack.txt")), TaskTemplates.Default));
+
+    public static TheoryData<string, double> Grid()
+    {
+        var data = new TheoryData<string, double>();
+        foreach (string method in (string[])["uncomp", "uncomp-kv", "snapkv", "pyramidkv", "streamingllm", "h2o", "knorm"])
+        {
+            foreach (double budget in (double[])[0.05, 0.10, 0.25])
+            {
+                data.Add(method, budget);
+            }
+        }
+
+        return data;
+    }
+
+    private static int[] Prompt(int tokens) => Tasks.Value.Passkey(tokens, 0.5, 0, new Random(11)).Tokens;
+
+    [Theory]
+    [MemberData(nameof(Grid))]
+    public void Method_KeepsTheCpuEnginesPositions_AndGreedyTokens(string method, double budget)
+    {
+        _ = Gpu.Device;
+        var cpuModel = CpuFixture.Value;
+        int[] prompt = Prompt(1024);
+        int maxCapacity = prompt.Length + NewTokens;
+        var plan = EvalMethods.Plan(method, cpuModel.Config, budget * prompt.Length, prompt.Length, maxCapacity, Profile.Value);
+        var report = Compare(plan, prompt, forcedTokens: null);
+        output.WriteLine($"{method} {budget:P0}: kept-position agreement prefill {report.Prefill:P2}, after decode {report.Decode:P2}; greedy {report.Greedy}/{NewTokens}; worst logit error {report.WorstError:E2}");
+        if (method == "streamingllm")
+        {
+            Assert.Equal(1.0, report.Prefill);
+            Assert.Equal(1.0, report.Decode);
+        }
+
+        Assert.True(report.Prefill >= 0.97, $"prefill kept-position agreement {report.Prefill:P2}");
+        Assert.True(report.Decode >= 0.97, $"decode kept-position agreement {report.Decode:P2}");
+        Assert.True(report.Greedy >= NewTokens - 1, $"greedy tokens agreed on {report.Greedy} of {NewTokens} steps");
+    }
+
+    [Theory]
+    [InlineData("snapkv")]
+    [InlineData("h2o")]
+    [InlineData("knorm")]
+    [InlineData("avg-pool")]
+    public void TopK_OnTheDevicesOwnScores_ChoosesExactlyWhatTheCpuSelectionChooses(string method)
+    {
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var cfg = model.Config;
+        int[] prompt = Prompt(1024);
+        var plan = method == "avg-pool"
+            ? EvalMethods.Plan("snapkv", cfg, 0.1 * prompt.Length, prompt.Length, prompt.Length + 1, null) with
+            {
+                Selection = new SelectionSpec(ScoreSource.ObservationWindow, 4, 5, PoolingKind.Average, Sinks: 4, Recent: 4, DecodeMode.Fixed),
+            }
+            : EvalMethods.Plan(method, cfg, 0.1 * prompt.Length, prompt.Length, prompt.Length + 1, null);
+        var spec = plan.Selection!.Value;
+        using var engine = CudaEngine.ForPlan(model, plan, new CudaEngineOptions { MaxPrefillTokens = prompt.Length });
+        engine.Prefill(0, prompt, []);
+        int n = prompt.Length, last = cfg.NumLayers - 1, units = plan.Budgets.ToLayout().UnitsPerLayer;
+        float[] scores = spec.Source == ScoreSource.None ? [] : engine.SelectionState!.ReadPrefillScores(n);
+        int ties = 0;
+        for (int u = 0; u < units; u++)
+        {
+            int keep = Math.Clamp(plan.Budgets.ToLayout().Capacity(last, u) - plan.GrowTokens, 1, n);
+            var unitScores = spec.Source == ScoreSource.None ? new float[n] : scores.AsSpan(u * n, n).ToArray();
+            var expected = new int[keep];
+            SpecSelection.SelectPrefill(spec, unitScores, expected);
+            Assert.Equal(expected, engine.ReadKeptPositions(0, last, u));
+            ties += unitScores.Length - unitScores.Distinct().Count();
+        }
+
+        output.WriteLine($"{method}: {units} units of layer {last} equal the CPU selection on the device's scores ({ties} repeated score values)");
+    }
+
+    [Fact]
+    public void HiddenStateStages_PruneLikeTheCpuEngine()
+    {
+        _ = Gpu.Device;
+        var cpuModel = CpuFixture.Value;
+        var cfg = cpuModel.Config;
+        int[] prompt = Prompt(1024);
+        int maxCapacity = prompt.Length + NewTokens;
+        var plan = EvalMethods.Plan("uncomp", cfg, 0.1 * prompt.Length, prompt.Length, maxCapacity, Profile.Value);
+        int[] keep = [int.MaxValue, 800, 640, 640, 480, 400];
+        plan = plan with { HiddenStates = new HiddenStateSpec(keep[..cfg.NumLayers], 8, KeepLastWindow: true) };
+        var report = Compare(plan, prompt, forcedTokens: null);
+        output.WriteLine($"uncomp with stages {string.Join('/', keep)}: kept-position agreement prefill {report.Prefill:P2}, after decode {report.Decode:P2}; greedy {report.Greedy}/{NewTokens}; worst logit error {report.WorstError:E2}");
+        Assert.True(report.Prefill >= 0.95, $"prefill kept-position agreement {report.Prefill:P2}");
+        Assert.True(report.Greedy >= NewTokens - 1, $"greedy tokens agreed on {report.Greedy} of {NewTokens} steps");
+        Assert.True(report.WorstError < 0.1, $"worst relative logit error {report.WorstError:E2}");
+    }
+
+    [Fact]
+    public void GrowMode_KeepsCapacityMinusHeadroom_ThenAppendsUntilFull()
+    {
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var cfg = model.Config;
+        int[] prompt = Prompt(512);
+        var plan = EvalMethods.Plan("snapkv", cfg, 0.1 * prompt.Length, prompt.Length, prompt.Length + 16, null);
+        var spec = plan.Selection!.Value with { Decode = DecodeMode.Grow };
+        var grown = new CompressionMethodPlan("snapkv-grow", spec, plan.Budgets.WithHeadroom(4), 4);
+        using var engine = CudaEngine.ForPlan(model, grown, new CudaEngineOptions { MaxPrefillTokens = prompt.Length });
+        var logits = new float[cfg.VocabSize];
+        engine.Prefill(0, prompt, logits);
+        var layout = grown.Budgets.ToLayout();
+        int[] lengths = engine.Arena.ReadLengths(0);
+        for (int u = 0; u < layout.UnitsPerLayer; u++)
+        {
+            Assert.Equal(layout.Capacity(0, u) - 4, lengths[u]);
+        }
+
+        for (int step = 0; step < 6; step++)
+        {
+            engine.Decode([0], [TensorPrimitives.IndexOfMax(logits)], logits);
+        }
+
+        lengths = engine.Arena.ReadLengths(0);
+        for (int u = 0; u < layout.UnitsPerLayer; u++)
+        {
+            Assert.Equal(layout.Capacity(0, u), lengths[u]);
+            var positions = engine.ReadKeptPositions(0, 0, u);
+            Assert.Equal(positions.Distinct().Count(), positions.Length);
+            Assert.Equal(prompt.Length + 5, positions[^1]);
+        }
+    }
+
+    [Fact]
+    public void Eval_OnTheGpu_GivesTheCpusAnswers()
+    {
+        _ = Gpu.Device;
+        var options = new EvalOptions
+        {
+            Tasks = [EvalTask.Passkey, EvalTask.MultiKey],
+            Methods = ["full", "uncomp", "snapkv", "streamingllm", "h2o"],
+            Budgets = [0.1, 0.25],
+            ContextLengths = [1024],
+            PasskeySamples = 4,
+            MultiKeySamples = 4,
+            MaxNewTokens = 8,
+        };
+        var codec = TokenizerCodec.Load(Gpu.FixtureModel);
+        string haystack = File.ReadAllText(Path.Combine(Gpu.FixtureModel, "haystack.txt"));
+        var cpu = new EvalRunner(CpuFixture.Value, codec, haystack, options, Profile.Value).Run();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var gpu = new EvalRunner(CpuFixture.Value, codec, haystack, options, Profile.Value) { GpuModel = Fixture.Value }.Run();
+        double seconds = watch.Elapsed.TotalSeconds;
+        Assert.Equal(cpu.Records.Count, gpu.Records.Count);
+        int same = cpu.Records.Zip(gpu.Records).Count(p => p.First.Output == p.Second.Output);
+        int correctCpu = cpu.Records.Count(r => r.Correct), correctGpu = gpu.Records.Count(r => r.Correct);
+        output.WriteLine($"eval on the GPU: {gpu.Records.Count} runs in {seconds:F1} s; same answer text as the CPU in {same}; correct CPU {correctCpu}, GPU {correctGpu}");
+        Assert.True(same >= 0.9 * cpu.Records.Count, $"the GPU gave the CPU's answer in {same} of {cpu.Records.Count} runs");
+        Assert.True(gpu.Records.Zip(cpu.Records).All(p => p.First.KvBytes == p.Second.KvBytes), "KV bytes differ between engines");
+    }
+
+    /// <summary>
+    /// Prefills and greedily decodes <paramref name="plan"/> on both engines (the GPU is fed the CPU's tokens, so the
+    /// caches stay comparable) and measures how many kept positions agree.
+    /// </summary>
+    private static (double Prefill, double Decode, int Greedy, double WorstError) Compare(CompressionMethodPlan plan, int[] prompt, int[]? forcedTokens)
+    {
+        var model = Fixture.Value;
+        var cpuModel = CpuFixture.Value;
+        var cfg = cpuModel.Config;
+        int maxCapacity = prompt.Length + NewTokens;
+        var setup = plan.CreateCpuSetup();
+        var cpu = new InferenceEngine(cpuModel, maxCapacity);
+        using var cache = setup.CreateCache();
+        using var gpu = CudaEngine.ForPlan(model, plan, new CudaEngineOptions { MaxPrefillTokens = prompt.Length });
+        var c = new float[cfg.VocabSize];
+        var g = new float[cfg.VocabSize];
+        cpu.Prefill(prompt, cache, setup.Hooks, c);
+        gpu.Prefill(0, prompt, g);
+        double worst = Gpu.RelativeError(g, c);
+        double prefill = Agreement(cache, gpu);
+        int greedy = 0;
+        for (int step = 0; step < NewTokens; step++)
+        {
+            int token = forcedTokens?[step] ?? TensorPrimitives.IndexOfMax(c);
+            greedy += TensorPrimitives.IndexOfMax(g) == TensorPrimitives.IndexOfMax(c) ? 1 : 0;
+            cpu.Decode(token, cache, setup.Hooks, c);
+            gpu.Decode([0], [token], g);
+            worst = Math.Max(worst, Gpu.RelativeError(g, c));
+        }
+
+        return (prefill, Agreement(cache, gpu), greedy, worst);
+    }
+
+    private static double Agreement(Cache.KvCache cache, CudaEngine gpu)
+    {
+        var layout = cache.Layout;
+        long same = 0, total = 0;
+        for (int l = 0; l < layout.Layers; l++)
+        {
+            for (int u = 0; u < layout.UnitsPerLayer; u++)
+            {
+                var expected = cache.Positions(l, u).ToArray();
+                var actual = gpu.ReadKeptPositions(0, l, u);
+                Assert.Equal(expected.Length, actual.Length);
+                Assert.Equal(actual.Order().ToArray(), actual);
+                same += expected.Intersect(actual).Count();
+                total += expected.Length;
+            }
+        }
+
+        return total == 0 ? 1 : (double)same / total;
+    }
+}
