@@ -203,32 +203,29 @@ public sealed unsafe partial class CpuBackend
                 for (int r = 0; r < rows; r++)
                 {
                     int i = i0 + r;
-                    bool rowStatistics = statistics && (i >= n - WindowA || i >= n - WindowB || Columns);
-                    if (!rowStatistics)
+                    // Unnormalized probabilities (later keys zeroed: causal); the output row is scaled once below.
+                    // Every row takes this path, with or without statistics, so a cache policy never changes the output.
+                    float inverse = 1 / FastExp.ExpRowMasked(s + ((long)r * st), i + 1, m);
+                    inverseSums[r] = inverse;
+                    if (!statistics)
                     {
-                        // Unnormalized probabilities (later keys zeroed: causal); the output row is scaled once below.
-                        inverseSums[r] = 1 / FastExp.ExpRowMasked(s + ((long)r * st), i + 1, m);
                         continue;
                     }
 
-                    inverseSums[r] = 1;
-                    var row = new Span<float>(s + ((long)r * st), m);
-                    FastExp.Softmax(row.Slice(0, i + 1));
-                    row.Slice(i + 1).Clear(); // causal: later keys contribute nothing to the weighted sum
-                    var p = row.Slice(0, i + 1);
-                    if (statistics && i >= n - WindowA)
+                    var p = new ReadOnlySpan<float>(s + ((long)r * st), i + 1);
+                    if (i >= n - WindowA)
                     {
-                        TensorPrimitives.Add(sumA.Slice(0, i + 1), p, sumA.Slice(0, i + 1));
+                        TensorPrimitives.MultiplyAdd(p, inverse, sumA.Slice(0, i + 1), sumA.Slice(0, i + 1));
                     }
 
-                    if (statistics && i >= n - WindowB)
+                    if (i >= n - WindowB)
                     {
-                        TensorPrimitives.Add(sumB.Slice(0, i + 1), p, sumB.Slice(0, i + 1));
+                        TensorPrimitives.MultiplyAdd(p, inverse, sumB.Slice(0, i + 1), sumB.Slice(0, i + 1));
                     }
 
-                    if (statistics && Columns)
+                    if (Columns)
                     {
-                        TensorPrimitives.Add(sumC.Slice(0, i + 1), p, sumC.Slice(0, i + 1));
+                        TensorPrimitives.MultiplyAdd(p, inverse, sumC.Slice(0, i + 1), sumC.Slice(0, i + 1));
                     }
                 }
 
@@ -252,11 +249,8 @@ public sealed unsafe partial class CpuBackend
 
                 for (int r = 0; r < rows; r++)
                 {
-                    if (inverseSums[r] != 1)
-                    {
-                        var o = new Span<float>(Output + ((((long)(i0 + r) * heads) + h) * d), d);
-                        TensorPrimitives.Multiply(o, inverseSums[r], o);
-                    }
+                    var o = new Span<float>(Output + ((((long)(i0 + r) * heads) + h) * d), d);
+                    TensorPrimitives.Multiply(o, inverseSums[r], o);
                 }
             }
         }
