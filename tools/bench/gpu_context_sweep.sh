@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU context sweep in one GPU-machine call (about 3 minutes on an H200): a random-weight Llama-3-8B-shaped model
+# GPU context sweep in one GPU-machine call (estimated 3-4 minutes on an H100/H200; not yet run): a random-weight Llama-3-8B-shaped model
 # (32 layers, bf16), then on the same weights and GPU, batch 1 at each context:
 #   uncomp bench --device cuda (full cache and the 4.74 % UNComp layout, --no-sweep: the arena holds one sequence)
 #   tools/bench/hf_gpu_peer.py (transformers, full cache)
