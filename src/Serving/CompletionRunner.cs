@@ -1,15 +1,19 @@
 using System.Runtime.CompilerServices;
 using UNComp.Runtime.Generation;
+using UNComp.Runtime.Serving;
 
 namespace UNComp.Serving;
 
-/// <summary>One generation as the endpoints need it: prompt ids, token limit, sampling and stop sequences.</summary>
-internal sealed record GenerationRequest(int[] PromptIds, int MaxTokens, SamplingOptions Sampling, IReadOnlyList<string> Stop);
+/// <summary>
+/// One generation as the endpoints need it: prompt ids, token limit, sampling and stop sequences; with
+/// <paramref name="ParseToolCalls"/> the reply is decoded with special tokens kept (tool-call markers) for the parser.
+/// </summary>
+internal sealed record GenerationRequest(int[] PromptIds, int MaxTokens, SamplingOptions Sampling, IReadOnlyList<string> Stop, bool ParseToolCalls = false);
 
 /// <summary>What a finished generation reports: why it stopped and its token counts.</summary>
 internal sealed class GenerationOutcome
 {
-    /// <summary>"stop" (eos token or stop sequence) or "length" (max_tokens or context).</summary>
+    /// <summary>"stop" (eos token or stop sequence), "length" (max_tokens or context) or "tool_calls".</summary>
     public string FinishReason { get; set; } = "length";
 
     public int PromptTokens { get; set; }
@@ -18,35 +22,32 @@ internal sealed class GenerationOutcome
 }
 
 /// <summary>
-/// Runs a generation and yields the text as it becomes final: text that might be the start of a stop sequence, or an
-/// incomplete UTF-8 character, is held back until the next token decides; a stop sequence ends the output before it.
+/// Reads a scheduled generation and yields the text as it becomes final: text that might be the start of a stop
+/// sequence, or an incomplete UTF-8 character, is held back until the next token decides; a stop sequence ends the
+/// output before it (and cancels the generation, freeing its slot).
 /// </summary>
 internal static class CompletionRunner
 {
-    public static async IAsyncEnumerable<string> RunAsync(ServedModel served, GenerationRequest request, GenerationOutcome outcome,
+    public static async IAsyncEnumerable<string> RunAsync(ServedModel served, ScheduledGeneration generation, GenerationRequest request, GenerationOutcome outcome,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var defaults = served.Defaults;
-        var start = served.ParamsForRequest?.Invoke(request.PromptIds.Length, request.MaxTokens) ?? defaults;
-        var eos = defaults.EosTokenIds ?? served.Model.GenerationConfig.EosTokenIds;
-        var p = start with
-        {
-            MaxNewTokens = request.MaxTokens,
-            Sampling = request.Sampling,
-            MaxLength = start.MaxLength ?? request.PromptIds.Length + request.MaxTokens,
-            EosTokenIds = eos,
-        };
+        var eos = generation.Request.EosTokenIds;
         outcome.PromptTokens = request.PromptIds.Length;
-        using var generator = new Generator(served.Model, p);
         var generated = new List<int>();
+        var visible = new List<int>();
         int emitted = 0;
         string text = string.Empty;
         bool stopped = false;
-        await foreach (int token in generator.GenerateAsync(request.PromptIds, cancellationToken).ConfigureAwait(false))
+        await foreach (int token in generation.ReadTokensAsync(cancellationToken).ConfigureAwait(false))
         {
             generated.Add(token);
             outcome.CompletionTokens = generated.Count;
-            text = served.Codec.Decode(generated, skipSpecialTokens: true);
+            if (!request.ParseToolCalls || !eos.Contains(token))
+            {
+                visible.Add(token);
+            }
+
+            text = served.Codec.Decode(visible, skipSpecialTokens: !request.ParseToolCalls);
             int ready = text.Length;
             int stopAt = FindStop(text, request.Stop, Math.Max(0, emitted - MaxLength(request.Stop)));
             if (stopAt >= 0)
@@ -56,7 +57,7 @@ internal static class CompletionRunner
             }
             else
             {
-                ready -= HeldBack(text, request.Stop);
+                ready -= TextMatching.TrailingPrefixLength(text, request.Stop); // might still grow into a stop sequence
                 if (ready > 0 && text[ready - 1] == '\uFFFD')
                 {
                     ready--;
@@ -71,6 +72,7 @@ internal static class CompletionRunner
 
             if (stopped)
             {
+                generation.Cancel();
                 break;
             }
         }
@@ -80,7 +82,7 @@ internal static class CompletionRunner
             yield return text[emitted..];
         }
 
-        outcome.FinishReason = stopped || (generated.Count > 0 && eos.Contains(generated[^1])) ? "stop" : "length";
+        outcome.FinishReason = stopped || generation.FinishReason == BatchFinishReason.EndOfSequence ? "stop" : "length";
     }
 
     private static int MaxLength(IReadOnlyList<string> stops) => stops.Count == 0 ? 0 : stops.Max(s => s.Length);
@@ -99,24 +101,5 @@ internal static class CompletionRunner
         }
 
         return best;
-    }
-
-    /// <summary>How many trailing characters could still grow into a stop sequence.</summary>
-    internal static int HeldBack(string text, IReadOnlyList<string> stops)
-    {
-        int held = 0;
-        foreach (var stop in stops)
-        {
-            for (int k = Math.Min(stop.Length - 1, text.Length); k > held; k--)
-            {
-                if (text.AsSpan(text.Length - k).SequenceEqual(stop.AsSpan(0, k)))
-                {
-                    held = k;
-                    break;
-                }
-            }
-        }
-
-        return held;
     }
 }

@@ -1,6 +1,9 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Microsoft.Extensions.AI;
 
 namespace UNComp.Serving;
 
@@ -47,8 +50,12 @@ internal static class OpenAiJson
     });
 
     /// <summary>A whole response (stream = false) or one chunk (stream = true) of a chat or text completion.</summary>
+    /// <remarks>
+    /// <paramref name="toolCalls"/> (chat only) go out as the message's <c>tool_calls</c> (content null when empty), or
+    /// in a chunk as <c>delta.tool_calls</c> with their index, each call whole.
+    /// </remarks>
     public static byte[] Completion(ResponseHeader header, bool chat, bool chunk, string? text, string? finishReason, GenerationOutcome? usage,
-        bool firstChunk = false, bool noChoices = false) => Write(w =>
+        bool firstChunk = false, bool noChoices = false, IReadOnlyList<FunctionCallContent>? toolCalls = null) => Write(w =>
     {
         w.WriteStartObject();
         w.WriteString("id", header.Id);
@@ -68,9 +75,19 @@ internal static class OpenAiJson
                     w.WriteString("role", "assistant");
                 }
 
-                if (text is not null)
+                bool calls = toolCalls is { Count: > 0 };
+                if (calls && !chunk && string.IsNullOrEmpty(text))
+                {
+                    w.WriteNull("content");
+                }
+                else if (text is not null)
                 {
                     w.WriteString("content", text);
+                }
+
+                if (calls)
+                {
+                    WriteToolCalls(w, toolCalls!, chunk);
                 }
 
                 w.WriteEndObject();
@@ -101,6 +118,62 @@ internal static class OpenAiJson
 
         w.WriteEndObject();
     });
+
+    private static void WriteToolCalls(Utf8JsonWriter w, IReadOnlyList<FunctionCallContent> calls, bool chunk)
+    {
+        w.WriteStartArray("tool_calls");
+        for (int i = 0; i < calls.Count; i++)
+        {
+            w.WriteStartObject();
+            if (chunk)
+            {
+                w.WriteNumber("index", i);
+            }
+
+            w.WriteString("id", calls[i].CallId);
+            w.WriteString("type", "function");
+            w.WriteStartObject("function");
+            w.WriteString("name", calls[i].Name);
+            w.WriteString("arguments", ArgumentsJson(calls[i].Arguments));
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>A call's arguments as the JSON object text OpenAI clients expect in <c>function.arguments</c>.</summary>
+    internal static string ArgumentsJson(IDictionary<string, object?>? arguments) => Encoding.UTF8.GetString(Write(w =>
+    {
+        w.WriteStartObject();
+        foreach (var (name, value) in arguments ?? new Dictionary<string, object?>())
+        {
+            w.WritePropertyName(name);
+            switch (value)
+            {
+                case null:
+                    w.WriteNullValue();
+                    break;
+                case JsonElement element:
+                    element.WriteTo(w);
+                    break;
+                case string s:
+                    w.WriteStringValue(s);
+                    break;
+                case bool b:
+                    w.WriteBooleanValue(b);
+                    break;
+                case IConvertible number when value is int or long or double or float or decimal:
+                    w.WriteRawValue(number.ToString(CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    w.WriteStringValue(value.ToString());
+                    break;
+            }
+        }
+
+        w.WriteEndObject();
+    }));
 
     private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
     {

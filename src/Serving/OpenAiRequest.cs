@@ -28,6 +28,9 @@ internal sealed record OpenAiRequest
     /// <summary>The conversation of a chat request.</summary>
     public IReadOnlyList<ChatMessage>? Messages { get; init; }
 
+    /// <summary>The chat request's <c>tool_choice</c> when a string ("none", "auto", "required"); "function" when it names one.</summary>
+    public string? ToolChoice { get; init; }
+
     /// <summary>Tools and template switches of a chat request.</summary>
     public ChatOptions? ChatOptions { get; init; }
 
@@ -61,7 +64,15 @@ internal sealed record OpenAiRequest
             }
         }
 
-        return common with { Messages = list, ChatOptions = options };
+        string? toolChoice = !root.TryGetProperty("tool_choice", out var choice) ? null
+            : choice.ValueKind switch
+            {
+                JsonValueKind.String when choice.GetString() is "none" or "auto" or "required" => choice.GetString(),
+                JsonValueKind.Object => "function",
+                JsonValueKind.Null => null,
+                _ => throw ApiException.Invalid("'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", ...}.", "tool_choice"),
+            };
+        return common with { Messages = list, ChatOptions = options, ToolChoice = toolChoice };
     }
 
     public static OpenAiRequest ParseCompletion(JsonElement root, ServerOptions limits)

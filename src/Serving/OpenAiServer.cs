@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using UNComp.Runtime.Generation;
+using UNComp.Runtime.Serving;
 using UNComp.Runtime.Templating;
 
 namespace UNComp.Serving;
@@ -16,9 +18,11 @@ namespace UNComp.Serving;
 /// <summary>
 /// An OpenAI-compatible HTTP server over one <see cref="ServedModel"/> (ASP.NET Core minimal API, Kestrel):
 /// <c>POST /v1/chat/completions</c> and <c>POST /v1/completions</c> (JSON or server-sent events with
-/// <c>"stream": true</c>), <c>GET /v1/models</c>, <c>GET /health</c>. Requests are admitted by a queue feeding the
-/// engine's generation slots; a client that disconnects cancels its generation (or leaves the queue). Limits and
-/// malformed requests answer 4xx with an OpenAI-style JSON error body.
+/// <c>"stream": true</c>), <c>GET /v1/models</c>, <c>GET /health</c>. Requests go to a <see cref="BatchScheduler"/>
+/// (continuous batching over the engine's slots: the CPU engine by default, or a given <see cref="IBatchEngine"/> such
+/// as <see cref="CudaBatchEngine"/>); a client that disconnects cancels its generation (or leaves the queue). With
+/// tools and a template that shows them, the model's tool calls come back as <c>tool_calls</c>
+/// (<see cref="ToolCallParser"/>). Limits and malformed requests answer 4xx with an OpenAI-style JSON error body.
 /// </summary>
 public sealed class OpenAiServer : IAsyncDisposable
 {
@@ -28,10 +32,17 @@ public sealed class OpenAiServer : IAsyncDisposable
     private readonly ServerOptions _options;
     private readonly byte[]? _apiKey;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private readonly int _contextLength;
 
     /// <summary>Creates (but does not start) the server.</summary>
+    /// <param name="served">The model, tokenizer and template.</param>
+    /// <param name="options">Address, auth and limits.</param>
+    /// <param name="engine">
+    /// The engine requests are batched on (borrowed: the caller disposes it after the server); default: the CPU engine
+    /// with <see cref="ServerOptions.GenerationSlots"/> slots (owned by the server).
+    /// </param>
     /// <exception cref="ArgumentException">The options are invalid (e.g. a non-loopback address without an API key).</exception>
-    public OpenAiServer(ServedModel served, ServerOptions options)
+    public OpenAiServer(ServedModel served, ServerOptions options, IBatchEngine? engine = null)
     {
         ArgumentNullException.ThrowIfNull(served);
         ArgumentNullException.ThrowIfNull(options);
@@ -39,7 +50,9 @@ public sealed class OpenAiServer : IAsyncDisposable
         _served = served;
         _options = options;
         _apiKey = string.IsNullOrEmpty(options.ApiKey) ? null : Encoding.UTF8.GetBytes("Bearer " + options.ApiKey);
-        Queue = new GenerationQueue(options.GenerationSlots, options.MaxQueuedRequests);
+        Scheduler = new BatchScheduler(engine ?? served.CreateCpuEngine(options.GenerationSlots),
+            new BatchSchedulerOptions { MaxWaiting = options.MaxQueuedRequests, OwnsEngine = engine is null });
+        _contextLength = Math.Min(served.ContextLength, Scheduler.Engine.MaxSequenceLength);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
@@ -68,8 +81,8 @@ public sealed class OpenAiServer : IAsyncDisposable
     /// <summary>Request counters.</summary>
     public ServerStatistics Statistics { get; } = new();
 
-    /// <summary>The admission queue (tests hold its slots to provoke 429s).</summary>
-    internal GenerationQueue Queue { get; }
+    /// <summary>The scheduler requests wait in and generate through.</summary>
+    public BatchScheduler Scheduler { get; }
 
     /// <summary>The address the server listens on (after <see cref="StartAsync"/>), e.g. <c>http://127.0.0.1:8080/</c>.</summary>
     public Uri BaseAddress
@@ -97,7 +110,7 @@ public sealed class OpenAiServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync().ConfigureAwait(false);
-        Queue.Dispose();
+        Scheduler.Dispose();
     }
 
     private async Task AuthorizeAsync(HttpContext ctx, RequestDelegate next)
@@ -120,7 +133,7 @@ public sealed class OpenAiServer : IAsyncDisposable
     private async Task CompleteAsync(HttpContext ctx, bool chat)
     {
         var cancellationToken = ctx.RequestAborted;
-        GenerationQueue.Ticket? ticket = null;
+        ScheduledGeneration? generation = null;
         try
         {
             using var body = await ReadJsonAsync(ctx, cancellationToken).ConfigureAwait(false);
@@ -131,25 +144,36 @@ public sealed class OpenAiServer : IAsyncDisposable
             }
 
             var (promptIds, stops) = Prepare(request, chat);
-            ticket = Queue.TryJoin() ?? throw new ApiException(429, "rate_limit_exceeded",
-                $"the server is busy: {Queue.Slots} generation(s) running and {_options.MaxQueuedRequests} waiting; retry later.", code: "server_busy");
-            await ticket.WaitForSlotAsync(cancellationToken).ConfigureAwait(false);
-            var generation = new GenerationRequest(promptIds, request.MaxTokens, request.Sampling, stops);
+            bool parseToolCalls = chat && request.ChatOptions?.Tools is { Count: > 0 } && request.ToolChoice != "none" && _served.Template.SupportsTools;
+            var work = new GenerationRequest(promptIds, request.MaxTokens, request.Sampling, stops, parseToolCalls);
+            generation = Scheduler.TrySubmit(new BatchRequest(promptIds, request.MaxTokens, request.Sampling, _served.EosTokenIds), cancellationToken)
+                ?? throw new ApiException(429, "rate_limit_exceeded",
+                    $"the server is busy: {Scheduler.Slots} generation(s) running and {_options.MaxQueuedRequests} waiting; retry later.", code: "server_busy");
             var header = new ResponseHeader((chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), _served.Id);
             if (request.Stream)
             {
-                await StreamAsync(ctx, header, generation, chat, request.IncludeUsage, cancellationToken).ConfigureAwait(false);
+                await StreamAsync(ctx, header, generation, work, chat, request.IncludeUsage, cancellationToken).ConfigureAwait(false);
             }
             else
             {
                 var outcome = new GenerationOutcome();
                 var text = new StringBuilder();
-                await foreach (var delta in CompletionRunner.RunAsync(_served, generation, outcome, cancellationToken).ConfigureAwait(false))
+                await foreach (var delta in CompletionRunner.RunAsync(_served, generation, work, outcome, cancellationToken).ConfigureAwait(false))
                 {
                     text.Append(delta);
                 }
 
-                await WriteJsonAsync(ctx, 200, OpenAiJson.Completion(header, chat, chunk: false, text.ToString(), outcome.FinishReason, outcome)).ConfigureAwait(false);
+                var reply = new ParsedToolCalls(text.ToString(), []);
+                if (parseToolCalls)
+                {
+                    reply = ToolCallParser.Parse(reply.Content);
+                    if (reply.Calls.Count > 0)
+                    {
+                        outcome.FinishReason = "tool_calls";
+                    }
+                }
+
+                await WriteJsonAsync(ctx, 200, OpenAiJson.Completion(header, chat, chunk: false, reply.Content, outcome.FinishReason, outcome, toolCalls: reply.Calls)).ConfigureAwait(false);
             }
 
             Statistics.AddCompleted();
@@ -177,7 +201,7 @@ public sealed class OpenAiServer : IAsyncDisposable
         }
         finally
         {
-            ticket?.Dispose();
+            generation?.Dispose();
         }
     }
 
@@ -210,16 +234,17 @@ public sealed class OpenAiServer : IAsyncDisposable
             throw ApiException.Invalid($"the prompt has {ids.Length} tokens; this server accepts at most {maxPrompt}.", chat ? "messages" : "prompt", "context_length_exceeded");
         }
 
-        if (ids.Length + request.MaxTokens > _served.ContextLength)
+        if (ids.Length + request.MaxTokens > _contextLength)
         {
-            throw ApiException.Invalid($"the prompt ({ids.Length} tokens) plus max_tokens ({request.MaxTokens}) exceeds the model's context of {_served.ContextLength} tokens.",
+            throw ApiException.Invalid($"the prompt ({ids.Length} tokens) plus max_tokens ({request.MaxTokens}) exceeds the model's context of {_contextLength} tokens.",
                 "max_tokens", "context_length_exceeded");
         }
 
         return (ids, stops);
     }
 
-    private async Task StreamAsync(HttpContext ctx, ResponseHeader header, GenerationRequest generation, bool chat, bool includeUsage, CancellationToken cancellationToken)
+    private async Task StreamAsync(HttpContext ctx, ResponseHeader header, ScheduledGeneration generation, GenerationRequest work, bool chat, bool includeUsage,
+        CancellationToken cancellationToken)
     {
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "text/event-stream";
@@ -231,9 +256,28 @@ public sealed class OpenAiServer : IAsyncDisposable
             await WriteEventAsync(ctx, OpenAiJson.Completion(header, chat, chunk: true, string.Empty, null, null, firstChunk: true), cancellationToken).ConfigureAwait(false);
         }
 
-        await foreach (var delta in CompletionRunner.RunAsync(_served, generation, outcome, cancellationToken).ConfigureAwait(false))
+        var toolCalls = work.ParseToolCalls ? new ToolCallStreamFilter() : null;
+        await foreach (var delta in CompletionRunner.RunAsync(_served, generation, work, outcome, cancellationToken).ConfigureAwait(false))
         {
-            await WriteEventAsync(ctx, OpenAiJson.Completion(header, chat, chunk: true, delta, null, null), cancellationToken).ConfigureAwait(false);
+            string content = toolCalls?.Push(delta) ?? delta;
+            if (content.Length > 0)
+            {
+                await WriteEventAsync(ctx, OpenAiJson.Completion(header, chat, chunk: true, content, null, null), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (toolCalls?.Finish() is { } reply)
+        {
+            if (reply.Content.Length > 0)
+            {
+                await WriteEventAsync(ctx, OpenAiJson.Completion(header, chat, chunk: true, reply.Content, null, null), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (reply.Calls.Count > 0)
+            {
+                outcome.FinishReason = "tool_calls";
+                await WriteEventAsync(ctx, OpenAiJson.Completion(header, chat, chunk: true, null, null, null, toolCalls: reply.Calls), cancellationToken).ConfigureAwait(false);
+            }
         }
 
         await WriteEventAsync(ctx, OpenAiJson.Completion(header, chat, chunk: true, chat ? null : string.Empty, outcome.FinishReason, null), cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using UNComp.Runtime.Compression;
 using UNComp.Runtime.Generation;
 using UNComp.Runtime.Models;
 using UNComp.Runtime.Profiles;
+using UNComp.Runtime.Serving;
 
 namespace UNComp.Serving;
 
@@ -74,6 +75,18 @@ public sealed class ServedModel
 
     /// <summary>Formats chat messages into the prompt.</summary>
     public ChatTemplate Template { get; }
+
+    /// <summary>Ids that end a generation: the defaults' (with the template's end-of-turn token) or the model's generation config.</summary>
+    public IReadOnlyList<int> EosTokenIds => Defaults.EosTokenIds ?? Model.GenerationConfig.EosTokenIds;
+
+    /// <summary>Generator settings of a request with <paramref name="promptTokens"/> prompt tokens and <paramref name="maxNewTokens"/> to generate.</summary>
+    public GeneratorParams ParamsFor(int promptTokens, int maxNewTokens) => ParamsForRequest?.Invoke(promptTokens, maxNewTokens) ?? Defaults;
+
+    /// <summary>
+    /// The CPU engine for the server's scheduler: <paramref name="slots"/> generators (one sequence each, decoded in
+    /// turn), each with this model's per-request settings (<see cref="ParamsFor"/>).
+    /// </summary>
+    public IBatchEngine CreateCpuEngine(int slots) => new CpuBatchEngine(Model, slots, ContextLength, ParamsFor);
 
     /// <summary>Prompt + generated tokens one request can hold: the cache layout's capacity or the model's positions.</summary>
     public int ContextLength => Defaults.MaxLength ?? Model.Config.MaxPositionEmbeddings;

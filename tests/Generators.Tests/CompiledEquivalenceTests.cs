@@ -47,6 +47,31 @@ public class CompiledEquivalenceTests
     }
 
     [Fact]
+    public void WindowOtherThanEight_PrunerStaysAtEight_CompiledMatchesFromProfile()
+    {
+        // The tiny profile's KV window is 4; the method scores hidden-state pruning with 8 query rows whatever the
+        // KV window (docs/compression.md), in the compiled class as in FromProfile.
+        using var tiny = new TinyLlama();
+        string json = TinyLlama.Profile(tiny.Fingerprint(), hiddenStates: true);
+        int[] prompt = Enumerable.Range(0, 48).Select(i => (i * 13 + 3) % TinyLlama.Vocab).ToArray();
+
+        var compiledHooks = (CompressionHooks)CompiledRun.RunnerMethod(json, "Hooks").Invoke(null, [])!;
+        RunTrace compiled = CompiledRun.Compiled(json, tiny.Directory, prompt, steps: 6);
+        RunTrace interpreted;
+        using (LlamaModel model = LlamaModel.Load(tiny.Directory))
+        {
+            CompressionSetup setup = UncompCompression.FromProfile(ProfileLoader.Parse(json), model.Config);
+            Assert.Equal(4, Assert.IsType<UncompPolicy>(setup.Hooks.Policy).Window);
+            Assert.Equal(8, Assert.IsType<UncompHiddenStatePruner>(setup.Hooks.Pruner).ObservationWindow);
+            interpreted = CompiledRun.Interpreted(model, setup.Plan.ToLayout(), prompt, 6, setup.Hooks);
+        }
+
+        Assert.Equal(4, Assert.IsType<UncompPolicy>(compiledHooks.Policy).Window);
+        Assert.Equal(8, Assert.IsType<UncompHiddenStatePruner>(compiledHooks.Pruner).ObservationWindow);
+        compiled.AssertEquivalentTo(interpreted);
+    }
+
+    [Fact]
     public void CompiledGrowProfile_DecodeAppendsIntoHeadroomBeforeEvicting()
     {
         using var tiny = new TinyLlama();

@@ -1,5 +1,6 @@
 using UNComp.Runtime.Generation;
 using UNComp.Runtime.Models;
+using UNComp.Runtime.Serving;
 
 namespace UNComp.Serving.Tests;
 
@@ -51,9 +52,9 @@ internal sealed class RunningServer : IAsyncDisposable
 
     public Uri BaseAddress => Server.BaseAddress;
 
-    public static async Task<RunningServer> StartAsync(ServedModel served, ServerOptions? options = null)
+    public static async Task<RunningServer> StartAsync(ServedModel served, ServerOptions? options = null, IBatchEngine? engine = null)
     {
-        var server = new OpenAiServer(served, (options ?? new ServerOptions()) with { Host = "127.0.0.1", Port = 0 });
+        var server = new OpenAiServer(served, (options ?? new ServerOptions()) with { Host = "127.0.0.1", Port = 0 }, engine);
         await server.StartAsync();
         return new RunningServer(server);
     }

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using UNComp.Runtime.Generation;
+using UNComp.Runtime.Serving;
 
 namespace UNComp.Serving.Tests;
 
@@ -100,7 +101,7 @@ public sealed class HttpProtocolTests(FixtureModel fixture) : IClassFixture<Fixt
         var (exit, output) = await CurlAsync(server, "v1/completions", body, maxSeconds: 3);
         Assert.Equal(28, exit); // curl: operation timed out, i.e. the client hung up mid-stream
         Assert.StartsWith("data: ", output, StringComparison.Ordinal);
-        await WaitUntilAsync(() => server.Server.Statistics.Cancelled == 1 && server.Server.Queue.Admitted == 0);
+        await WaitUntilAsync(() => server.Server.Statistics.Cancelled == 1 && server.Server.Scheduler.Admitted == 0);
         Assert.Equal(0, server.Server.Statistics.Completed);
 
         var (status, _) = await PostAsync(server, "v1/completions", """{"prompt": "Once upon a time", "max_tokens": 2}""");
@@ -122,22 +123,23 @@ public sealed class HttpProtocolTests(FixtureModel fixture) : IClassFixture<Fixt
             Assert.StartsWith("data: ", await reader.ReadLineAsync(), StringComparison.Ordinal);
         }
 
-        await WaitUntilAsync(() => server.Server.Statistics.Cancelled == 1 && server.Server.Queue.Admitted == 0);
+        await WaitUntilAsync(() => server.Server.Statistics.Cancelled == 1 && server.Server.Scheduler.Admitted == 0);
     }
 
     [Fact]
     public async Task Full_queue_answers_429_and_accepts_again_once_the_slot_is_free()
     {
-        await using var server = await RunningServer.StartAsync(Served(), new ServerOptions { MaxQueuedRequests = 0 });
+        await using var server = await RunningServer.StartAsync(Served(new GeneratorParams { EosTokenIds = [] }), new ServerOptions { MaxQueuedRequests = 0 });
         string body = """{"prompt": "Once upon a time", "max_tokens": 2}""";
-        using (var ticket = server.Server.Queue.TryJoin()!)
+        // Hold the only slot with a long generation submitted straight to the scheduler.
+        using (var holder = server.Server.Scheduler.TrySubmit(new BatchRequest([.. fixture.Codec.Encode("Once", true)], 2000, SamplingOptions.Greedy, []))!)
         {
-            await ticket.WaitForSlotAsync(CancellationToken.None);
             var (status, error) = await PostAsync(server, "v1/completions", body);
             Assert.Equal(429, status);
             Assert.Equal("server_busy", error.GetProperty("error").GetProperty("code").GetString());
         }
 
+        await WaitUntilAsync(() => server.Server.Scheduler.Admitted == 0);
         Assert.Equal(200, (await PostAsync(server, "v1/completions", body)).Status);
     }
 

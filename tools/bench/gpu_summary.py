@@ -18,7 +18,11 @@ if budget_key:
     b = ours[budget_key]
     best = max(b.get("batch_sweep", [{"batch": 1, "tok_s": b["decode_b1"]["tok_s"]}]), key=lambda r: r["tok_s"])
     summary["decode_b1_32k"]["uncomp_4.74"] = {"tok_s": b["decode_b1"]["tok_s"], "bound_tok_s": b["decode_b1"]["bound_tok_s"],
-                                               "note": "per-head two-group budgets, recency selection on the GPU (method selection kernels pending)"}
+                                               "note": "per-head two-group budgets; UNComp's selection on the device: " + b.get("selection", "recency")}
+    if "prefill_stages_s" in b:
+        summary["prefill_32k"]["uncomp_stages_s"] = b["prefill_stages_s"]
+        summary["prefill_32k"]["stages_keep"] = b.get("prefill_stages", "")
+        summary["prefill_32k"]["stages_speedup"] = round(b["prefill_s"] / b["prefill_stages_s"], 3)
     summary["throughput_32k"] = {"uncomp_4.74_tok_s": best["tok_s"], "batch": best["batch"],
                                  "hf_best_full_tok_s": hf["best_full_tok_s"], "hf_batch": hf["best_full_batch"]}
 json.dump(summary, open(sys.argv[3], "w"), indent=1)

@@ -30,6 +30,21 @@ class LlamaShape:
     lengths: list = field(default_factory=lambda: [(1024, 0.10), (2048, 0.15), (4096, 0.30), (8192, 0.45)])
 
     @staticmethod
+    def preset(name):
+        """The named sizes: 'small' (the default) fits in the device tool's 64 MiB beside the tracked tree and the
+        carried executables; 'base' is the first design, too large to commit beside them."""
+        if name == "small":  # 7.35 M parameters, 14.7 MB of bf16 weights (one shard)
+            return LlamaShape(layers=8, hidden=256, heads=8, kv_heads=4, head_dim=32, ff=768)
+        if name == "base":  # 23 M parameters, 46 MB of bf16 weights (three shards)
+            return LlamaShape()
+        raise ValueError("unknown size preset %r (small, base)" % name)
+
+    def parameters(self):
+        """Parameter count of this shape (tied embeddings), without building the model."""
+        attn = self.hidden * self.head_dim * (2 * self.heads + 2 * self.kv_heads)
+        return self.vocab * self.hidden + self.hidden + self.layers * (attn + 3 * self.hidden * self.ff + 2 * self.hidden)
+
+    @staticmethod
     def tiny():
         return LlamaShape(layers=2, hidden=64, heads=4, kv_heads=2, head_dim=16, ff=128, context=1024,
                           lengths=[(256, 0.5), (512, 0.5)])

@@ -1,5 +1,6 @@
-"""Train the evaluation model: a ~23 M-parameter Llama (GQA 8/4, context 8192) on natural text plus retrieval
-tasks whose answers must be copied from the prompt; save it in HF layout (bf16 shards <= 16 MiB) and measure
+"""Train the evaluation model: a Llama with GQA 8/4 and context 8192 (--size small: 7.3 M parameters, the default,
+small enough to commit; --size base: 23 M) on natural text plus retrieval tasks whose answers must be copied from
+the prompt; save it in HF layout (bf16 shards <= 16 MiB) and measure
 passkey / needle / free-text needle / multi-key (and the RULER-style tasks) with transformers, full cache.
 
 GPU machine, one command (see tools/evalmodel/README.md):
@@ -330,12 +331,15 @@ def main():
     ap.add_argument("--eval-n", type=int, default=100, help="prompts per passkey/needle/textneedle/multikey cell")
     ap.add_argument("--ruler-n", type=int, default=50, help="prompts per RULER-style cell (0 = skip)")
     ap.add_argument("--eval-lengths", default="4096,8192")
-    ap.add_argument("--tiny", action="store_true", help="a 2-layer model at 512 tokens (CPU smoke test)")
+    ap.add_argument("--size", default="small", choices=["small", "base"],
+                    help="small: 8 layers x 256, 7.3 M parameters, 14.7 MB bf16 (fits the device tool's 64 MiB beside the "
+                         "tracked tree and .carry); base: 8 layers x 512, 23 M parameters, 46.7 MB")
+    ap.add_argument("--tiny", action="store_true", help="a 2-layer model at 512 tokens (CPU smoke test; overrides --size)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     log("torch %s, device %s" % (torch.__version__, torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu"))
-    shape = LlamaShape.tiny() if args.tiny else LlamaShape()
+    shape = LlamaShape.tiny() if args.tiny else LlamaShape.preset(args.size)
     if args.tiny:
         args.tokens = min(args.tokens, 2048)
         args.workers = min(args.workers, 2)

@@ -8,72 +8,132 @@ using UNComp.Runtime.Generation;
 using UNComp.Runtime.Models;
 using UNComp.Runtime.Profiles;
 
-// Prefill and decode throughput of the compiled class against UncompCompression.FromProfile on the same model and
-// profile. Both run the same engine; this measures what the generated code adds or saves. Threads: UNCOMP_THREADS.
+// Prefill and decode speed of the compiled class against UncompCompression.FromProfile on the same model and
+// profile (docs/generator.md, "Specialisation: what pays"). Threads: UNCOMP_THREADS.
+//   prefill: whole prompts, alternating the two paths (order reversed every other round);
+//   decode:  one step at a time, alternating the arms, each step timed on its own, so that a shared machine's drift
+//            hits both alike.
+// Arguments: [model-dir] [prompt-tokens] [decode steps per path] [prefill rounds].
 string root = RepositoryRoot();
 string modelDirectory = args.Length > 0 ? args[0] : Path.Combine(root, "models", "fixture-llama");
 int promptTokens = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1024;
-int newTokens = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64;
-int rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
-int maxTokens = promptTokens + newTokens + 1;
+int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
+int rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 9;
+int maxTokens = promptTokens + steps + 1;
 int[] prompt = Enumerable.Range(0, promptTokens).Select(i => 3 + ((i * 37) % (CompiledModel.VocabSize - 3))).ToArray();
 
 using CompiledModel compiled = CompiledModel.Load(modelDirectory, maxTokens);
-using LlamaModel model = LlamaModel.Load(modelDirectory);
+// The runtime path gets the compiled class's weights: with a second copy, the arms that follow each other on the
+// same copy found it in the CPU caches and decoded up to 25 % faster, an artefact of the bench, not of compiling.
+LlamaModel model = compiled.Model;
 UncompProfile profile = ProfileLoader.Load(Path.Combine(root, "profiles", "fixture-llama.uncomp.json"));
 CompressionSetup setup = UncompCompression.FromProfile(profile, model.Config);
 var engine = new InferenceEngine(model, Math.Max(maxTokens, setup.Plan.ToLayout().MaxCapacity));
 using KvCache cache = InferenceEngine.CreateCache(setup.Plan.ToLayout(), setup.Hooks);
-var logits = new float[CompiledModel.VocabSize];
+var compiledLogits = new float[CompiledModel.VocabSize];
+var runtimeLogits = new float[CompiledModel.VocabSize];
+Console.WriteLine($"model {modelDirectory}, prompt {promptTokens} tokens, {steps} decode steps per path, {rounds} prefill rounds (+1 warm-up), threads {CpuBackend.Shared.MaxDegreeOfParallelism}");
 
-var compiledRuns = new List<(double Prefill, double Decode)>();
-var interpretedRuns = new List<(double Prefill, double Decode)>();
-Console.WriteLine($"model {modelDirectory}, prompt {promptTokens} tokens, {newTokens} new, {rounds} rounds (+1 warm-up), threads {CpuBackend.Shared.MaxDegreeOfParallelism}");
+var compiledPrefill = new List<double>();
+var runtimePrefill = new List<double>();
 for (int round = 0; round <= rounds; round++)
 {
-    // Alternate which path goes first, so slow drift of a shared machine hits both alike.
-    bool compiledFirst = round % 2 == 0;
     for (int pass = 0; pass < 2; pass++)
     {
-        bool useCompiled = (pass == 0) == compiledFirst;
-        var result = useCompiled
-            ? Measure(() => compiled.Prefill(prompt, logits), () => compiled.Decode(ArgMax(logits), logits))
-            : Measure(() => engine.Prefill(prompt, cache, setup.Hooks, logits), () => engine.Decode(ArgMax(logits), cache, setup.Hooks, logits));
+        bool useCompiled = (pass == 0) == (round % 2 == 0);
+        var clock = Stopwatch.StartNew();
+        if (useCompiled)
+        {
+            compiled.Prefill(prompt, compiledLogits);
+        }
+        else
+        {
+            engine.Prefill(prompt, cache, setup.Hooks, runtimeLogits);
+        }
+
         if (round > 0)
         {
-            (useCompiled ? compiledRuns : interpretedRuns).Add(result);
+            (useCompiled ? compiledPrefill : runtimePrefill).Add(promptTokens / clock.Elapsed.TotalSeconds);
         }
     }
 }
 
-Report("compiled (CompiledModel)", compiledRuns);
-Report("FromProfile (runtime)", interpretedRuns);
-return 0;
+Report("prefill, compiled", compiledPrefill);
+Report("prefill, FromProfile", runtimePrefill);
 
-(double Prefill, double Decode) Measure(Action prefill, Action decode)
+// Both caches hold the prompt now; decode steps continue from there.
+var decodeArms = DecodeArms();
+var stepTimes = decodeArms.Select(_ => new List<double>()).ToArray();
+for (int step = 0; step < steps; step++)
 {
-    var clock = Stopwatch.StartNew();
-    prefill();
-    double prefillSeconds = clock.Elapsed.TotalSeconds;
-    clock.Restart();
-    for (int i = 0; i < newTokens; i++)
+    for (int pass = 0; pass < decodeArms.Length; pass++)
     {
-        decode();
+        int arm = (step + pass) % decodeArms.Length;
+        var clock = Stopwatch.StartNew();
+        decodeArms[arm].Step();
+        stepTimes[arm].Add(1 / clock.Elapsed.TotalSeconds);
     }
-
-    return (promptTokens / prefillSeconds, newTokens / clock.Elapsed.TotalSeconds);
 }
 
-void Report(string label, List<(double Prefill, double Decode)> runs)
+for (int arm = 0; arm < decodeArms.Length; arm++)
 {
-    double Median(IEnumerable<double> values)
+    Report("decode, " + decodeArms[arm].Label, stepTimes[arm]);
+}
+
+// The part of a decode step that specialising to the profile's shape could speed up: the decode attention calls
+// of one step (every layer and unit at its budget), timed alone. Compare with the decode step time above.
+double attention = DecodeAttentionMicroseconds();
+double stepMicroseconds = 1e6 / Median(stepTimes[0]);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"decode attention of one step ({CompiledModel.TotalUnits} calls at the budgets): median {attention:F1} us = {100 * attention / stepMicroseconds:F1} % of the compiled decode step's median {stepMicroseconds:F0} us"));
+return 0;
+
+double DecodeAttentionMicroseconds()
+{
+    int d = CompiledModel.HeadDim, heads = CompiledModel.QueryHeadsPerUnit, maxBudget = CompiledModel.MaxBudget;
+    var random = new Random(1);
+    float[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => (float)random.NextDouble() - 0.5f)];
+    float[] q = Random(heads * d), keys = Random(maxBudget * d), values = Random(maxBudget * d), newKey = Random(d), newValue = Random(d);
+    var probs = new float[heads * (maxBudget + 1)];
+    var output = new float[heads * d];
+    var cpu = CpuBackend.Shared;
+    var times = new List<double>();
+    for (int rep = 0; rep < 20_000; rep++)
     {
-        double[] sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        var clock = Stopwatch.StartNew();
+        for (int layer = 0; layer < CompiledModel.NumLayers; layer++)
+        {
+            for (int unit = 0; unit < CompiledModel.UnitsPerLayer; unit++)
+            {
+                int n = CompiledModel.Budget(layer, unit);
+                cpu.DecodeAttention(q, keys.AsSpan(0, n * d), values.AsSpan(0, n * d), newKey, newValue, probs.AsSpan(0, heads * (n + 1)), output, n, heads, d, 0.125f);
+            }
+        }
+
+        times.Add(clock.Elapsed.TotalMicroseconds);
     }
 
+    return Median(times);
+}
+
+(string Label, Action Step)[] DecodeArms() =>
+[
+    ("compiled", () => compiled.Decode(ArgMax(compiledLogits), compiledLogits)),
+    ("FromProfile", () => engine.Decode(ArgMax(runtimeLogits), cache, setup.Hooks, runtimeLogits)),
+];
+
+static double Median(List<double> values)
+{
+    double[] sorted = [.. values.Order()];
+    return sorted[sorted.Length / 2];
+}
+
+void Report(string label, List<double> tokensPerSecond)
+{
+    double[] sorted = [.. tokensPerSecond.Order()];
+    double Quantile(double q) => sorted[(int)Math.Round(q * (sorted.Length - 1))];
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{label,-26} prefill {Median(runs.Select(r => r.Prefill)),8:F0} tok/s (min {runs.Min(r => r.Prefill):F0}, max {runs.Max(r => r.Prefill):F0})   decode {Median(runs.Select(r => r.Decode)),6:F0} tok/s (min {runs.Min(r => r.Decode):F0}, max {runs.Max(r => r.Decode):F0})"));
+        $"{label,-33} tok/s median {Quantile(0.5),7:F0}   p10 {Quantile(0.1),7:F0}   p90 {Quantile(0.9),7:F0}   min {sorted[0],7:F0}   max {sorted[^1],7:F0}   n {sorted.Length}"));
 }
 
 static int ArgMax(float[] values)

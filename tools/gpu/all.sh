@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One GPU-machine call for everything: GPU tests (tools/gpu/test.sh), GPU benchmarks with the transformers peer
 # (tools/gpu/bench.sh) and the CPU benchmark on the host's Xeon (tools/gpu/cpu-bench.sh, 1,024-token prompts),
-# packed into at most 8 files under $OUT. Here: tools/gpu/build-carry.sh; there: run(command="tools/gpu/all.sh", carry=[".carry"]).
+# packed into at most 8 files under $OUT. Here: tools/gpu/build-carry.sh; there:
+# run(command="tools/gpu/all.sh", carry=[".carry/gputests.tar.xz", ".carry/uncomp.tar.xz"]).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/uncomp-gpu-out}

@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # GPU benchmarks in one GPU-machine call: a random-weight Llama-3-8B-shaped model (32 layers, bf16), then
 # `uncomp bench --device cuda` and the transformers peer on the same weights and GPU, then the summary.
-# Here: tools/gpu/build-carry.sh; there: run(command="tools/gpu/bench.sh", carry=[".carry"])
+# Here: tools/gpu/build-carry.sh; there: run(command="tools/gpu/bench.sh", carry=[".carry/uncomp.tar.xz"])
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/uncomp-gpu-out}
 CONTEXT=${CONTEXT:-32768}
 LAYERS=${LAYERS:-32}
-mkdir -p "$OUT" /tmp/dn /tmp/apps
-tar xJf .carry/dotnet-rt.tar.xz -C /tmp/dn && tar xJf .carry/apps.tar.xz -C /tmp/apps
-export DOTNET_ROOT=/tmp/dn PATH=/tmp/dn:$PATH LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+mkdir -p "$OUT" /tmp/apps
+tar xJf .carry/uncomp.tar.xz -C /tmp/apps
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 export UNCOMP_KERNEL_CACHE=/tmp/uncomp-kernels PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 python3 tools/gpu/make_random_model.py --layers "$LAYERS" --out /tmp/rand 2>&1 | tail -1
 cmd="uncomp bench --device cuda --model /tmp/rand --prompt-tokens $CONTEXT --new 64 --budget-percent 4.74 --json ours.json ${BENCH_ARGS:-}"
-dotnet /tmp/apps/uncomp/uncomp.dll bench --device cuda --model /tmp/rand --prompt-tokens "$CONTEXT" --new 64 --budget-percent 4.74 \
+/tmp/apps/uncomp/uncomp bench --device cuda --model /tmp/rand --prompt-tokens "$CONTEXT" --new 64 --budget-percent 4.74 \
   --json "$OUT/ours.json" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/ours.log"
 if [ "${SKIP_HF:-0}" != 1 ]; then
   python3 tools/bench/hf_gpu_peer.py --model /tmp/rand --context "$CONTEXT" --json "$OUT/hf.json" 2>&1 | grep -v -i warn | tee "$OUT/hf.log"

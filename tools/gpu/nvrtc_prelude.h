@@ -28,3 +28,4 @@ __device__ int atomicAdd(int*, int);
 __device__ unsigned __ballot_sync(unsigned, int);
 __device__ int __popc(unsigned);
 __device__ int __shfl_up_sync(unsigned, int, int);
+struct __attribute__((aligned(16))) float4 { float x, y, z, w; };

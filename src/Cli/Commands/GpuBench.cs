@@ -154,11 +154,11 @@ internal static class GpuBench
         if (selection is { } spec)
         {
             output.WriteLine($"[{name}] selection on the device: {spec.Describe()}");
-            json.WriteString("selection", spec.Describe());
         }
         double meanTokens = layout.TotalCapacityTokens / (double)(layout.Layers * layout.UnitsPerLayer);
         output.WriteLine(string.Create(c, $"[{name}] KV layout: mean {meanTokens:F0} tokens per unit, {layout.ElementsPerBuffer * 4 / 1e9:F3} GB per sequence; batch up to {maxBatch} ({engine.KvBytes / 1e9:F1} GB KV on the device)"));
         json.WriteStartObject(name);
+        json.WriteString("selection", selection is { } chosen ? chosen.Describe() : "none (recency by position)");
         json.WriteNumber("mean_tokens_per_unit", Math.Round(meanTokens, 1));
         json.WriteNumber("kv_bytes_device", engine.KvBytes);
         json.WriteNumber("kv_bytes_plan", 2L * maxBatch * layout.ElementsPerBuffer * 2);

@@ -32,7 +32,7 @@ internal static class ImportCommand
         {
             try
             {
-                var modelShape = ModelShape.Resolve(parse.GetValue(shape)!);
+                var modelShape = ModelPresets.Resolve(parse.GetValue(shape)!);
                 string? modelDir = parse.GetValue(model) ?? (Directory.Exists(parse.GetValue(shape)) ? parse.GetValue(shape) : null);
                 var profile = AuthorsCalibrationImporter.Import(parse.GetValue(dir)!, modelShape, new ImportOptions
                 {

@@ -7,9 +7,10 @@ using UNComp.Serving;
 namespace UNComp.Cli.Commands;
 
 /// <summary>
-/// <c>uncomp serve --model DIR [--profile FILE]</c>: an OpenAI-compatible server (chat completions, completions, models;
-/// streaming) on 127.0.0.1:8080 until Ctrl+C. With a profile each request runs with UNComp compression planned for its
-/// prompt; otherwise with the full cache.
+/// <c>uncomp serve --model DIR [--profile FILE] [--device cpu|cuda|auto]</c>: an OpenAI-compatible server (chat
+/// completions, completions, models; streaming) on 127.0.0.1:8080 until Ctrl+C. Requests are batched continuously over
+/// the engine's slots (<c>--slots</c>: CUDA decodes them in one batched pass; the CPU engine takes them in turn). With a
+/// profile each request runs with UNComp compression planned for its prompt (CPU); otherwise with the full cache.
 /// </summary>
 internal static class ServeCommand
 {
@@ -28,9 +29,15 @@ internal static class ServeCommand
         var maxBody = new Option<long>("--max-body-bytes") { Description = "Largest request body.", DefaultValueFactory = _ => 1 << 20 };
         var maxQueue = new Option<int>("--max-queue") { Description = "Requests that may wait for the engine; more get 429.", DefaultValueFactory = _ => 8 };
         var threads = CliSupport.ThreadsOption();
+        var device = CliSupport.DeviceOption();
+        var slots = new Option<int?>("--slots") { Description = "Requests generating at once (batch slots; default 1 on cpu, 8 on cuda)." };
+        var maxSequence = new Option<int?>("--max-sequence")
+        {
+            Description = "Longest prompt + reply per request (default: the model's context on cpu; min(context, 8192) on cuda, where every slot's KV cache is allocated up front).",
+        };
         var command = new Command("serve", "Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models).")
         {
-            model, profile, meanBudget, host, port, apiKey, modelId, maxTokens, defaultMaxTokens, maxPrompt, maxBody, maxQueue, threads,
+            model, profile, meanBudget, host, port, apiKey, modelId, maxTokens, defaultMaxTokens, maxPrompt, maxBody, maxQueue, threads, device, slots, maxSequence,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliSupport.Run(parse, output =>
         {
@@ -48,18 +55,37 @@ internal static class ServeCommand
             options.Validate();
             string dir = parse.GetValue(model)!;
             using var llama = LlamaModel.Load(dir, cancellationToken);
-            var codec = TokenCodecs.Load(dir);
-            var defaults = new GeneratorParams { Backend = CliSupport.Backend(parse.GetValue(threads)) };
+            bool cuda = CliSupport.ResolveDevice(parse.GetValue(device), parse.InvocationConfiguration.Error) == "cuda";
+            int slotCount = parse.GetValue(slots) ?? (cuda ? 8 : 1);
+            options = options with { GenerationSlots = slotCount };
+            options.Validate();
             string? profilePath = parse.GetValue(profile);
+            if (cuda && profilePath is not null)
+            {
+                throw new ArgumentException("--profile runs UNComp's selection on the CPU engine only for now (the GPU keeps per-unit capacities by recency); serve it with --device cpu, or serve the full cache on cuda without --profile.");
+            }
+
+            int context = llama.Config.MaxPositionEmbeddings;
+            int? sequence = parse.GetValue(maxSequence) ?? (cuda ? Math.Min(context, 8192) : null);
+            if (sequence is < 2 || sequence > context)
+            {
+                throw new ArgumentException($"--max-sequence {sequence} must be in [2, {context}] (the model's context, max_position_embeddings).");
+            }
+
+            var codec = TokenCodecs.Load(dir);
+            var defaults = new GeneratorParams { Backend = CliSupport.Backend(parse.GetValue(threads)), MaxLength = sequence };
             string id = parse.GetValue(modelId) ?? Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'));
             var served = profilePath is null
                 ? new ServedModel(id, llama, codec, defaults)
                 : ServedModel.WithProfile(id, llama, codec, ProfileLoader.Load(profilePath), parse.GetValue(meanBudget), defaults, profilePath);
-            var server = new OpenAiServer(served, options);
+            using var gpu = cuda ? UNComp.Runtime.Cuda.CudaDevice.Open() : null;
+            using var gpuModel = gpu is null ? null : UNComp.Runtime.Gpu.CudaModel.Load(gpu, dir, cancellationToken: cancellationToken);
+            using var gpuEngine = gpuModel is null ? null : UNComp.Runtime.Serving.CudaBatchEngine.Create(gpuModel, slotCount, served.ContextLength);
+            var server = new OpenAiServer(served, options, gpuEngine);
             try
             {
                 server.StartAsync(cancellationToken).GetAwaiter().GetResult();
-                output.WriteLine($"uncomp serve: {served.Id} ({(profilePath is null ? "full cache" : "UNComp profile " + Path.GetFileName(profilePath))}, "
+                output.WriteLine($"uncomp serve: {served.Id} on {(cuda ? "cuda" : "cpu")}, {slotCount} slot(s) ({(profilePath is null ? "full cache" : "UNComp profile " + Path.GetFileName(profilePath))}, "
                     + $"template: {(served.Template is JinjaChatTemplate ? "the model's chat_template" : "plain User:/Assistant:")}) on {server.BaseAddress}v1"
                     + (options.ApiKey is null ? string.Empty : " (bearer auth)") + "; Ctrl+C stops.");
                 output.Flush();

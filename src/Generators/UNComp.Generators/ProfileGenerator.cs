@@ -91,7 +91,7 @@ namespace UNComp.Generators
                 .WithTrackingName(TrackingNames.EmittableSpecs);
             context.RegisterSourceOutput(emittable, static (spc, spec) => EmitSource(spc, spec));
 
-            // The runtime half (loader, unrolled prefill) only when UNComp.Runtime is referenced. Detection yields a
+            // The runtime half (loader, prefill, decode) only when UNComp.Runtime is referenced. Detection yields a
             // small equatable record, so ordinary source edits leave it Unchanged.
             IncrementalValueProvider<RuntimeSupport> runtime = context.CompilationProvider
                 .Select(static (compilation, _) => DetectRuntime(compilation))

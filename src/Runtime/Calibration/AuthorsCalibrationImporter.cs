@@ -1,4 +1,5 @@
 using System.Globalization;
+using UNComp.Runtime.Models;
 using UNComp.Runtime.Profiles;
 
 namespace UNComp.Runtime.Calibration;
@@ -75,12 +76,12 @@ public static class AuthorsCalibrationImporter
         return result;
     }
 
-    /// <summary>Builds a profile from an authors' calibration folder for a model shape.</summary>
-    public static UncompProfile Import(string directory, ModelShape shape, ImportOptions options)
+    /// <summary>Builds a profile from an authors' calibration folder for a model (a <see cref="ModelPresets"/> config or a config.json).</summary>
+    public static UncompProfile Import(string directory, ModelConfig config, ImportOptions options)
     {
-        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(options);
-        var dims = shape.Dimensions;
+        var dims = config;
         var labels = ReadLabels(directory, dims.NumLayers, dims.NumAttentionHeads);
         int maxLabel = labels.SelectMany(rows => rows).SelectMany(r => r).Max();
         int groups = options.GroupCount ?? Math.Max(2, maxLabel + 1);
@@ -113,7 +114,7 @@ public static class AuthorsCalibrationImporter
             summaries.Add(new LayerSummary(proxy, 0.0, votes));
         }
 
-        var stages = options.Stages ?? (shape == ModelShape.Llama2Chat7B ? Llama2Stages : null);
+        var stages = options.Stages ?? (ReferenceEquals(config, ModelPresets.Llama2Chat7B) ? Llama2Stages : null);
         var plan = options.Plan with
         {
             GroupCount = groups,
@@ -121,18 +122,7 @@ public static class AuthorsCalibrationImporter
             HiddenStates = options.Plan.HiddenStates && stages is not null,
         };
 
-        var model = new ProfileModel
-        {
-            Architecture = dims.Architecture,
-            NumLayers = dims.NumLayers,
-            HiddenSize = dims.HiddenSize,
-            NumAttentionHeads = dims.NumAttentionHeads,
-            NumKeyValueHeads = dims.NumKeyValueHeads,
-            HeadDim = dims.HeadDim,
-            VocabSize = dims.VocabSize,
-            MaxPositionEmbeddings = dims.MaxPositionEmbeddings,
-            Fingerprint = shape.Fingerprint(options.ModelDirectory),
-        };
+        var model = ProfileModel.FromConfig(dims, ModelFingerprint.FromConfig(dims, options.ModelDirectory));
         var calibration = new ProfileCalibration
         {
             Samples = samples,

@@ -100,18 +100,7 @@ public sealed class Calibrator
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(plan);
         var cfg = model.Config;
-        var profileModel = new ProfileModel
-        {
-            Architecture = cfg.Architecture,
-            NumLayers = cfg.NumLayers,
-            HiddenSize = cfg.HiddenSize,
-            NumAttentionHeads = cfg.NumAttentionHeads,
-            NumKeyValueHeads = cfg.NumKeyValueHeads,
-            HeadDim = cfg.HeadDim,
-            VocabSize = cfg.VocabSize,
-            MaxPositionEmbeddings = cfg.MaxPositionEmbeddings,
-            Fingerprint = ModelFingerprint.Compute(model),
-        };
+        var profileModel = ProfileModel.FromConfig(cfg, ModelFingerprint.Compute(model));
         var calibration = new ProfileCalibration
         {
             Samples = measurements.Samples,

@@ -23,6 +23,12 @@ public class ChatTemplate
     /// </summary>
     public virtual bool AddSpecialTokens => true;
 
+    /// <summary>
+    /// Whether the template shows the request's tools to the model, so a reply may hold tool calls to parse
+    /// (<see cref="ToolCallParser"/>); false for this plain template, which ignores tools.
+    /// </summary>
+    public virtual bool SupportsTools => false;
+
     /// <summary>Formats the conversation with the request's options (tools, template switches); the plain template ignores them.</summary>
     public virtual string Format(IEnumerable<ChatMessage> messages, ChatOptions? options) => Format(messages);
 

@@ -37,6 +37,9 @@ public sealed class JinjaChatTemplate : ChatTemplate
     /// <inheritdoc />
     public override bool AddSpecialTokens => false;
 
+    /// <summary>True when the template reads the <c>tools</c> variable.</summary>
+    public override bool SupportsTools => Template.Source.Contains("tools", StringComparison.Ordinal);
+
     /// <summary>
     /// Reads the chat template of a Hugging Face model directory: <c>chat_template.jinja</c> if present, else the
     /// <c>chat_template</c> of <c>tokenizer_config.json</c> (a string, or a list of named templates, of which

@@ -9,7 +9,9 @@ namespace UNComp.Runtime.Generation;
 /// the conversation with a <see cref="ChatTemplate"/> (by default the model's own Jinja <c>chat_template</c> from
 /// its tokenizer_config.json, else <see cref="ChatTemplate.Plain"/>), runs a fresh <see cref="Generator"/> (compression hooks and
 /// cache layout from the default <see cref="GeneratorParams"/>) and streams decoded text. ChatOptions map:
-/// MaxOutputTokens → MaxNewTokens, Temperature/TopK/TopP/Seed → sampling.
+/// MaxOutputTokens → MaxNewTokens, Temperature/TopK/TopP/Seed → sampling. When the request has tools and the template
+/// shows them to the model, tool calls in the reply (Llama 3.x, Mistral and Qwen formats, <see cref="ToolCallParser"/>)
+/// come back as <see cref="FunctionCallContent"/> with <see cref="ChatFinishReason.ToolCalls"/>.
 /// </summary>
 public sealed class UNCompChatClient : IChatClient
 {
@@ -18,6 +20,7 @@ public sealed class UNCompChatClient : IChatClient
     private readonly GeneratorParams _defaults;
     private readonly ChatTemplate _template;
     private readonly ChatClientMetadata _metadata;
+    private readonly Func<IReadOnlyList<int>, GeneratorParams, CancellationToken, IAsyncEnumerable<int>> _generate;
 
     /// <summary>
     /// Creates the client; the model and codec are borrowed (not disposed here). Without <paramref name="template"/>
@@ -34,6 +37,15 @@ public sealed class UNCompChatClient : IChatClient
         _template = template ?? JinjaChatTemplate.FromModelDirectory(model.Directory) ?? ChatTemplate.Plain;
         _defaults = WithTemplateEos(defaults ?? new GeneratorParams(), model, codec, _template);
         _metadata = new ChatClientMetadata("uncomp", null, Path.GetFileName(model.Directory));
+        _generate = GenerateAsync;
+    }
+
+    /// <summary>A client whose tokens come from <paramref name="generate"/> instead of the model (tests script replies with it).</summary>
+    internal UNCompChatClient(LlamaModel model, ITokenCodec codec, GeneratorParams defaults, ChatTemplate template,
+        Func<IReadOnlyList<int>, GeneratorParams, CancellationToken, IAsyncEnumerable<int>> generate)
+        : this(model, codec, defaults, template)
+    {
+        _generate = generate;
     }
 
     /// <summary>The template conversations are formatted with.</summary>
@@ -58,15 +70,25 @@ public sealed class UNCompChatClient : IChatClient
         string prompt = _template.Format(messages, options);
         var promptIds = _codec.Encode(prompt, _template.AddSpecialTokens);
         var p = Apply(options);
-        using var generator = new Generator(_model, p);
+        var eos = p.EosTokenIds ?? _model.GenerationConfig.EosTokenIds;
+        // Tool-call markers are special tokens in Llama and Mistral tokenizers: keep them (but not the eos) for the parser.
+        var toolCalls = options?.Tools is { Count: > 0 } && _template.SupportsTools ? new ToolCallStreamFilter() : null;
         var generated = new List<int>();
+        var visible = new List<int>();
         string emitted = string.Empty;
         string responseId = Guid.NewGuid().ToString("N");
         ChatFinishReason finish = ChatFinishReason.Length;
-        await foreach (int token in generator.GenerateAsync(promptIds, cancellationToken).ConfigureAwait(false))
+        bool endOfSequence = false;
+        await foreach (int token in _generate(promptIds, p, cancellationToken).ConfigureAwait(false))
         {
             generated.Add(token);
-            string text = _codec.Decode(generated, skipSpecialTokens: true);
+            endOfSequence = eos.Contains(token);
+            if (toolCalls is null || !endOfSequence)
+            {
+                visible.Add(token);
+            }
+
+            string text = _codec.Decode(visible, skipSpecialTokens: toolCalls is null);
             int stop = _template.StopText.Length == 0 ? -1 : text.IndexOf(_template.StopText, StringComparison.Ordinal);
             if (stop >= 0)
             {
@@ -77,8 +99,13 @@ public sealed class UNCompChatClient : IChatClient
             string ready = text.EndsWith('\uFFFD') ? text[..^1] : text;
             if (ready.Length > emitted.Length && ready.StartsWith(emitted, StringComparison.Ordinal))
             {
-                yield return Update(ready[emitted.Length..], responseId, null);
+                string delta = ready[emitted.Length..];
                 emitted = ready;
+                delta = toolCalls?.Push(delta) ?? delta;
+                if (delta.Length > 0)
+                {
+                    yield return Update(delta, responseId, null);
+                }
             }
 
             if (stop >= 0)
@@ -88,12 +115,29 @@ public sealed class UNCompChatClient : IChatClient
             }
         }
 
-        if (generator.IsDone && generated.Count > 0 && (p.EosTokenIds ?? _model.GenerationConfig.EosTokenIds).Contains(generated[^1]))
+        if (endOfSequence)
         {
             finish = ChatFinishReason.Stop;
         }
 
         var last = Update(string.Empty, responseId, finish);
+        if (toolCalls?.Finish() is { } parsed)
+        {
+            if (parsed.Content.Length > 0)
+            {
+                yield return Update(parsed.Content, responseId, null);
+            }
+
+            if (parsed.Calls.Count > 0)
+            {
+                last.FinishReason = ChatFinishReason.ToolCalls;
+                foreach (var call in parsed.Calls)
+                {
+                    last.Contents.Add(call);
+                }
+            }
+        }
+
         last.Contents.Add(new UsageContent(new UsageDetails
         {
             InputTokenCount = promptIds.Count,
@@ -101,6 +145,15 @@ public sealed class UNCompChatClient : IChatClient
             TotalTokenCount = promptIds.Count + generated.Count,
         }));
         yield return last;
+    }
+
+    private async IAsyncEnumerable<int> GenerateAsync(IReadOnlyList<int> promptIds, GeneratorParams p, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var generator = new Generator(_model, p);
+        await foreach (int token in generator.GenerateAsync(promptIds, cancellationToken).ConfigureAwait(false))
+        {
+            yield return token;
+        }
     }
 
     private ChatResponseUpdate Update(string text, string responseId, ChatFinishReason? finish) => new(ChatRole.Assistant, text)

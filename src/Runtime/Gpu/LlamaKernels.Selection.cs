@@ -4,7 +4,10 @@ namespace UNComp.Runtime.Gpu;
 public sealed partial class LlamaKernels
 {
     /// <summary>Keys per decode re-scoring block (<c>EV_CHUNK</c>).</summary>
-    internal const int RescoreChunk = 256;
+    internal const int RescoreChunk = 64;
+
+    /// <summary>Threads per decode re-scoring block (<c>EV_THREADS</c>: four per key).</summary>
+    private const int RescoreThreads = 256;
 
     /// <summary>Largest number of (query, head) pairs one unit re-scores with (<c>EV_PMAX</c>).</summary>
     internal const int RescoreMaxPairs = 128;
@@ -43,11 +46,11 @@ public sealed partial class LlamaKernels
     {
         int shared = 4 * a.MaxPairs * (a.HeadDim + RescoreChunk);
         var grid = (a.Splits, a.UnitsPerLayer, a.Rows);
-        Module.Launch($"rescore_stats_d{a.HeadDim}", grid, RescoreChunk, shared,
+        Module.Launch($"rescore_stats_d{a.HeadDim}", grid, RescoreThreads, shared,
             a.Q, a.Ring, a.QueryCounts, a.NewK, a.ArenaK, a.UnitOffsets, a.Lengths, a.UnitCapacities, a.Slots, a.Partials,
             a.SlotElements, a.TotalUnits, a.LayerUnit0, a.Heads, a.KvHeads, a.HeadsPerUnit, a.UnitsPerKvHead, a.Layer, a.Layers,
             a.Window, a.Mode, a.MaxPairs, a.Scale * (float)(1 / Math.Log(2)));
-        Module.Launch($"rescore_probs_d{a.HeadDim}", grid, RescoreChunk, shared,
+        Module.Launch($"rescore_probs_d{a.HeadDim}", grid, RescoreThreads, shared,
             a.Q, a.Ring, a.QueryCounts, a.NewK, a.ArenaK, a.UnitOffsets, a.Lengths, a.UnitCapacities, a.Slots, a.Partials,
             a.Scores, a.Accumulated, a.NewScores, a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, a.Heads, a.KvHeads,
             a.HeadsPerUnit, a.UnitsPerKvHead, a.Layer, a.Layers, a.Window, a.Mode, a.ScoreStride, a.MaxPairs,
@@ -56,7 +59,7 @@ public sealed partial class LlamaKernels
 
     /// <summary>Chooses, per (unit, row), the slot the step's token takes (evicting by score when the unit is full).</summary>
     internal void EvictSelect(in RescoreArgs a, ulong order, ulong decodePlan, ulong destinations, int source, int pool, int kernel, int maxCapacity) =>
-        Module.Launch("evict_select", (a.UnitsPerLayer, a.Rows, 1), 256, 4 * maxCapacity,
+        Module.Launch("evict_select", (a.UnitsPerLayer, a.Rows, 1), 1024, 4 * maxCapacity,
             a.Scores, a.Accumulated, a.ArenaK, order, a.Lengths, a.UnitOffsets, a.UnitCapacities, decodePlan, a.Slots, destinations,
             a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, source, pool, kernel, a.ScoreStride, a.HeadDim);
 }

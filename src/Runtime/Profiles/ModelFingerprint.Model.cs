@@ -4,12 +4,15 @@ namespace UNComp.Runtime.Profiles;
 
 public static partial class ModelFingerprint
 {
-    /// <summary>The dimensions a profile records for a loaded model.</summary>
-    public static ModelDimensions DimensionsOf(ModelConfig config)
+    /// <summary>
+    /// The fingerprint of a config: from the real safetensors headers when <paramref name="modelDirectory"/> holds
+    /// them, otherwise from the standard Hugging Face tensor layout (<see cref="StandardLlamaTensors"/>).
+    /// </summary>
+    public static string FromConfig(ModelConfig config, string? modelDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return new(config.Architecture, config.NumLayers, config.HiddenSize, config.NumAttentionHeads, config.NumKeyValueHeads,
-            config.HeadDim, config.VocabSize, config.MaxPositionEmbeddings);
+        var tensors = modelDirectory is not null ? SafetensorsHeader.ReadDirectory(modelDirectory) : [];
+        return Compute(config, tensors.Count > 0 ? tensors : StandardLlamaTensors(config));
     }
 
     /// <summary>The fingerprint of a loaded model: its config dimensions and its real safetensors index.</summary>
@@ -27,5 +30,5 @@ public static partial class ModelFingerprint
     }
 
     private static string Compute(ModelConfig config, IReadOnlyList<TensorInfo> tensors) =>
-        Compute(DimensionsOf(config), tensors.Select(t => new TensorDescriptor(t.Name, t.DType, t.Shape)));
+        Compute(config, tensors.Select(t => new TensorDescriptor(t.Name, t.DType, t.Shape)));
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using UNComp.Runtime.Models;
 
 namespace UNComp.Runtime.Profiles;
 
@@ -12,18 +13,18 @@ namespace UNComp.Runtime.Profiles;
 public static partial class ModelFingerprint
 {
     /// <summary>The exact text that is hashed, <c>\n</c> after every line.</summary>
-    public static string CanonicalText(ModelDimensions dimensions, IEnumerable<TensorDescriptor> tensors)
+    public static string CanonicalText(ModelConfig config, IEnumerable<TensorDescriptor> tensors)
     {
-        ArgumentNullException.ThrowIfNull(dimensions);
+        ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tensors);
         var sb = new StringBuilder();
-        sb.Append("arch=").Append(dimensions.Architecture).Append('\n');
-        sb.Append(CultureInfo.InvariantCulture, $"layers={dimensions.NumLayers}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"hidden={dimensions.HiddenSize}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"heads={dimensions.NumAttentionHeads}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"kv_heads={dimensions.NumKeyValueHeads}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"head_dim={dimensions.HeadDim}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"vocab={dimensions.VocabSize}\n");
+        sb.Append("arch=").Append(config.Architecture).Append('\n');
+        sb.Append(CultureInfo.InvariantCulture, $"layers={config.NumLayers}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"hidden={config.HiddenSize}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"heads={config.NumAttentionHeads}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"kv_heads={config.NumKeyValueHeads}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"head_dim={config.HeadDim}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"vocab={config.VocabSize}\n");
         foreach (var t in tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             sb.Append(t.Name).Append('|').Append(t.DType).Append('|')
@@ -34,33 +35,35 @@ public static partial class ModelFingerprint
     }
 
     /// <summary><c>sha256:</c> + 64 lowercase hex digits.</summary>
-    public static string Compute(ModelDimensions dimensions, IEnumerable<TensorDescriptor> tensors)
+    public static string Compute(ModelConfig config, IEnumerable<TensorDescriptor> tensors)
     {
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalText(dimensions, tensors)));
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalText(config, tensors)));
         return "sha256:" + Convert.ToHexStringLower(bytes);
     }
 
     /// <summary>
-    /// The tensors of a standard Hugging Face Llama-family checkpoint of these dimensions, all of one dtype
-    /// (q/k/v/o, gate/up/down, two norms per layer, embeddings, final norm, lm_head unless tied). Used where the real
-    /// weight index is not at hand (importing published calibration data); a model loaded later is checked
-    /// against its real tensors.
+    /// The tensors of a standard Hugging Face Llama-family checkpoint of this config, all of its weight dtype (F32
+    /// when it names none): q/k/v/o, gate/up/down, two norms per layer, embeddings, final norm, lm_head unless tied.
+    /// Used where the real weight index is not at hand (importing published calibration data); a model loaded later
+    /// is checked against its real tensors.
     /// </summary>
-    public static IReadOnlyList<TensorDescriptor> StandardLlamaTensors(ModelDimensions dimensions, int intermediateSize, string dtype, bool tiedEmbeddings)
+    public static IReadOnlyList<TensorDescriptor> StandardLlamaTensors(ModelConfig config)
     {
-        ArgumentNullException.ThrowIfNull(dimensions);
-        long h = dimensions.HiddenSize, q = (long)dimensions.NumAttentionHeads * dimensions.HeadDim, kv = (long)dimensions.NumKeyValueHeads * dimensions.HeadDim;
+        ArgumentNullException.ThrowIfNull(config);
+        string dtype = config.WeightDType ?? "F32";
+        long intermediateSize = config.IntermediateSize;
+        long h = config.HiddenSize, q = (long)config.NumAttentionHeads * config.HeadDim, kv = (long)config.NumKeyValueHeads * config.HeadDim;
         var list = new List<TensorDescriptor>
         {
-            new("model.embed_tokens.weight", dtype, [dimensions.VocabSize, h]),
+            new("model.embed_tokens.weight", dtype, [config.VocabSize, h]),
             new("model.norm.weight", dtype, [h]),
         };
-        if (!tiedEmbeddings)
+        if (!config.TieWordEmbeddings)
         {
-            list.Add(new("lm_head.weight", dtype, [dimensions.VocabSize, h]));
+            list.Add(new("lm_head.weight", dtype, [config.VocabSize, h]));
         }
 
-        for (int l = 0; l < dimensions.NumLayers; l++)
+        for (int l = 0; l < config.NumLayers; l++)
         {
             string p = $"model.layers.{l.ToString(CultureInfo.InvariantCulture)}.";
             list.Add(new(p + "input_layernorm.weight", dtype, [h]));

@@ -1,7 +1,7 @@
 namespace UNComp.Runtime.Profiles;
 
 /// <summary>The <c>model</c> section: architecture, dimensions and fingerprint of the calibrated model.</summary>
-public sealed record ProfileModel
+public sealed partial record ProfileModel
 {
     /// <summary>HF architecture name: LlamaForCausalLM, MistralForCausalLM or Qwen2ForCausalLM.</summary>
     public required string Architecture { get; init; }

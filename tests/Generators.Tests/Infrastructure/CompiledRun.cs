@@ -82,6 +82,8 @@ internal static class CompiledRun
                     return new object[] { rows.ToArray(), prefill, Positions(model.Cache) };
                 }
 
+                public static global::UNComp.Runtime.Compression.CompressionHooks Hooks() => global::Tests.TinyLlamaCompiled.CreateHooks();
+
                 public static long CacheBytes(string directory, int growTokens)
                 {
                     using var model = global::Tests.TinyLlamaCompiled.Load(directory, null, null, growTokens);

@@ -86,7 +86,7 @@ public sealed partial class FixtureLlamaCompiled : global::System.IDisposable
                 throw new global::UNComp.Runtime.Profiles.ModelFingerprintMismatchException(Fingerprint, actual, "FixtureLlamaCompiled (compiled from gqa-two-groups.uncomp.json)", modelDirectory);
             }
             int tokens = maxPrefillTokens ?? global::System.Math.Max(MaxBudget, global::System.Math.Min(MaxPositionEmbeddings, 4096));
-            var options = new global::UNComp.Runtime.Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true };
+            var options = new global::UNComp.Runtime.Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true, KernelDefines = KernelDefines };
             return new global::UNComp.Runtime.Gpu.CudaEngine(model, CreateLayout(model.Config, growTokens), options);
         }
         catch
@@ -135,40 +135,12 @@ public sealed partial class FixtureLlamaCompiled : global::System.IDisposable
         return layout;
     }
 
-    /// <summary>Prefills <paramref name="tokens"/> layer by layer (unrolled: one block per layer) and writes the last token's logits.</summary>
+    /// <summary>Prefills <paramref name="tokens"/> through every layer (the cache keeps this profile's budgets) and writes the last token's logits.</summary>
     /// <param name="tokens">Prompt token ids.</param>
     /// <param name="logits">Receives <see cref="VocabSize"/> logits.</param>
     /// <param name="cancellationToken">Checked before every layer.</param>
-    public void Prefill(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> logits, global::System.Threading.CancellationToken cancellationToken = default)
-    {
-        var state = _engine.BeginPrefill(tokens, _cache, _hooks);
-
-        // Layer 0: KV budgets [256, 512].
-        cancellationToken.ThrowIfCancellationRequested();
-        _engine.RunPrefillLayer(state, 0);
-
-        // Layer 1: KV budgets [512, 256], processes at most Layer1KeepTokens hidden states.
-        cancellationToken.ThrowIfCancellationRequested();
-        _engine.RunPrefillLayer(state, 1);
-
-        // Layer 2: KV budgets [256, 512], processes at most Layer2KeepTokens hidden states.
-        cancellationToken.ThrowIfCancellationRequested();
-        _engine.RunPrefillLayer(state, 2);
-
-        // Layer 3: KV budgets [512, 256], processes at most Layer3KeepTokens hidden states.
-        cancellationToken.ThrowIfCancellationRequested();
-        _engine.RunPrefillLayer(state, 3);
-
-        // Layer 4: KV budgets [256, 512], processes at most Layer4KeepTokens hidden states.
-        cancellationToken.ThrowIfCancellationRequested();
-        _engine.RunPrefillLayer(state, 4);
-
-        // Layer 5: KV budgets [512, 256], processes at most Layer5KeepTokens hidden states.
-        cancellationToken.ThrowIfCancellationRequested();
-        _engine.RunPrefillLayer(state, 5);
-
-        _engine.FinishPrefill(state, logits);
-    }
+    public void Prefill(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> logits, global::System.Threading.CancellationToken cancellationToken = default) =>
+        _engine.Prefill(tokens, _cache, _hooks, logits, cancellationToken: cancellationToken);
 
     /// <summary>Runs one token through every layer against the cache (evicting per the policy) and writes its logits. Allocates nothing.</summary>
     public void Decode(int token, global::System.Span<float> logits) => _engine.Decode(token, _cache, _hooks, logits);

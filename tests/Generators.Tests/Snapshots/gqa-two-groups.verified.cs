@@ -253,6 +253,21 @@ public sealed partial class FixtureLlamaCompiled
     /// <summary>Tokens cached per layer (Σ of its units' budgets).</summary>
     public static global::System.ReadOnlySpan<long> LayerCapacityTokens => new long[] { 768, 768, 768, 768, 768, 768 };
 
+    /// <summary>This profile's constants as NVRTC definitions (<c>NAME=value</c>, each passed as <c>-D</c>) for GPU kernels compiled per profile.</summary>
+    public static global::System.Collections.Generic.IReadOnlyList<string> KernelDefines { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<string>(new string[]
+    {
+        "UNCOMP_NUM_LAYERS=6",
+        "UNCOMP_HEADS=8",
+        "UNCOMP_KV_HEADS=2",
+        "UNCOMP_HEAD_DIM=32",
+        "UNCOMP_UNITS_PER_LAYER=2",
+        "UNCOMP_QUERY_HEADS_PER_UNIT=4",
+        "UNCOMP_WINDOW=8",
+        "UNCOMP_POOL_KERNEL=7",
+        "UNCOMP_MAX_BUDGET=512",
+        "UNCOMP_MIN_BUDGET=256",
+    });
+
     /// <summary>KV capacity in tokens of cache unit <paramref name="unit"/> of <paramref name="layer"/>.</summary>
     public static int Budget(int layer, int unit) => Budgets[(layer * UnitsPerLayer) + unit];
 

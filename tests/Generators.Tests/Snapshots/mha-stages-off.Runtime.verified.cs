@@ -86,7 +86,7 @@ public sealed partial class TinyMhaCompiled : global::System.IDisposable
                 throw new global::UNComp.Runtime.Profiles.ModelFingerprintMismatchException(Fingerprint, actual, "TinyMhaCompiled (compiled from mha-stages-off.uncomp.json)", modelDirectory);
             }
             int tokens = maxPrefillTokens ?? global::System.Math.Max(MaxBudget, global::System.Math.Min(MaxPositionEmbeddings, 4096));
-            var options = new global::UNComp.Runtime.Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true };
+            var options = new global::UNComp.Runtime.Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true, KernelDefines = KernelDefines };
             return new global::UNComp.Runtime.Gpu.CudaEngine(model, CreateLayout(model.Config, growTokens), options);
         }
         catch
@@ -134,28 +134,12 @@ public sealed partial class TinyMhaCompiled : global::System.IDisposable
         return layout;
     }
 
-    /// <summary>Prefills <paramref name="tokens"/> layer by layer (unrolled: one block per layer) and writes the last token's logits.</summary>
+    /// <summary>Prefills <paramref name="tokens"/> through every layer (the cache keeps this profile's budgets) and writes the last token's logits.</summary>
     /// <param name="tokens">Prompt token ids.</param>
     /// <param name="logits">Receives <see cref="VocabSize"/> logits.</param>
     /// <param name="cancellationToken">Checked before every layer.</param>
-    public void Prefill(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> logits, global::System.Threading.CancellationToken cancellationToken = default)
-    {
-        var state = _engine.BeginPrefill(tokens, _cache, _hooks);
-
-        // Layer 0: KV budgets [64, 128, 64, 128].
-        cancellationToken.ThrowIfCancellationRequested();
-        _engine.RunPrefillLayer(state, 0);
-
-        // Layer 1: KV budgets [128, 128, 64, 64].
-        cancellationToken.ThrowIfCancellationRequested();
-        _engine.RunPrefillLayer(state, 1);
-
-        // Layer 2: KV budgets [64, 64, 128, 128].
-        cancellationToken.ThrowIfCancellationRequested();
-        _engine.RunPrefillLayer(state, 2);
-
-        _engine.FinishPrefill(state, logits);
-    }
+    public void Prefill(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> logits, global::System.Threading.CancellationToken cancellationToken = default) =>
+        _engine.Prefill(tokens, _cache, _hooks, logits, cancellationToken: cancellationToken);
 
     /// <summary>Runs one token through every layer against the cache (evicting per the policy) and writes its logits. Allocates nothing.</summary>
     public void Decode(int token, global::System.Span<float> logits) => _engine.Decode(token, _cache, _hooks, logits);

@@ -297,6 +297,21 @@ public sealed partial class QueryEightCompiled
     /// <summary>Tokens cached per layer (Σ of its units' budgets).</summary>
     public static global::System.ReadOnlySpan<long> LayerCapacityTokens => new long[] { 2048, 2048, 2048, 2048 };
 
+    /// <summary>This profile's constants as NVRTC definitions (<c>NAME=value</c>, each passed as <c>-D</c>) for GPU kernels compiled per profile.</summary>
+    public static global::System.Collections.Generic.IReadOnlyList<string> KernelDefines { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<string>(new string[]
+    {
+        "UNCOMP_NUM_LAYERS=4",
+        "UNCOMP_HEADS=8",
+        "UNCOMP_KV_HEADS=2",
+        "UNCOMP_HEAD_DIM=16",
+        "UNCOMP_UNITS_PER_LAYER=8",
+        "UNCOMP_QUERY_HEADS_PER_UNIT=1",
+        "UNCOMP_WINDOW=8",
+        "UNCOMP_POOL_KERNEL=7",
+        "UNCOMP_MAX_BUDGET=432",
+        "UNCOMP_MIN_BUDGET=80",
+    });
+
     /// <summary>KV capacity in tokens of cache unit <paramref name="unit"/> of <paramref name="layer"/>.</summary>
     public static int Budget(int layer, int unit) => Budgets[(layer * UnitsPerLayer) + unit];
 

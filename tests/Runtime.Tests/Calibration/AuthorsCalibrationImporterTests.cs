@@ -32,7 +32,7 @@ public sealed class AuthorsCalibrationImporterTests : IDisposable
     [Fact]
     public void Import_TinyConfigShape_GroupsFromVotesPerKvHead()
     {
-        var shape = ModelShape.Resolve(Path.Combine(TinyDir, "config.json"));
+        var shape = ModelPresets.Resolve(Path.Combine(TinyDir, "config.json"));
         var profile = AuthorsCalibrationImporter.Import(TinyDir, shape, new ImportOptions { Name = "Tiny", Plan = new PlanOptions { MeanBudget = 64 }, CreatedUtc = "2026-01-01T00:00:00Z" });
         Assert.Equal(2, profile.Layers.Count);
         // Layer 0: query heads 0,1 (KV 0) have 4 high votes of 6; heads 2,3 (KV 1) have 2 → KV 0 is the high group.
@@ -43,15 +43,15 @@ public sealed class AuthorsCalibrationImporterTests : IDisposable
         Assert.Single(profile.Stages);
         Assert.False(profile.Compression.HiddenStates.Enabled);
         Assert.Equal(64.0, profile.Layers.SelectMany(l => l.Budgets).Average());
-        Assert.Equal("F32", shape.DType);
-        Assert.True(shape.TiedEmbeddings);
+        Assert.Equal("F32", shape.WeightDType);
+        Assert.True(shape.TieWordEmbeddings);
         Assert.Empty(ProfileValidator.Validate(profile));
     }
 
     [Fact]
     public void Import_InvertLabels_SwapsGroups()
     {
-        var shape = ModelShape.Resolve(TinyDir);
+        var shape = ModelPresets.Resolve(TinyDir);
         var profile = AuthorsCalibrationImporter.Import(TinyDir, shape, new ImportOptions { Name = "Tiny", InvertLabels = true, Plan = new PlanOptions { MeanBudget = 64 } });
         Assert.Equal([0, 1], profile.Layers[0].Groups);
     }
@@ -60,7 +60,7 @@ public sealed class AuthorsCalibrationImporterTests : IDisposable
     public void Import_Llama2Shape_FiveAuthorStagesAndOneUnitPerHead()
     {
         WriteLlamaLikeCsv(32, 12);
-        var profile = AuthorsCalibrationImporter.Import(temp, ModelShape.Resolve("llama-2-7b"), new ImportOptions { Name = "Llama2Chat7B" });
+        var profile = AuthorsCalibrationImporter.Import(temp, ModelPresets.Resolve("llama-2-7b"), new ImportOptions { Name = "Llama2Chat7B" });
         Assert.Equal([4096, 3456, 2816, 2176, 1536], profile.Stages.Select(s => s.KeepTokens));
         Assert.Equal(32, profile.Layers[0].Groups.Count); // no GQA: 32 KV heads = 32 query heads
         Assert.Equal(1, profile.Layers[0].Groups[0]);    // (0 + 0) even → mostly high
@@ -73,14 +73,14 @@ public sealed class AuthorsCalibrationImporterTests : IDisposable
     public void Import_Llama3ShapeQueryHeadAuthorsBudgets_ThirtyTwoUnits384And768()
     {
         WriteLlamaLikeCsv(32, 5);
-        var kv = AuthorsCalibrationImporter.Import(temp, ModelShape.Resolve("llama-3-8b"), new ImportOptions { Name = "L3" });
-        var qh = AuthorsCalibrationImporter.Import(temp, ModelShape.Resolve("llama-3-8b"),
+        var kv = AuthorsCalibrationImporter.Import(temp, ModelPresets.Resolve("llama-3-8b"), new ImportOptions { Name = "L3" });
+        var qh = AuthorsCalibrationImporter.Import(temp, ModelPresets.Resolve("llama-3-8b"),
             new ImportOptions { Name = "L3Q", Plan = new PlanOptions { Granularity = CacheGranularity.QueryHead, AuthorsBudgets = true, MeanBudget = 512 } });
         Assert.Equal(8, kv.Layers[0].Budgets.Count);
         Assert.Equal(32, qh.Layers[0].Budgets.Count);
         Assert.Equal([384, 768], qh.Layers[0].Budgets.Distinct().Order());
         Assert.Equal(576.0, qh.Compression.MeanBudget);
-        Assert.NotEqual(kv.Model.Fingerprint, ModelShape.Llama2Chat7B.Fingerprint());
+        Assert.NotEqual(kv.Model.Fingerprint, ModelFingerprint.FromConfig(ModelPresets.Llama2Chat7B));
     }
 
     [Fact]

@@ -1,10 +1,15 @@
+using UNComp.Runtime.Models;
 using UNComp.Runtime.Profiles;
 
 namespace UNComp.Runtime.Tests.Profiles;
 
 public class ModelFingerprintTests
 {
-    private static readonly ModelDimensions Dims = new("LlamaForCausalLM", 1, 8, 2, 1, 4, 16, 64);
+    private static readonly ModelConfig Dims = new()
+    {
+        Architecture = "LlamaForCausalLM", NumLayers = 1, HiddenSize = 8, NumAttentionHeads = 2, NumKeyValueHeads = 1, HeadDim = 4,
+        IntermediateSize = 12, VocabSize = 16, MaxPositionEmbeddings = 64,
+    };
 
     private static readonly TensorDescriptor[] Tensors =
     [
@@ -51,9 +56,9 @@ public class ModelFingerprintTests
     [Fact]
     public void StandardLlamaTensors_Llama2Shape_HasNineTensorsPerLayerPlusThree()
     {
-        var dims = new ModelDimensions("LlamaForCausalLM", 32, 4096, 32, 32, 128, 32000, 4096);
-        var tensors = ModelFingerprint.StandardLlamaTensors(dims, 11008, "F16", tiedEmbeddings: false);
+        var tensors = ModelFingerprint.StandardLlamaTensors(ModelPresets.Llama2Chat7B);
         Assert.Equal(32 * 9 + 3, tensors.Count);
+        Assert.All(tensors, t => Assert.Equal("F16", t.DType));
         Assert.Contains(tensors, t => t.Name == "model.layers.31.mlp.down_proj.weight" && t.Shape.SequenceEqual(new long[] { 4096, 11008 }));
     }
 }

@@ -81,7 +81,9 @@ namespace UNComp.Generators.Emit
                 EmitCompression(w, spec);
                 EmitLayerConstants(w, spec);
                 EmitTables(w, spec);
-                EmitBufferPlan(w, spec, new BufferPlan(spec));
+                var plan = new BufferPlan(spec);
+                EmitBufferPlan(w, spec, plan);
+                EmitKernelDefines(w, spec, plan);
                 EmitAccessors(w);
             }
         }

@@ -6,7 +6,7 @@ namespace UNComp.Generators.Emit
     /// <summary>
     /// Writes the runtime half of a compiled profile (a second file, emitted only when the compilation references
     /// UNComp.Runtime): loading with a fingerprint check, the KV layout built from the constants and checked
-    /// against the emitted offsets, buffers allocated once, an unrolled per-layer prefill, decode, and factories
+    /// against the emitted offsets, buffers allocated once, prefill, decode, and factories
     /// for a <c>Generator</c> and an <c>IChatClient</c>.
     /// </summary>
     internal static class RuntimeEmitter
@@ -74,7 +74,7 @@ namespace UNComp.Generators.Emit
                 w.Line();
                 EmitLoad(w, spec, support);
                 EmitLayout(w, spec);
-                EmitPrefill(w, spec);
+                EmitPrefill(w);
                 EmitGeneration(w);
             }
         }
@@ -205,7 +205,7 @@ namespace UNComp.Generators.Emit
                     }
 
                     w.Line("int tokens = maxPrefillTokens ?? global::System.Math.Max(MaxBudget, global::System.Math.Min(MaxPositionEmbeddings, 4096));");
-                    w.Line("var options = new " + Rt + "Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true };");
+                    w.Line("var options = new " + Rt + "Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true, KernelDefines = KernelDefines };");
                     w.Line("return new " + Rt + "Gpu.CudaEngine(model, CreateLayout(model.Config, growTokens), options);");
                 }
 
@@ -238,29 +238,16 @@ namespace UNComp.Generators.Emit
             w.Line();
         }
 
-        private static void EmitPrefill(IndentedWriter w, ProfileSpec spec)
+        private static void EmitPrefill(IndentedWriter w)
         {
-            w.Summary("Prefills <paramref name=\"tokens\"/> layer by layer (unrolled: one block per layer) and writes the last token's logits.");
+            // Not unrolled per layer: six RunPrefillLayer calls with the budgets in comments ran exactly as fast as
+            // the engine's loop (docs/generator.md, "Specialisation: what pays"), so the generated code says what it does.
+            w.Summary("Prefills <paramref name=\"tokens\"/> through every layer (the cache keeps this profile's budgets) and writes the last token's logits.");
             w.Line("/// <param name=\"tokens\">Prompt token ids.</param>");
             w.Line("/// <param name=\"logits\">Receives <see cref=\"VocabSize\"/> logits.</param>");
             w.Line("/// <param name=\"cancellationToken\">Checked before every layer.</param>");
-            using (w.Block("public void Prefill(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> logits, global::System.Threading.CancellationToken cancellationToken = default)"))
-            {
-                w.Line("var state = _engine.BeginPrefill(tokens, _cache, _hooks);");
-                foreach (LayerSpec layer in spec.Layers)
-                {
-                    int l = layer.Layer;
-                    w.Line();
-                    string hidden = spec.Compression.HiddenStatesEnabled && l > 0 ? ", processes at most Layer" + ProfileEmitter.I(l) + "KeepTokens hidden states" : string.Empty;
-                    w.Line("// Layer " + ProfileEmitter.I(l) + ": KV budgets [" + string.Join(", ", layer.Budgets.Select(ProfileEmitter.I)) + "]" + hidden + ".");
-                    w.Line("cancellationToken.ThrowIfCancellationRequested();");
-                    w.Line("_engine.RunPrefillLayer(state, " + ProfileEmitter.I(l) + ");");
-                }
-
-                w.Line();
-                w.Line("_engine.FinishPrefill(state, logits);");
-            }
-
+            w.Line("public void Prefill(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> logits, global::System.Threading.CancellationToken cancellationToken = default) =>");
+            w.Line("    _engine.Prefill(tokens, _cache, _hooks, logits, cancellationToken: cancellationToken);");
             w.Line();
             w.Summary("Runs one token through every layer against the cache (evicting per the policy) and writes its logits. Allocates nothing.");
             w.Line("public void Decode(int token, global::System.Span<float> logits) => _engine.Decode(token, _cache, _hooks, logits);");

@@ -2,7 +2,7 @@ namespace UNComp.Generators.Model
 {
     /// <summary>
     /// Which parts of <c>UNComp.Runtime</c> the consuming compilation references. The constants are emitted always;
-    /// the loader and the unrolled forward only when the runtime is there to call, the GPU loader only when the
+    /// the loader and the forward pass only when the runtime is there to call, the GPU loader only when the
     /// runtime has the CUDA engine.
     /// </summary>
     internal sealed record RuntimeSupport(bool HasRuntime, bool HasUncompPolicy, bool HasCudaEngine = false)

@@ -234,7 +234,9 @@ extern "C" __global__ void queries_push_decode(const bf16_t* __restrict__ q, bf1
     if (threadIdx.x == 0) *count = c + 1;
 }
 
-#define EV_CHUNK 256
+#define EV_CHUNK 64
+#define EV_THREADS 256
+#define EV_GROUPS (EV_THREADS / EV_CHUNK)
 #define EV_PMAX 128
 
 // Shared part of the two decode re-scoring passes: the block's (split, unit, row); loads the unit's query pairs
@@ -277,7 +279,8 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
         qf[e] = bf2f(src[c]);
     }
     __syncthreads();
-    const int t = threadIdx.x;
+    // EV_GROUPS threads per key, each taking every EV_GROUPS-th pair; queries read from shared memory 16 bytes at a time.
+    const int t = threadIdx.x % EV_CHUNK, g = threadIdx.x / EV_CHUNK;
     if (t < count)
     {
         const int ki = start + t;
@@ -286,11 +289,16 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
         float kf[D];
 #pragma unroll
         for (int e = 0; e < D; e += 8) bf16x8_to_f32(*(const uint4*)(kp + e), kf + e);
-        for (int p = 0; p < P; p++)
+        for (int p = g; p < P; p += EV_GROUPS)
         {
+            const float4* qv = (const float4*)(qf + p * D);
             float dot = 0.f;
 #pragma unroll
-            for (int e = 0; e < D; e++) dot += kf[e] * qf[p * D + e];
+            for (int e = 0; e < D / 4; e++)
+            {
+                const float4 q4 = qv[e];
+                dot += kf[4 * e] * q4.x + kf[4 * e + 1] * q4.y + kf[4 * e + 2] * q4.z + kf[4 * e + 3] * q4.w;
+            }
             logits[p * EV_CHUNK + t] = dot * scale_log2;
         }
     }
@@ -299,7 +307,7 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
 }
 
 // Pass 1: per pair and chunk, the softmax statistics (max, Σ 2^(x − max)) into part [rows][units][splits][pmax][2].
-// Grid: (splits, units, rows); block EV_CHUNK; dynamic shared memory: pmax·(D + EV_CHUNK) floats (pmax ≤ EV_PMAX).
+// Grid: (splits, units, rows); block EV_THREADS; dynamic shared memory: pmax·(D + EV_CHUNK) floats (pmax ≤ EV_PMAX).
 template <int D>
 __device__ __forceinline__ void rescore_stats_impl(const bf16_t* __restrict__ q, const bf16_t* __restrict__ ring,
     const int* __restrict__ qcount, const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ arena_k,
@@ -307,7 +315,7 @@ __device__ __forceinline__ void rescore_stats_impl(const bf16_t* __restrict__ q,
     const int* __restrict__ slots, float* __restrict__ part, long long kv_elements, int total_units, int layer_unit0,
     int heads, int kv_heads, int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, int pmax, float scale_log2)
 {
-    extern __shared__ float ev_sh[];
+    extern __shared__ __attribute__((aligned(16))) float ev_sh[];
     int len, count, start;
     const int P = rescore_logits<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, kv_elements,
         total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, scale_log2,
@@ -346,7 +354,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
     int heads, int kv_heads, int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, int score_stride,
     int pmax, float scale_log2)
 {
-    extern __shared__ float ev_sh[];
+    extern __shared__ __attribute__((aligned(16))) float ev_sh[];
     __shared__ float stat_m[EV_PMAX], stat_inv[EV_PMAX];
     int len, count, start;
     const int P = rescore_logits<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, kv_elements,
@@ -355,18 +363,25 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
     if (P <= 0) return;
     const int b = blockIdx.z, j = blockIdx.y, splits = gridDim.x, units = gridDim.y;
     const float* src = part + (((long)b * units + j) * splits) * pmax * 2;
-    for (int p = threadIdx.x; p < P; p += blockDim.x)
+    // A warp per pair merges the splits' statistics (lanes over splits: independent loads, not a serial chain).
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+    for (int p = warp; p < P; p += warps)
     {
         float mx = NEG_INF;
-        for (int s = 0; s < splits; s++) mx = fmaxf(mx, src[((long)s * pmax + p) * 2]);
+        for (int s = lane; s < splits; s += 32) mx = fmaxf(mx, src[((long)s * pmax + p) * 2]);
+        mx = warp_max(mx);
         float sum = 0.f;
-        for (int s = 0; s < splits; s++)
+        for (int s = lane; s < splits; s += 32)
         {
             const float ms = src[((long)s * pmax + p) * 2];
             if (ms > NEG_INF) sum += src[((long)s * pmax + p) * 2 + 1] * exp2f(ms - mx);
         }
-        stat_m[p] = mx;
-        stat_inv[p] = sum > 0.f ? 1.f / sum : 0.f;
+        sum = warp_sum(sum);
+        if (lane == 0)
+        {
+            stat_m[p] = mx;
+            stat_inv[p] = sum > 0.f ? 1.f / sum : 0.f;
+        }
     }
     __syncthreads();
     const int t = threadIdx.x;
@@ -385,7 +400,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
 }
 
 #define RESCORE(D)                                                                                                        \
-    extern "C" __global__ void __launch_bounds__(EV_CHUNK) rescore_stats_d##D(const bf16_t* __restrict__ q,             \
+    extern "C" __global__ void __launch_bounds__(EV_THREADS) rescore_stats_d##D(const bf16_t* __restrict__ q,             \
         const bf16_t* __restrict__ ring, const int* __restrict__ qcount, const bf16_t* __restrict__ new_k,                \
         const bf16_t* __restrict__ arena_k, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,    \
         const int* __restrict__ unit_cap, const int* __restrict__ slots, float* __restrict__ part, long long kv_elements, \
@@ -395,7 +410,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
         rescore_stats_impl<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, part, kv_elements,  \
             total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, pmax, scale_log2);\
     }                                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(EV_CHUNK) rescore_probs_d##D(const bf16_t* __restrict__ q,             \
+    extern "C" __global__ void __launch_bounds__(EV_THREADS) rescore_probs_d##D(const bf16_t* __restrict__ q,             \
         const bf16_t* __restrict__ ring, const int* __restrict__ qcount, const bf16_t* __restrict__ new_k,                \
         const bf16_t* __restrict__ arena_k, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,    \
         const int* __restrict__ unit_cap, const int* __restrict__ slots, const float* __restrict__ part,                  \
@@ -418,15 +433,15 @@ RESCORE(128)
 // evicts the lowest (NaN first, then the lowest rank among equals). The order list drops the evicted rank and
 // appends its slot (the new token is the newest). dst[row][unit] = the slot the new token takes.
 // source: 0 recency (score = rank), 1 scores[row][unit][slot], 2 acc[slot row], 3 −‖k‖.
-// Grid: (units, rows); block 256; dynamic shared memory: max capacity floats.
-extern "C" __global__ void __launch_bounds__(256) evict_select(const float* __restrict__ scores, const float* __restrict__ acc,
+// Grid: (units, rows); block 1024 (a unit's candidates in one or two strides); dynamic shared memory: max capacity floats.
+extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __restrict__ scores, const float* __restrict__ acc,
     const bf16_t* __restrict__ arena_k, int* __restrict__ order, const int* __restrict__ lengths,
     const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ decode_plan,
     const int* __restrict__ slots, int* __restrict__ dst, long long kv_elements, long long pos_elements, int total_units,
     int layer_unit0, int source, int pool, int kernel, int score_stride, int d)
 {
     extern __shared__ float vals[];
-    __shared__ u32 best_hi[8], best_lo[8];
+    __shared__ u32 best_hi[32], best_lo[32];
     __shared__ int s_rank;
     const int j = blockIdx.x, b = blockIdx.y, units = gridDim.x;
     const int slot = slots[b], u = layer_unit0 + j;
