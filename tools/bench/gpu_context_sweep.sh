@@ -7,7 +7,7 @@
 #     --tiny checks on a 2-layer model (skipped, with the reason in the log, if those fail)
 # and the SVG plots (tools/bench/plot_gpu_context.py). Writes 7 files under $OUT: ours.json, hf.json, snapkv.json,
 # sweep.log and the three SVGs.
-# Here: tools/gpu/build-carry.sh; there: run(command="tools/bench/gpu_context_sweep.sh", carry=[".carry"])
+# Here: tools/gpu/build-carry.sh; there: run(command="tools/bench/gpu_context_sweep.sh", carry=[".carry/uncomp.tar.xz"])
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/uncomp-gpu-out}
@@ -15,17 +15,17 @@ CONTEXTS=${CONTEXTS:-4096,8192,16384,32768}
 BUDGETS=${BUDGETS:-4.74,2,5,10,25}
 LAYERS=${LAYERS:-32}
 LOG="$OUT/sweep.log"
-mkdir -p "$OUT" /tmp/dn /tmp/apps
+mkdir -p "$OUT" /tmp/apps
 
 sweep() {
-tar xJf .carry/dotnet-rt.tar.xz -C /tmp/dn && tar xJf .carry/apps.tar.xz -C /tmp/apps
-export DOTNET_ROOT=/tmp/dn PATH=/tmp/dn:$PATH LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+tar xJf .carry/uncomp.tar.xz -C /tmp/apps
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 export UNCOMP_KERNEL_CACHE=/tmp/uncomp-kernels PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 start=$SECONDS
 python3 tools/gpu/make_random_model.py --layers "$LAYERS" --out /tmp/rand 2>&1 | tail -1
 echo "== ours ($((SECONDS - start)) s)"
-dotnet /tmp/apps/uncomp/uncomp.dll bench --device cuda --model /tmp/rand --prompt-tokens "$CONTEXTS" --new 64 --budget-percent 4.74 \
+/tmp/apps/uncomp/uncomp bench --device cuda --model /tmp/rand --prompt-tokens "$CONTEXTS" --new 64 --budget-percent 4.74 \
   --no-sweep --json "$OUT/ours.json" 2>&1 | grep -E "^GPU|bandwidth|model:|prefill [0-9]+ tokens|decode batch 1:|memory in use|rror"
 echo "== transformers, full cache ($((SECONDS - start)) s)"
 python3 tools/bench/hf_gpu_peer.py --model /tmp/rand --context "$CONTEXTS" --no-sweep --json "$OUT/hf.json" 2>&1 | grep -v -i -E "warn|Loading weights"
