@@ -20,3 +20,10 @@ if [ "${SKIP_HF:-0}" != 1 ]; then
   python3 tools/bench/hf_gpu_peer.py --model /tmp/rand --context "$CONTEXT" --json "$OUT/hf.json" 2>&1 | grep -v -i warn | tee "$OUT/hf.log"
   python3 tools/bench/gpu_summary.py "$OUT/ours.json" "$OUT/hf.json" "$OUT/summary.json" "tools/gpu/bench.sh ($cmd; python3 tools/bench/hf_gpu_peer.py --context $CONTEXT)"
 fi
+# Calibration of the 8B-shaped model on the GPU (issue 11): 8 samples of 4,096 tokens, entropies on the host.
+if [ "${SKIP_CALIBRATE:-0}" != 1 ]; then
+  start=$(date +%s.%N)
+  /tmp/apps/uncomp/uncomp calibrate --device cuda --model /tmp/rand --data models/fixture-llama/calibration.txt --samples 8 --tokens 4096 \
+    --out /tmp/rand.uncomp.json 2>&1 | grep -v "^calibrating" | tail -3 | tee "$OUT/calibrate.log"
+  echo "calibrate (cuda, 32 layers, 8 × 4096 tokens): $(python3 -c "import time;print(round(time.time()-$start,1))") s wall" | tee -a "$OUT/calibrate.log"
+fi

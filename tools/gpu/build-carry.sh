@@ -4,6 +4,7 @@
 #   .carry/uncomp.tar.xz     uncomp/uncomp   the CLI, NativeAOT (linux-x64, x86-64-v3: see CARRY_ISA), serve included
 #   .carry/gputests.tar.xz   gputests/       the GPU test executable (gputests/UNComp.Runtime.GpuTests),
 #                                            self-contained with the framework trimmed
+#   .carry/needle.tar.xz     needle/         samples/FixtureNeedle, NativeAOT (tools/gpu/all.sh runs it with --device cuda)
 # Name the archives a call needs in `carry` (tools/gpu/test.sh: gputests; bench.sh, cpu-bench.sh: uncomp; all.sh: both)
 # rather than all of .carry/, which may also hold the evaluation model's training data (.carry/fixture, 15.5 MB).
 # Before packing, both are smoke-checked here: every test is discovered and none errs or fails (they skip without a
@@ -23,6 +24,7 @@ dotnet publish tests/Runtime.GpuTests -c Release -r linux-x64 --self-contained t
   -o "$stage/gputests" -v q -nologo
 dotnet publish src/Cli -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet="${CARRY_ISA:-x86-64-v3}" \
   -o "$stage/uncomp" -v q -nologo
+dotnet publish samples/FixtureNeedle -c Release -r linux-x64 -p:PublishAot=true -o "$stage/needle" -v q -nologo
 # The test executable runs itself (xunit.v3 in-process runner): what the VSTest adapter and code coverage copy in, the
 # runtime's debugger, dump and tracing libraries, satellite resources, symbols and docs are not needed there.
 ( cd "$stage/gputests" && rm -rf CodeCoverage x86 x64 arm64 alpine macos ubuntu InstrumentationEngine Microsoft.CodeCoverage.* \
@@ -45,4 +47,5 @@ fi
 
 tar cf - -C "$stage" uncomp | xz -T2 -9 > .carry/uncomp.tar.xz
 tar cf - -C "$stage" gputests | xz -T2 -9 > .carry/gputests.tar.xz
+tar cf - -C "$stage" needle | xz -T2 -9 > .carry/needle.tar.xz
 du -b .carry/* | sed 's/^/carry bytes: /'

@@ -32,12 +32,17 @@ internal static class CalibrateCommand
         command.Options.Add(outFile);
         command.Options.Add(name);
         command.Options.Add(also);
+        var device = CliSupport.DeviceOption();
+        command.Options.Add(device);
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliSupport.Run(parse, output =>
         {
             string dir = parse.GetValue(set.Model)!;
             var clock = Stopwatch.StartNew();
             using var model = LlamaModel.Load(dir, cancellationToken);
-            var calibrator = new Calibrator(model, set.Read(parse));
+            bool cuda = CliSupport.ResolveDevice(parse.GetValue(device), parse.InvocationConfiguration.Error) == "cuda";
+            using var gpu = cuda ? UNComp.Runtime.Cuda.CudaDevice.Open() : null;
+            using var gpuModel = gpu is null ? null : UNComp.Runtime.Gpu.CudaModel.Load(gpu, dir, cancellationToken: cancellationToken);
+            var calibrator = new Calibrator(model, set.Read(parse)) { Gpu = gpuModel };
             var samples = calibrator.DrawSamples(CalibrationCorpus.Load(parse.GetValue(set.Data)!, CalibrationOptionSet.TryLoadCodec(dir)));
             string profileName = parse.GetValue(name) ?? CalibrationOptionSet.IdentifierFrom(Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')));
             var measurements = CalibrationOptionSet.MeasureWithProgress(calibrator, samples, output, cancellationToken);

@@ -32,6 +32,12 @@ public sealed class Calibrator
     /// <summary>The measurement options.</summary>
     public CalibrationOptions Options { get; }
 
+    /// <summary>
+    /// When set, <see cref="Measure"/> runs the prefills on this GPU model (loaded from the same directory) and sums the
+    /// query covariances on the device (<see cref="global::UNComp.Runtime.Gpu.CudaEntropyMeter"/>); eigenvalues and entropies stay on the host.
+    /// </summary>
+    public global::UNComp.Runtime.Gpu.CudaModel? Gpu { get; init; }
+
     /// <summary>Timing of the last <see cref="Measure"/> call (null before the first).</summary>
     public CalibrationTiming? LastTiming { get; private set; }
 
@@ -47,6 +53,14 @@ public sealed class Calibrator
     public EntropyMeasurements Measure(IReadOnlyList<int[]> samples, IProgress<CalibrationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(samples);
+        if (Gpu is { } gpu)
+        {
+            var watch = Stopwatch.StartNew();
+            var measured = global::UNComp.Runtime.Gpu.CudaEntropyMeter.Measure(gpu, samples, Options, progress, cancellationToken);
+            LastTiming = new CalibrationTiming(watch.Elapsed, TimeSpan.Zero);
+            return measured;
+        }
+
         if (samples.Count == 0)
         {
             throw new ArgumentException("No calibration samples.", nameof(samples));

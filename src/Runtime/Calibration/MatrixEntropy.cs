@@ -83,6 +83,21 @@ public static class MatrixEntropy
             }
         }
 
+        FinishCovariance(sigma, tokens, d);
+    }
+
+    /// <summary>
+    /// Turns the upper triangle of Σ_t z_t z_tᵀ (z_t the centred, unit-length rows) into the trace-normalised covariance
+    /// plus ridge, mirrored to the full d×d matrix: the part of <see cref="Covariance"/> after the row sums (the GPU
+    /// calibration computes the sums on the device and finishes here).
+    /// </summary>
+    /// <param name="sigma">d×d row-major; the upper triangle (j ≥ i) holds the sums on entry.</param>
+    /// <param name="tokens">Rows summed.</param>
+    /// <param name="d">Head dimension.</param>
+    public static void FinishCovariance(Span<double> sigma, int tokens, int d)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(sigma.Length, d * d);
         double trace = 0;
         for (int i = 0; i < d; i++)
         {

@@ -263,7 +263,12 @@ public sealed partial class CudaEngine
             Mark("gemm qkv");
             _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, positions, _model.InverseFrequencies, _q, _k, _v, rows, _heads, _kvHeads, _headDim);
             Mark("rope");
-            _selection?.PushQueries(layer, _q, slots, rows);
+            if (_selection is not null)
+            {
+                _selection.PushQueries(layer, _q, slots, rows);
+                Mark("recent-query ring");
+            }
+
             _kernels.DecodePartial(new DecodeAttentionArgs
             {
                 Q = _q.Address, NewK = _k.Address, NewV = _v.Address, ArenaK = _arena.Keys.Address, ArenaV = _arena.Values.Address,
@@ -282,7 +287,7 @@ public sealed partial class CudaEngine
             }
             else
             {
-                _selection.Append(layer, rows, _q, _k, _v, slots, positions, WriteArgs(layer));
+                _selection.Append(layer, rows, _q, _k, _v, slots, positions, WriteArgs(layer), _profiling ? Mark : null);
             }
 
             Mark("kv append");

@@ -97,6 +97,7 @@ public sealed partial class CudaEngine : IDisposable
         {
             _kernels = shared?.Kernels ?? Own(new LlamaKernels(_device, options.KernelDefines));
             _gemm = shared?.Gemm ?? Own(new CublasLtGemm(_device));
+            _kernels.CheckShape(_headDim, layout.QueryHeadsPerUnit);
             _arena = Own(new KvArena(_device, layout, batch));
             _x = Scratch(DType.F32, rows, _hidden, "x");
             _xn = Scratch(DType.BF16, rows, _hidden, "normed x");
@@ -149,6 +150,12 @@ public sealed partial class CudaEngine : IDisposable
 
     /// <summary>The model.</summary>
     public CudaModel Model => _model;
+
+    /// <summary>The engine's kernels (the calibration launches its own on the same module).</summary>
+    internal LlamaKernels Kernels => _kernels;
+
+    /// <summary>Called in every prefill layer after the q|k|v projection (the GPU calibration measures the queries there).</summary>
+    internal Action<CudaPrefillLayer>? PrefillObserver { get; set; }
 
     /// <summary>The device state of the selection (tests read its scores).</summary>
     internal GpuSelection? SelectionState => _selection;
@@ -301,6 +308,7 @@ public sealed partial class CudaEngine : IDisposable
             Mark("gemm qkv");
             _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, _positions.Address, _model.InverseFrequencies, _q, _k, _v, n, _heads, _kvHeads, _headDim);
             Mark("rope");
+            PrefillObserver?.Invoke(new CudaPrefillLayer(layer, n, _qkv, w.Bqkv?.Address ?? 0, _positions.Address, _model.InverseFrequencies.Address));
             bool stageNext = stages is not null && layer + 1 < c.NumLayers && stages.KeepTokens(layer + 1) < n;
             bool normalisers = _selection is not null && (_selection.NeedsNormalisers || stageNext);
             _kernels.FlashPrefill(_q, _k, _v, _att, n, _heads, _kvHeads, _headDim, _scale, normalisers ? _selection!.Normalisers : 0);

@@ -236,7 +236,7 @@ internal sealed class GpuSelection : IDisposable
     }
 
     /// <summary>Decode: re-scores full units, chooses each (row, unit)'s slot (evicting when full) and appends the step's key and value.</summary>
-    public void Append(int layer, int rows, DeviceTensor q, DeviceTensor newK, DeviceTensor newV, ulong slots, ulong tokenPositions, in KvWriteArgs write)
+    public void Append(int layer, int rows, DeviceTensor q, DeviceTensor newK, DeviceTensor newV, ulong slots, ulong tokenPositions, in KvWriteArgs write, Action<string>? mark = null)
     {
         var spec = Spec;
         var args = new RescoreArgs
@@ -254,6 +254,7 @@ internal sealed class GpuSelection : IDisposable
         if (_maxPairs > 0)
         {
             _kernels.Rescore(args);
+            mark?.Invoke("decode re-scoring");
         }
 
         int source = spec.Source switch
@@ -264,6 +265,7 @@ internal sealed class GpuSelection : IDisposable
             _ => 0,
         };
         _kernels.EvictSelect(args, _order.Address, _decodePlan.Address, _destinations!.Address, source, PoolCode(spec), spec.Kernel, _maxCapacity);
+        mark?.Invoke("eviction choice");
         _kernels.KvAppend(write, newK, newV, slots, tokenPositions, rows, _destinations.Address, _accumulated?.Address ?? 0, _newScores?.Address ?? 0);
     }
 

@@ -14,7 +14,7 @@ public sealed partial class LlamaKernels : IDisposable
     private const int DecodeThreads = 128;
     private const int DecodeMaxGroup = 8;
 
-    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "sampling.cu"];
+    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "calibration.cu", "sampling.cu"];
 
     private readonly CudaDevice _device;
 
@@ -25,25 +25,61 @@ public sealed partial class LlamaKernels : IDisposable
     {
         ArgumentNullException.ThrowIfNull(device);
         _device = device;
+        defines ??= [];
+        HeadDim = Defined(defines, "UNCOMP_HEAD_DIM");
+        QueryHeadsPerUnit = Defined(defines, "UNCOMP_QUERY_HEADS_PER_UNIT");
         Module = CudaModule.Compile(device, "uncomp_llama.cu", Source, defines);
         foreach (int d in (int[])[32, 64, 128])
         {
+            if (HeadDim is { } only && only != d)
+            {
+                continue;
+            }
+
             Module.SetMaxDynamicSharedMemory($"flash_prefill_d{d}", FlashSharedBytes(d));
+            Module.SetMaxDynamicSharedMemory($"rescore_stats_d{d}", device.MaxSharedMemoryPerBlock);
+            Module.SetMaxDynamicSharedMemory($"rescore_probs_d{d}", device.MaxSharedMemoryPerBlock);
             foreach (int g in (int[])[1, 2, 4, 8])
             {
-                Module.SetMaxDynamicSharedMemory($"decode_attention_partial_d{d}_g{g}", device.MaxSharedMemoryPerBlock);
+                if (QueryHeadsPerUnit is null || GroupBound(QueryHeadsPerUnit.Value) == g)
+                {
+                    Module.SetMaxDynamicSharedMemory($"decode_attention_partial_d{d}_g{g}", device.MaxSharedMemoryPerBlock);
+                }
             }
         }
 
         Module.SetMaxDynamicSharedMemory("gemv_bf16", device.MaxSharedMemoryPerBlock);
-        foreach (int d in (int[])[32, 64, 128])
-        {
-            Module.SetMaxDynamicSharedMemory($"rescore_stats_d{d}", device.MaxSharedMemoryPerBlock);
-            Module.SetMaxDynamicSharedMemory($"rescore_probs_d{d}", device.MaxSharedMemoryPerBlock);
-        }
-
         Module.SetMaxDynamicSharedMemory("evict_select", device.MaxSharedMemoryPerBlock);
         Module.SetMaxDynamicSharedMemory("decode_attention_combine", device.MaxSharedMemoryPerBlock);
+    }
+
+    /// <summary>The only head dimension the module was built for (a compiled profile's <c>UNCOMP_HEAD_DIM</c>), or null for all.</summary>
+    public int? HeadDim { get; }
+
+    /// <summary>The query heads per unit the module's decode kernel was built for (<c>UNCOMP_QUERY_HEADS_PER_UNIT</c>), or null for all.</summary>
+    public int? QueryHeadsPerUnit { get; }
+
+    /// <summary>Throws when this module was specialised for another shape than <paramref name="headDim"/> / <paramref name="queryHeadsPerUnit"/>.</summary>
+    /// <exception cref="ArgumentException">The module lacks the kernels for that shape.</exception>
+    public void CheckShape(int headDim, int queryHeadsPerUnit)
+    {
+        if ((HeadDim is { } d && d != headDim) || (QueryHeadsPerUnit is { } g && GroupBound(g) != GroupBound(queryHeadsPerUnit)))
+        {
+            throw new ArgumentException($"the kernels were compiled for head dim {HeadDim} and {QueryHeadsPerUnit} query heads per unit (the compiled profile's KernelDefines), but the model and layout have {headDim} and {queryHeadsPerUnit}; load the profile's own model, or pass no KernelDefines.");
+        }
+    }
+
+    private static int? Defined(IReadOnlyList<string> defines, string name)
+    {
+        foreach (string d in defines)
+        {
+            if (d.StartsWith(name + "=", StringComparison.Ordinal) && int.TryParse(d.AsSpan(name.Length + 1), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value))
+            {
+                return value;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The concatenated CUDA source.</summary>

@@ -65,8 +65,7 @@ public sealed partial class QueryEightCompiled : global::System.IDisposable
     /// Loads the model in <paramref name="modelDirectory"/> onto <paramref name="device"/> (bf16 weights), checks its fingerprint,
     /// and creates a GPU engine whose KV arena is this profile's plan: <paramref name="maxBatch"/> × <see cref="KvElementCount"/>
     /// bf16 elements for keys and as many for values, units at <see cref="KvOffsets"/> with the <see cref="Budgets"/> capacities.
-    /// On the GPU a unit holding more tokens than its budget keeps the most recent ones; the profile's score-based
-    /// selection runs on the CPU engine (<see cref="Load"/>) until the GPU selection kernels exist. The engine owns the model.
+    /// The profile's selection runs on the device: observation window <see cref="Window"/>, max-pool <see cref="PoolKernel"/>, the window kept, fixed-size decode, hidden-state stages <see cref="LayerKeepTokens"/>. The engine owns the model.
     /// </summary>
     /// <param name="modelDirectory">A Hugging Face model directory (config.json and safetensors).</param>
     /// <param name="device">The GPU.</param>
@@ -86,7 +85,13 @@ public sealed partial class QueryEightCompiled : global::System.IDisposable
                 throw new global::UNComp.Runtime.Profiles.ModelFingerprintMismatchException(Fingerprint, actual, "QueryEightCompiled (compiled from query-head-eight-groups.uncomp.json)", modelDirectory);
             }
             int tokens = maxPrefillTokens ?? global::System.Math.Max(MaxBudget, global::System.Math.Min(MaxPositionEmbeddings, 4096));
-            var options = new global::UNComp.Runtime.Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true, KernelDefines = KernelDefines };
+            var options = new global::UNComp.Runtime.Gpu.CudaEngineOptions
+            {
+                MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true, KernelDefines = KernelDefines,
+                Selection = new global::UNComp.Runtime.Compression.Methods.SelectionSpec(global::UNComp.Runtime.Compression.Methods.ScoreSource.ObservationWindow, Window, PoolKernel, global::UNComp.Runtime.Compression.PoolingKind.Max, 0, Window, global::UNComp.Runtime.Compression.Methods.DecodeMode.Fixed),
+                GrowTokens = 0,
+                HiddenStates = new global::UNComp.Runtime.Compression.Methods.HiddenStateSpec(LayerKeepTokens.ToArray(), global::UNComp.Runtime.Compression.UncompCompression.PruneWindow, HiddenStatesKeepWindow),
+            };
             return new global::UNComp.Runtime.Gpu.CudaEngine(model, CreateLayout(model.Config, growTokens), options);
         }
         catch

@@ -112,7 +112,7 @@ namespace UNComp.Generators.Emit
 
             if (support.HasCudaEngine)
             {
-                EmitCudaLoader(w, spec);
+                EmitCudaLoader(w, spec, support);
             }
 
             w.Line();
@@ -176,15 +176,19 @@ namespace UNComp.Generators.Emit
         }
 
         /// <summary>The GPU loader: a <c>CudaEngine</c> whose KV arena is this profile's plan.</summary>
-        private static void EmitCudaLoader(IndentedWriter w, ProfileSpec spec)
+        private static void EmitCudaLoader(IndentedWriter w, ProfileSpec spec, RuntimeSupport support)
         {
+            CompressionSettings c = spec.Compression;
+            bool grow = c.Decode == "grow";
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// Loads the model in <paramref name=\"modelDirectory\"/> onto <paramref name=\"device\"/> (bf16 weights), checks its fingerprint,");
             w.Line("/// and creates a GPU engine whose KV arena is this profile's plan: <paramref name=\"maxBatch\"/> × <see cref=\"KvElementCount\"/>");
             w.Line("/// bf16 elements for keys and as many for values, units at <see cref=\"KvOffsets\"/> with the <see cref=\"Budgets\"/> capacities.");
-            w.Line("/// On the GPU a unit holding more tokens than its budget keeps the most recent ones; the profile's score-based");
-            w.Line("/// selection runs on the CPU engine (<see cref=\"Load\"/>) until the GPU selection kernels exist. The engine owns the model.");
+            w.Line(support.HasUncompPolicy
+                ? "/// The profile's selection runs on the device: observation window <see cref=\"Window\"/>, max-pool <see cref=\"PoolKernel\"/>, the window kept"
+                  + (grow ? ", decode mode grow" : ", fixed-size decode") + (c.HiddenStatesEnabled ? ", hidden-state stages <see cref=\"LayerKeepTokens\"/>." : ".") + " The engine owns the model."
+                : "/// A unit holding more tokens than its budget keeps the most recent ones (this runtime has no UNComp selection). The engine owns the model.");
             w.Line("/// </summary>");
             w.Line("/// <param name=\"modelDirectory\">A Hugging Face model directory (config.json and safetensors).</param>");
             w.Line("/// <param name=\"device\">The GPU.</param>");
@@ -205,7 +209,21 @@ namespace UNComp.Generators.Emit
                     }
 
                     w.Line("int tokens = maxPrefillTokens ?? global::System.Math.Max(MaxBudget, global::System.Math.Min(MaxPositionEmbeddings, 4096));");
-                    w.Line("var options = new " + Rt + "Gpu.CudaEngineOptions { MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true, KernelDefines = KernelDefines };");
+                    w.Line("var options = new " + Rt + "Gpu.CudaEngineOptions");
+                    w.Line("{");
+                    w.Line("    MaxBatch = maxBatch, MaxPrefillTokens = tokens, OwnsModel = true, KernelDefines = KernelDefines,");
+                    if (support.HasUncompPolicy)
+                    {
+                        string m = Rt + "Compression.Methods.";
+                        w.Line("    Selection = new " + m + "SelectionSpec(" + m + "ScoreSource.ObservationWindow, Window, PoolKernel, " + Rt + "Compression.PoolingKind.Max, 0, Window, " + m + "DecodeMode." + (grow ? "Grow" : "Fixed") + "),");
+                        w.Line("    GrowTokens = " + (grow ? "growTokens" : "0") + ",");
+                        if (c.HiddenStatesEnabled)
+                        {
+                            w.Line("    HiddenStates = new " + m + "HiddenStateSpec(LayerKeepTokens.ToArray(), " + Rt + "Compression.UncompCompression.PruneWindow, HiddenStatesKeepWindow),");
+                        }
+                    }
+
+                    w.Line("};");
                     w.Line("return new " + Rt + "Gpu.CudaEngine(model, CreateLayout(model.Config, growTokens), options);");
                 }
 

@@ -111,3 +111,17 @@ __device__ __forceinline__ u64 mix64(u64 z)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
 }
+
+// A compiled profile's constants (-DUNCOMP_HEAD_DIM=…, -DUNCOMP_QUERY_HEADS_PER_UNIT=…, see CudaEngineOptions.KernelDefines)
+// keep only the kernel instantiations that profile uses: a smaller module and a shorter first compile. Without them
+// every instantiation is built.
+#ifdef UNCOMP_HEAD_DIM
+#define UNCOMP_WANTS_D(D) (UNCOMP_HEAD_DIM == (D))
+#else
+#define UNCOMP_WANTS_D(D) 1
+#endif
+#ifdef UNCOMP_QUERY_HEADS_PER_UNIT
+#define UNCOMP_WANTS_G(G) ((G) == 1 ? UNCOMP_QUERY_HEADS_PER_UNIT <= 1 : ((G) / 2 < UNCOMP_QUERY_HEADS_PER_UNIT && UNCOMP_QUERY_HEADS_PER_UNIT <= (G)))
+#else
+#define UNCOMP_WANTS_G(G) 1
+#endif

@@ -84,9 +84,15 @@ __device__ __forceinline__ void column_sums_impl(const bf16_t* __restrict__ q, c
         column_sums_impl<D>(q, k, lse, out, n, row0, heads, kv_heads, hps, scale_log2);                                 \
     }
 
+#if UNCOMP_WANTS_D(32)
 COLUMN_SUMS(32)
+#endif
+#if UNCOMP_WANTS_D(64)
 COLUMN_SUMS(64)
+#endif
+#if UNCOMP_WANTS_D(128)
 COLUMN_SUMS(128)
+#endif
 
 // out[u][j] = −‖k_j‖₂ of the KV head of unit u (KeyNorm). Grid: (ceil(n / 128), units); block 128.
 extern "C" __global__ void key_norm_scores(const bf16_t* __restrict__ k, float* __restrict__ out, int n, int kv_heads,
@@ -214,9 +220,9 @@ extern "C" __global__ void queries_push_prefill(const bf16_t* __restrict__ q, bf
     int slot, int layer, int layers, int n, int w, int qdim)
 {
     const int wp = gridDim.x, i = blockIdx.x;
-    const bf16_t* src = q + (long)(n - wp + i) * qdim;
-    bf16_t* dst = ring + (((long)slot * layers + layer) * w + i) * qdim;
-    for (int e = threadIdx.x; e < qdim; e += blockDim.x) dst[e] = src[e];
+    const uint4* src = (const uint4*)(q + (long)(n - wp + i) * qdim);
+    uint4* dst = (uint4*)(ring + (((long)slot * layers + layer) * w + i) * qdim);
+    for (int e = threadIdx.x; e < qdim / 8; e += blockDim.x) dst[e] = src[e];
     if (i == 0 && threadIdx.x == 0) qcount[(long)slot * layers + layer] = wp;
 }
 
@@ -227,9 +233,10 @@ extern "C" __global__ void queries_push_decode(const bf16_t* __restrict__ q, bf1
     const int b = blockIdx.x, slot = slots[b];
     int* count = qcount + (long)slot * layers + layer;
     const int c = *count;
-    const bf16_t* src = q + (long)b * qdim;
-    bf16_t* dst = ring + (((long)slot * layers + layer) * w + c % w) * qdim;
-    for (int e = threadIdx.x; e < qdim; e += blockDim.x) dst[e] = src[e];
+    const uint4* src = (const uint4*)(q + (long)b * qdim);
+    uint4* dst = (uint4*)(ring + (((long)slot * layers + layer) * w + c % w) * qdim);
+#pragma unroll 4
+    for (int e = threadIdx.x; e < qdim / 8; e += blockDim.x) dst[e] = src[e];
     __syncthreads();
     if (threadIdx.x == 0) *count = c + 1;
 }
@@ -272,11 +279,13 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
         oldest = c - R;
     }
     const int P = R * hpu;
-    for (int e = threadIdx.x; e < P * D; e += blockDim.x)
+    // 16-byte loads (8 bf16), all issued before any is used: a per-element loop would wait on each load in turn.
+#pragma unroll 4
+    for (int e = threadIdx.x; e < P * (D / 8); e += blockDim.x)
     {
-        const int p = e / D, c = e % D, hh = p / R, rr = p % R, h = j * hpu + hh;
+        const int p = e / (D / 8), c = (e % (D / 8)) * 8, hh = p / R, rr = p % R, h = j * hpu + hh;
         const bf16_t* src = mode == 1 ? ring + (ring0 + (oldest + rr) % w) * qdim + (long)h * D : q + (long)b * qdim + (long)h * D;
-        qf[e] = bf2f(src[c]);
+        bf16x8_to_f32(*(const uint4*)(src + c), qf + p * D + c);
     }
     __syncthreads();
     // EV_GROUPS threads per key, each taking every EV_GROUPS-th pair; queries read from shared memory 16 bytes at a time.
@@ -286,9 +295,14 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
         const int ki = start + t;
         const int kvh = j / units_per_kv_head;
         const bf16_t* kp = ki < len ? arena_k + (long)slot * kv_elements + unit_offset[u] + (long)ki * D : new_k + ((long)b * kv_heads + kvh) * D;
-        float kf[D];
+        // The key stays packed as bf16 pairs (D / 2 registers, not D), so two blocks fit an SM.
+        u32 kw[D / 2];
 #pragma unroll
-        for (int e = 0; e < D; e += 8) bf16x8_to_f32(*(const uint4*)(kp + e), kf + e);
+        for (int e = 0; e < D / 8; e++)
+        {
+            const uint4 v = ((const uint4*)kp)[e];
+            kw[4 * e] = v.x; kw[4 * e + 1] = v.y; kw[4 * e + 2] = v.z; kw[4 * e + 3] = v.w;
+        }
         for (int p = g; p < P; p += EV_GROUPS)
         {
             const float4* qv = (const float4*)(qf + p * D);
@@ -297,7 +311,8 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
             for (int e = 0; e < D / 4; e++)
             {
                 const float4 q4 = qv[e];
-                dot += kf[4 * e] * q4.x + kf[4 * e + 1] * q4.y + kf[4 * e + 2] * q4.z + kf[4 * e + 3] * q4.w;
+                const u32 a = kw[2 * e], b2 = kw[2 * e + 1];
+                dot += bf_lo(a) * q4.x + bf_hi(a) * q4.y + bf_lo(b2) * q4.z + bf_hi(b2) * q4.w;
             }
             logits[p * EV_CHUNK + t] = dot * scale_log2;
         }
@@ -400,7 +415,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
 }
 
 #define RESCORE(D)                                                                                                        \
-    extern "C" __global__ void __launch_bounds__(EV_THREADS) rescore_stats_d##D(const bf16_t* __restrict__ q,             \
+    extern "C" __global__ void __launch_bounds__(EV_THREADS, 2) rescore_stats_d##D(const bf16_t* __restrict__ q,             \
         const bf16_t* __restrict__ ring, const int* __restrict__ qcount, const bf16_t* __restrict__ new_k,                \
         const bf16_t* __restrict__ arena_k, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,    \
         const int* __restrict__ unit_cap, const int* __restrict__ slots, float* __restrict__ part, long long kv_elements, \
@@ -410,7 +425,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
         rescore_stats_impl<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, part, kv_elements,  \
             total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, pmax, scale_log2);\
     }                                                                                                                     \
-    extern "C" __global__ void __launch_bounds__(EV_THREADS) rescore_probs_d##D(const bf16_t* __restrict__ q,             \
+    extern "C" __global__ void __launch_bounds__(EV_THREADS, 2) rescore_probs_d##D(const bf16_t* __restrict__ q,             \
         const bf16_t* __restrict__ ring, const int* __restrict__ qcount, const bf16_t* __restrict__ new_k,                \
         const bf16_t* __restrict__ arena_k, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,    \
         const int* __restrict__ unit_cap, const int* __restrict__ slots, const float* __restrict__ part,                  \
@@ -423,9 +438,15 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
             layer, layers, w, mode, score_stride, pmax, scale_log2);                                                      \
     }
 
+#if UNCOMP_WANTS_D(32)
 RESCORE(32)
+#endif
+#if UNCOMP_WANTS_D(64)
 RESCORE(64)
+#endif
+#if UNCOMP_WANTS_D(128)
 RESCORE(128)
+#endif
 
 // Decode eviction, one (unit, row) per block: a unit with room takes the new token in its next slot; a full unit
 // ranks its cached tokens by position (order[0..len) lists slots oldest first), pools the candidates' scores over

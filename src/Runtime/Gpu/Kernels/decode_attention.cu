@@ -214,9 +214,42 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     }
 
 // One instantiation per head dimension and (power-of-two) query-head group bound, so register arrays fit the group.
-DECODE_PARTIAL(32, 1) DECODE_PARTIAL(32, 2) DECODE_PARTIAL(32, 4) DECODE_PARTIAL(32, 8)
-DECODE_PARTIAL(64, 1) DECODE_PARTIAL(64, 2) DECODE_PARTIAL(64, 4) DECODE_PARTIAL(64, 8)
-DECODE_PARTIAL(128, 1) DECODE_PARTIAL(128, 2) DECODE_PARTIAL(128, 4) DECODE_PARTIAL(128, 8)
+#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(1)
+DECODE_PARTIAL(32, 1)
+#endif
+#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(2)
+DECODE_PARTIAL(32, 2)
+#endif
+#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(4)
+DECODE_PARTIAL(32, 4)
+#endif
+#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(8)
+DECODE_PARTIAL(32, 8)
+#endif
+#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(1)
+DECODE_PARTIAL(64, 1)
+#endif
+#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(2)
+DECODE_PARTIAL(64, 2)
+#endif
+#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(4)
+DECODE_PARTIAL(64, 4)
+#endif
+#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(8)
+DECODE_PARTIAL(64, 8)
+#endif
+#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(1)
+DECODE_PARTIAL(128, 1)
+#endif
+#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(2)
+DECODE_PARTIAL(128, 2)
+#endif
+#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(4)
+DECODE_PARTIAL(128, 4)
+#endif
+#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(8)
+DECODE_PARTIAL(128, 8)
+#endif
 
 // Merges the split partials of each (row, query head): out = Σ_s 2^(m_s−M)·o_s / Σ_s 2^(m_s−M)·l_s.
 // Grid: (heads, batch rows); block: d threads (a multiple of 32); dynamic shared memory: splits floats.

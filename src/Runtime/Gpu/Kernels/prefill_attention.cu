@@ -217,6 +217,12 @@ __device__ __forceinline__ void flash_prefill_impl(const bf16_t* __restrict__ Q,
         flash_prefill_impl<D>(q, k, v, o, lse, n, heads, kv_heads, scale_log2);                                         \
     }
 
+#if UNCOMP_WANTS_D(32)
 FLASH_PREFILL(32)
+#endif
+#if UNCOMP_WANTS_D(64)
 FLASH_PREFILL(64)
+#endif
+#if UNCOMP_WANTS_D(128)
 FLASH_PREFILL(128)
+#endif
