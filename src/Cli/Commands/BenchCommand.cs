@@ -17,7 +17,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model directory (HF layout).", Required = true };
-        var promptTokens = new Option<string>("--prompt-tokens") { Description = "Prompt length(s) in tokens, comma list.", DefaultValueFactory = _ => "512" };
+        var promptTokens = new Option<string>("--prompt-tokens") { Description = "Prompt length(s) in tokens, comma list (CUDA: several make a context sweep, one JSON row per length).", DefaultValueFactory = _ => "512" };
         var newTokens = new Option<int>("--new") { Description = "Tokens to generate per run (the first comes from the prefill, so new − 1 decode steps are timed).", DefaultValueFactory = _ => 64 };
         var seed = new Option<int>("--seed") { Description = "Seed of the prompt ids (SplitMix64, see tools/bench/cpu_peer.py).", DefaultValueFactory = _ => 1 };
         var threads = new Option<string>("--threads") { Description = "CPU thread count(s), comma list; 0 = all cores.", DefaultValueFactory = _ => "0" };
@@ -29,7 +29,7 @@ internal static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Write the full report (machine, versions, command, every run) to this JSON file." };
         var device = CliSupport.DeviceOption();
         var budgetPercent = new Option<double>("--budget-percent") { Description = "CUDA: also measure a compressed two-group layout with this mean KV budget (% of the prompt); 0 = off.", DefaultValueFactory = _ => 0 };
-        var noSweep = new Option<bool>("--no-sweep") { Description = "CUDA: skip the batch-size sweep." };
+        var noSweep = new Option<bool>("--no-sweep") { Description = "CUDA: skip the batch-size sweep; the KV arena then holds one sequence (batch-1 memory figures)." };
         var command = new Command("bench", "Measure prefill and decode tokens/s (greedy, eos ignored): on the CPU over threads × methods × prompt lengths, or on CUDA with bandwidth bound, per-kernel times and a batch sweep.")
         {
             model, promptTokens, newTokens, seed, threads, methods, budget, profile, warmup, runs, json, device, budgetPercent, noSweep,
@@ -55,13 +55,11 @@ internal static class BenchCommand
 
             if (CliSupport.ResolveDevice(parseResult.GetValue(device), parseResult.InvocationConfiguration.Error) == "cuda")
             {
-                if (lengths.Length != 1)
-                {
-                    throw new ArgumentException("--device cuda measures one --prompt-tokens length per run.");
-                }
-
                 return GpuBench.Run(new GpuBench.Settings(parseResult.GetValue(model)!, lengths[0], m, parseResult.GetValue(seed), parseResult.GetValue(budgetPercent),
-                    parseResult.GetValue(json), "uncomp " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), !parseResult.GetValue(noSweep)), output, cancellationToken);
+                    parseResult.GetValue(json), "uncomp " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), !parseResult.GetValue(noSweep))
+                {
+                    Contexts = lengths.Length > 1 ? lengths : null,
+                }, output, cancellationToken);
             }
 
             UncompProfile? uncompProfile = null;

@@ -20,7 +20,14 @@ namespace UNComp.Cli.Commands;
 /// </summary>
 internal static class GpuBench
 {
-    public sealed record Settings(string ModelDir, int Context, int NewTokens, int Seed, double BudgetPercent, string? JsonPath, string Command, bool Sweep);
+    public sealed record Settings(string ModelDir, int Context, int NewTokens, int Seed, double BudgetPercent, string? JsonPath, string Command, bool Sweep)
+    {
+        /// <summary>
+        /// Prompt lengths of a context sweep (one model load, one JSON with an object per length under <c>rows</c>);
+        /// null measures <see cref="Context"/> alone, with its figures at the top level.
+        /// </summary>
+        public IReadOnlyList<int>? Contexts { get; init; }
+    }
 
     public static int Run(Settings s, TextWriter output, CancellationToken cancellationToken)
     {
@@ -34,11 +41,6 @@ internal static class GpuBench
         load.Stop();
         var cfg = model.Config;
         output.WriteLine(string.Create(c, $"model: {cfg.NumLayers} layers, hidden {cfg.HiddenSize}, {model.WeightBytes / 1e9:F2} GB bf16 on the device, loaded in {load.Elapsed.TotalSeconds:F1} s"));
-#pragma warning disable CA5394 // reproducible benchmark prompt
-        var rng = new Random(s.Seed);
-        int[] prompt = Enumerable.Range(0, s.Context).Select(_ => rng.Next(cfg.VocabSize)).ToArray();
-#pragma warning restore CA5394
-
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
@@ -51,14 +53,21 @@ internal static class GpuBench
             json.WriteString("model", Path.GetFileName(Path.GetFullPath(s.ModelDir)));
             json.WriteNumber("weight_bytes", model.WeightBytes);
             json.WriteNumber("copy_bandwidth_GBps", Math.Round(bandwidth / 1e9, 1));
-            json.WriteNumber("context", s.Context);
-            // Room for every decode phase below (warm-up, timed steps, profiles, the sweep) so the full cache never evicts.
-            int capacity = s.Context + (4 * s.NewTokens) + 512;
-            Measure(json, output, model, "full", KvCacheLayout.Full(cfg, capacity), prompt, s, bandwidth, cancellationToken);
-            if (s.BudgetPercent > 0)
+            if (s.Contexts is { } contexts)
             {
-                var layout = TwoGroupLayout(cfg, s.BudgetPercent / 100 * s.Context);
-                Measure(json, output, model, string.Create(c, $"budget_{s.BudgetPercent:0.##}"), layout, prompt, s, bandwidth, cancellationToken, UncompSelection);
+                json.WriteStartArray("rows");
+                foreach (int context in contexts)
+                {
+                    json.WriteStartObject();
+                    MeasureContext(json, output, model, s with { Context = context }, bandwidth, cancellationToken);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+            }
+            else
+            {
+                MeasureContext(json, output, model, s, bandwidth, cancellationToken);
             }
 
             json.WriteEndObject();
@@ -72,6 +81,26 @@ internal static class GpuBench
         }
 
         return 0;
+    }
+
+    /// <summary>The full cache and (with a budget) the compressed layout at one prompt length: <c>context</c>, <c>full</c>, <c>budget_P</c>.</summary>
+    private static void MeasureContext(Utf8JsonWriter json, TextWriter output, CudaModel model, Settings s, double bandwidth, CancellationToken cancellationToken)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var cfg = model.Config;
+#pragma warning disable CA5394 // reproducible benchmark prompt
+        var rng = new Random(s.Seed);
+        int[] prompt = Enumerable.Range(0, s.Context).Select(_ => rng.Next(cfg.VocabSize)).ToArray();
+#pragma warning restore CA5394
+        json.WriteNumber("context", s.Context);
+        // Room for every decode phase below (warm-up, timed steps, profiles, the sweep) so the full cache never evicts.
+        int capacity = s.Context + (4 * s.NewTokens) + 512;
+        Measure(json, output, model, "full", KvCacheLayout.Full(cfg, capacity), prompt, s, bandwidth, cancellationToken);
+        if (s.BudgetPercent > 0)
+        {
+            var layout = TwoGroupLayout(cfg, s.BudgetPercent / 100 * s.Context);
+            Measure(json, output, model, string.Create(c, $"budget_{s.BudgetPercent:0.##}"), layout, prompt, s, bandwidth, cancellationToken, UncompSelection);
+        }
     }
 
     /// <summary>
@@ -119,7 +148,8 @@ internal static class GpuBench
         Settings s, double bandwidth, CancellationToken token, SelectionSpec? selection = null)
     {
         var c = CultureInfo.InvariantCulture;
-        int maxBatch = FittingBatch(model, layout, prompt.Length, selection);
+        // Without the sweep the arena holds one sequence, so the memory figures below are batch 1's.
+        int maxBatch = s.Sweep ? FittingBatch(model, layout, prompt.Length, selection) : 1;
         using var engine = CreateEngine(model, layout, prompt.Length, ref maxBatch, selection);
         if (selection is { } spec)
         {
@@ -188,6 +218,9 @@ internal static class GpuBench
         json.WriteNumber($"decode_b1_{other}_tok_s", Math.Round(otherTokS, 2));
         WriteProfile(json, output, $"[{name}] with {other}", $"decode_b1_{other}_profile_ms", engine.ProfileDecode([0], next));
         engine.UseGemv = primary;
+        var (free, total) = model.Device.MemoryInfo();
+        output.WriteLine(string.Create(c, $"[{name}] device memory in use: {(total - free) / 1e9:F2} GB (weights {model.WeightBytes / 1e9:F2} GB, KV arena {engine.KvBytes / 1e9:F3} GB for batch {maxBatch}, scratch, CUDA context)"));
+        json.WriteNumber("device_used_bytes", total - free);
         if (s.Sweep)
         {
             Sweep(json, output, engine, maxBatch, name, token);

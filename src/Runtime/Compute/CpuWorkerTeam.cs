@@ -90,7 +90,7 @@ internal sealed unsafe class CpuWorkerTeam
             }
 
             Execute(0, 0);
-            TakeDynamic(generation, 0);
+            TakeDynamic(generation, tasks, 0);
             for (int w = 1; w < participants; w++)
             {
                 if (Interlocked.CompareExchange(ref _slots[w], (2L * generation) + 1, 2L * generation) == 2L * generation)
@@ -126,17 +126,26 @@ internal sealed unsafe class CpuWorkerTeam
             return; // not part of this job, or the caller already ran our task
         }
 
+        // Our claimed task keeps job `generation` running (its caller waits for it), so _tasks is still that job's.
+        int tasks = Volatile.Read(ref _tasks);
         Execute(worker, worker);
-        TakeDynamic(generation, worker);
+        TakeDynamic(generation, tasks, worker);
     }
 
-    private void TakeDynamic(int generation, int worker)
+    /// <summary>
+    /// Claims and runs tasks of job <paramref name="generation"/> until its cursor is exhausted. The task count is the
+    /// job's own, read while the job was known to run: once the job's last task is done, the caller may publish the
+    /// next job's count before its cursor, and a cursor still naming the old job must not let a late worker claim
+    /// an index of the new job (it ran the new body twice for that index, and the count of unfinished tasks went
+    /// below zero, so the next job's caller waited forever: seen as a hang in the test suite).
+    /// </summary>
+    private void TakeDynamic(int generation, int tasks, int worker)
     {
         while (true)
         {
             long c = Volatile.Read(ref _cursor);
             int task = (int)(uint)c;
-            if ((int)(c >> 32) != generation || task >= Volatile.Read(ref _tasks))
+            if ((int)(c >> 32) != generation || task >= tasks)
             {
                 return;
             }

@@ -39,6 +39,55 @@ internal static class FastExp
         }
     }
 
+    /// <summary>
+    /// Unnormalized softmax of one attention row: p[i] ← e^(p[i] − max) for i &lt; <paramref name="length"/> and 0 for
+    /// <paramref name="length"/> ≤ i &lt; <paramref name="zeroTo"/>; returns Σ e^(p[i] − max) (the caller scales its
+    /// weighted sum by the reciprocal instead of the row). The last partial vector is computed whole and masked, so
+    /// p must be writable up to <paramref name="length"/> rounded up to 16 floats; lanes past the length may hold
+    /// anything (even NaN), they never reach the sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe float ExpRowMasked(float* p, int length, int zeroTo)
+    {
+        float max = System.Numerics.Tensors.TensorPrimitives.Max(new ReadOnlySpan<float>(p, length));
+        int i = 0;
+        float sum = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var acc = Vector512<float>.Zero;
+            var s = Vector512.Create(max);
+            for (; i + 16 <= length; i += 16)
+            {
+                var e = Exp(Vector512.Load(p + i) - s);
+                e.Store(p + i);
+                acc += e;
+            }
+
+            if (i < length)
+            {
+                var keep = Vector512.LessThan(Vector512.Create(i) + Vector512<int>.Indices, Vector512.Create(length)).AsSingle();
+                var e = Vector512.ConditionalSelect(keep, Exp(Vector512.Load(p + i) - s), Vector512<float>.Zero);
+                e.Store(p + i);
+                acc += e;
+                i += 16;
+            }
+
+            sum = Vector512.Sum(acc);
+        }
+        else
+        {
+            sum = ExpShifted(p, length, max);
+            i = length;
+        }
+
+        for (; i < zeroTo; i++)
+        {
+            p[i] = 0;
+        }
+
+        return sum;
+    }
+
     /// <summary>p[i] ← e^(p[i] − shift) for i &lt; n; returns the sum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe float ExpShifted(float* p, int n, float shift)

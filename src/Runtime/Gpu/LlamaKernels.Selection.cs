@@ -3,8 +3,11 @@ namespace UNComp.Runtime.Gpu;
 /// <summary>Launch wrappers of the compression kernels (<c>Gpu/Kernels/compression.cu</c>).</summary>
 public sealed partial class LlamaKernels
 {
-    /// <summary>Keys per decode re-scoring block (<c>EV_CHUNK</c>).</summary>
+    /// <summary>Smallest number of keys per decode re-scoring block (<c>EV_LANES</c>); batches of more than four rows use <see cref="RescoreLargeChunk"/>.</summary>
     internal const int RescoreChunk = 64;
+
+    /// <summary>Keys per decode re-scoring block for large batches (the block's queries are loaded once per chunk).</summary>
+    internal const int RescoreLargeChunk = 256;
 
     /// <summary>Threads per decode re-scoring block (<c>EV_THREADS</c>: four per key).</summary>
     private const int RescoreThreads = 256;
@@ -44,16 +47,16 @@ public sealed partial class LlamaKernels
     /// <summary>Both passes of the decode re-scoring of one layer (mode 1: observation window of full units; 2: accumulated attention).</summary>
     internal void Rescore(in RescoreArgs a)
     {
-        int shared = 4 * a.MaxPairs * (a.HeadDim + RescoreChunk);
+        int shared = 4 * a.MaxPairs * (a.HeadDim + a.Chunk);
         var grid = (a.Splits, a.UnitsPerLayer, a.Rows);
         Module.Launch($"rescore_stats_d{a.HeadDim}", grid, RescoreThreads, shared,
             a.Q, a.Ring, a.QueryCounts, a.NewK, a.ArenaK, a.UnitOffsets, a.Lengths, a.UnitCapacities, a.Slots, a.Partials,
             a.SlotElements, a.TotalUnits, a.LayerUnit0, a.Heads, a.KvHeads, a.HeadsPerUnit, a.UnitsPerKvHead, a.Layer, a.Layers,
-            a.Window, a.Mode, a.MaxPairs, a.Scale * (float)(1 / Math.Log(2)));
+            a.Window, a.Mode, a.MaxPairs, a.Chunk, a.Scale * (float)(1 / Math.Log(2)));
         Module.Launch($"rescore_probs_d{a.HeadDim}", grid, RescoreThreads, shared,
             a.Q, a.Ring, a.QueryCounts, a.NewK, a.ArenaK, a.UnitOffsets, a.Lengths, a.UnitCapacities, a.Slots, a.Partials,
             a.Scores, a.Accumulated, a.NewScores, a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, a.Heads, a.KvHeads,
-            a.HeadsPerUnit, a.UnitsPerKvHead, a.Layer, a.Layers, a.Window, a.Mode, a.ScoreStride, a.MaxPairs,
+            a.HeadsPerUnit, a.UnitsPerKvHead, a.Layer, a.Layers, a.Window, a.Mode, a.ScoreStride, a.MaxPairs, a.Chunk,
             a.Scale * (float)(1 / Math.Log(2)));
     }
 
@@ -96,6 +99,7 @@ internal readonly record struct RescoreArgs
     public required int MaxPairs { get; init; }
     public required int ScoreStride { get; init; }
     public required int Splits { get; init; }
+    public required int Chunk { get; init; }
     public required int Rows { get; init; }
     public required int HeadDim { get; init; }
     public required float Scale { get; init; }

@@ -44,6 +44,31 @@ public class CpuWorkerTeamTests
     }
 
     [Fact]
+    public unsafe void Run_BackToBackJobsOfGrowingSize_NeverRunAnotherJobsTask()
+    {
+        // A worker finishing the last task of a small job must not claim an index of the larger job that follows
+        // (the next job's task count is published before its cursor). Each job has its own counters.
+        var small = new int[2];
+        var large = new int[64];
+        var bad = new int[1];
+        const int Rounds = 20_000;
+        fixed (int* ps = small, pl = large, pb = bad)
+        {
+            var a = new CountJob { Counts = ps, WorkerSeen = pb, Workers = 2 };
+            var b = new CountJob { Counts = pl, WorkerSeen = pb, Workers = 2 };
+            for (int round = 0; round < Rounds; round++)
+            {
+                CpuWorkerTeam.Shared.Run(&Count, &a, small.Length, 2);
+                CpuWorkerTeam.Shared.Run(&Count, &b, large.Length, 2);
+            }
+        }
+
+        Assert.All(small, c => Assert.Equal(Rounds, c));
+        Assert.All(large, c => Assert.Equal(Rounds, c));
+        Assert.Equal(0, bad[0]);
+    }
+
+    [Fact]
     public async Task Run_FromTwoThreadsAtOnce_CompletesBothJobs()
     {
         // One caller gets the team, the other runs its tasks itself; neither loses or repeats a task.

@@ -220,9 +220,9 @@ extern "C" __global__ void queries_push_prefill(const bf16_t* __restrict__ q, bf
     int slot, int layer, int layers, int n, int w, int qdim)
 {
     const int wp = gridDim.x, i = blockIdx.x;
-    const bf16_t* src = q + (long)(n - wp + i) * qdim;
-    bf16_t* dst = ring + (((long)slot * layers + layer) * w + i) * qdim;
-    for (int e = threadIdx.x; e < qdim; e += blockDim.x) dst[e] = src[e];
+    const uint4* src = (const uint4*)(q + (long)(n - wp + i) * qdim);
+    uint4* dst = (uint4*)(ring + (((long)slot * layers + layer) * w + i) * qdim);
+    for (int e = threadIdx.x; e < qdim / 8; e += blockDim.x) dst[e] = src[e];
     if (i == 0 && threadIdx.x == 0) qcount[(long)slot * layers + layer] = wp;
 }
 
@@ -233,16 +233,20 @@ extern "C" __global__ void queries_push_decode(const bf16_t* __restrict__ q, bf1
     const int b = blockIdx.x, slot = slots[b];
     int* count = qcount + (long)slot * layers + layer;
     const int c = *count;
-    const bf16_t* src = q + (long)b * qdim;
-    bf16_t* dst = ring + (((long)slot * layers + layer) * w + c % w) * qdim;
-    for (int e = threadIdx.x; e < qdim; e += blockDim.x) dst[e] = src[e];
+    const uint4* src = (const uint4*)(q + (long)b * qdim);
+    uint4* dst = (uint4*)(ring + (((long)slot * layers + layer) * w + c % w) * qdim);
+#pragma unroll 4
+    for (int e = threadIdx.x; e < qdim / 8; e += blockDim.x) dst[e] = src[e];
     __syncthreads();
     if (threadIdx.x == 0) *count = c + 1;
 }
 
-#define EV_CHUNK 64
+// Keys per block (`chunk`, a launch argument): 64 for small batches (more blocks, shorter chains), up to EV_THREADS for
+// large ones (the block's queries are loaded once per chunk). EV_LANES threads share out a chunk's keys, EV_GROUPS
+// of them split the pairs of each key.
+#define EV_LANES 64
 #define EV_THREADS 256
-#define EV_GROUPS (EV_THREADS / EV_CHUNK)
+#define EV_GROUPS (EV_THREADS / EV_LANES)
 #define EV_PMAX 128
 
 // Shared part of the two decode re-scoring passes: the block's (split, unit, row); loads the unit's query pairs
@@ -254,18 +258,18 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
     const int* __restrict__ qcount, const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ arena_k,
     const long long* __restrict__ unit_offset, const int* __restrict__ lengths, const int* __restrict__ unit_cap,
     const int* __restrict__ slots, long long kv_elements, int total_units, int layer_unit0, int heads, int kv_heads,
-    int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, float scale_log2, float* qf, float* logits,
+    int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, int chunk, float scale_log2, float* qf, float* logits,
     int& len, int& count, int& start)
 {
     const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x;
     const int slot = slots[b], u = layer_unit0 + j;
     len = lengths[(long)slot * total_units + u];
-    start = split * EV_CHUNK;
+    start = split * chunk;
     count = 0;
     if (mode == 1 && len < unit_cap[u]) return 0;
     const int total = len + 1;
     if (start >= total) return -1;
-    count = min(EV_CHUNK, total - start);
+    count = min(chunk, total - start);
     const int qdim = heads * D;
     int R = 1;
     long ring0 = 0;
@@ -278,16 +282,18 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
         oldest = c - R;
     }
     const int P = R * hpu;
-    for (int e = threadIdx.x; e < P * D; e += blockDim.x)
+    // 16-byte loads (8 bf16), all issued before any is used: a per-element loop would wait on each load in turn.
+#pragma unroll 4
+    for (int e = threadIdx.x; e < P * (D / 8); e += blockDim.x)
     {
-        const int p = e / D, c = e % D, hh = p / R, rr = p % R, h = j * hpu + hh;
+        const int p = e / (D / 8), c = (e % (D / 8)) * 8, hh = p / R, rr = p % R, h = j * hpu + hh;
         const bf16_t* src = mode == 1 ? ring + (ring0 + (oldest + rr) % w) * qdim + (long)h * D : q + (long)b * qdim + (long)h * D;
-        qf[e] = bf2f(src[c]);
+        bf16x8_to_f32(*(const uint4*)(src + c), qf + p * D + c);
     }
     __syncthreads();
     // EV_GROUPS threads per key, each taking every EV_GROUPS-th pair; queries read from shared memory 16 bytes at a time.
-    const int t = threadIdx.x % EV_CHUNK, g = threadIdx.x / EV_CHUNK;
-    if (t < count)
+    const int g = threadIdx.x / EV_LANES;
+    for (int t = threadIdx.x % EV_LANES; t < count; t += EV_LANES)
     {
         const int ki = start + t;
         const int kvh = j / units_per_kv_head;
@@ -311,7 +317,7 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
                 const u32 a = kw[2 * e], b2 = kw[2 * e + 1];
                 dot += bf_lo(a) * q4.x + bf_hi(a) * q4.y + bf_lo(b2) * q4.z + bf_hi(b2) * q4.w;
             }
-            logits[p * EV_CHUNK + t] = dot * scale_log2;
+            logits[p * chunk + t] = dot * scale_log2;
         }
     }
     __syncthreads();
@@ -319,18 +325,18 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
 }
 
 // Pass 1: per pair and chunk, the softmax statistics (max, Σ 2^(x − max)) into part [rows][units][splits][pmax][2].
-// Grid: (splits, units, rows); block EV_THREADS; dynamic shared memory: pmax·(D + EV_CHUNK) floats (pmax ≤ EV_PMAX).
+// Grid: (splits, units, rows); block EV_THREADS; dynamic shared memory: pmax·(D + chunk) floats (pmax ≤ EV_PMAX).
 template <int D>
 __device__ __forceinline__ void rescore_stats_impl(const bf16_t* __restrict__ q, const bf16_t* __restrict__ ring,
     const int* __restrict__ qcount, const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ arena_k,
     const long long* __restrict__ unit_offset, const int* __restrict__ lengths, const int* __restrict__ unit_cap,
     const int* __restrict__ slots, float* __restrict__ part, long long kv_elements, int total_units, int layer_unit0,
-    int heads, int kv_heads, int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, int pmax, float scale_log2)
+    int heads, int kv_heads, int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, int pmax, int chunk, float scale_log2)
 {
     extern __shared__ __attribute__((aligned(16))) float ev_sh[];
     int len, count, start;
     const int P = rescore_logits<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, kv_elements,
-        total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, scale_log2,
+        total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, chunk, scale_log2,
         ev_sh, ev_sh + pmax * D, len, count, start);
     if (P == 0) return;
     const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x, splits = gridDim.x, units = gridDim.y;
@@ -345,10 +351,10 @@ __device__ __forceinline__ void rescore_stats_impl(const bf16_t* __restrict__ q,
     for (int p = warp; p < P; p += warps)
     {
         float mx = NEG_INF;
-        for (int t = lane; t < count; t += 32) mx = fmaxf(mx, logits[p * EV_CHUNK + t]);
+        for (int t = lane; t < count; t += 32) mx = fmaxf(mx, logits[p * chunk + t]);
         mx = warp_max(mx);
         float sum = 0.f;
-        for (int t = lane; t < count; t += 32) sum += exp2f(logits[p * EV_CHUNK + t] - mx);
+        for (int t = lane; t < count; t += 32) sum += exp2f(logits[p * chunk + t] - mx);
         sum = warp_sum(sum);
         if (lane == 0) { dst[p * 2] = mx; dst[p * 2 + 1] = sum; }
     }
@@ -364,13 +370,13 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
     const int* __restrict__ slots, const float* __restrict__ part, float* __restrict__ scores, float* __restrict__ acc,
     float* __restrict__ new_score, long long kv_elements, long long pos_elements, int total_units, int layer_unit0,
     int heads, int kv_heads, int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, int score_stride,
-    int pmax, float scale_log2)
+    int pmax, int chunk, float scale_log2)
 {
     extern __shared__ __attribute__((aligned(16))) float ev_sh[];
     __shared__ float stat_m[EV_PMAX], stat_inv[EV_PMAX];
     int len, count, start;
     const int P = rescore_logits<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, kv_elements,
-        total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, scale_log2,
+        total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, chunk, scale_log2,
         ev_sh, ev_sh + pmax * D, len, count, start);
     if (P <= 0) return;
     const int b = blockIdx.z, j = blockIdx.y, splits = gridDim.x, units = gridDim.y;
@@ -400,7 +406,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
     if (t >= count) return;
     const float* logits = ev_sh + pmax * D;
     float total = 0.f;
-    for (int p = 0; p < P; p++) total += exp2f(logits[p * EV_CHUNK + t] - stat_m[p]) * stat_inv[p];
+    for (int p = 0; p < P; p++) total += exp2f(logits[p * chunk + t] - stat_m[p]) * stat_inv[p];
     const int ki = start + t;
     const int slot = slots[b], u = layer_unit0 + j;
     if (mode == 1)
@@ -417,10 +423,11 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
         const bf16_t* __restrict__ arena_k, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,    \
         const int* __restrict__ unit_cap, const int* __restrict__ slots, float* __restrict__ part, long long kv_elements, \
         int total_units, int layer_unit0, int heads, int kv_heads, int hpu, int units_per_kv_head, int layer, int layers,\
-        int w, int mode, int pmax, float scale_log2)                                                                      \
+        int w, int mode, int pmax, int chunk, float scale_log2)                                                           \
     {                                                                                                                     \
         rescore_stats_impl<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, part, kv_elements,  \
-            total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, pmax, scale_log2);\
+            total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, pmax, chunk,       \
+            scale_log2);                                                                                                  \
     }                                                                                                                     \
     extern "C" __global__ void __launch_bounds__(EV_THREADS, 2) rescore_probs_d##D(const bf16_t* __restrict__ q,             \
         const bf16_t* __restrict__ ring, const int* __restrict__ qcount, const bf16_t* __restrict__ new_k,                \
@@ -428,11 +435,11 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
         const int* __restrict__ unit_cap, const int* __restrict__ slots, const float* __restrict__ part,                  \
         float* __restrict__ scores, float* __restrict__ acc, float* __restrict__ new_score, long long kv_elements,         \
         long long pos_elements, int total_units, int layer_unit0, int heads, int kv_heads, int hpu, int units_per_kv_head,\
-        int layer, int layers, int w, int mode, int score_stride, int pmax, float scale_log2)                            \
+        int layer, int layers, int w, int mode, int score_stride, int pmax, int chunk, float scale_log2)                 \
     {                                                                                                                     \
         rescore_probs_impl<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, part, scores, acc,  \
             new_score, kv_elements, pos_elements, total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head,      \
-            layer, layers, w, mode, score_stride, pmax, scale_log2);                                                      \
+            layer, layers, w, mode, score_stride, pmax, chunk, scale_log2);                                               \
     }
 
 #if UNCOMP_WANTS_D(32)
