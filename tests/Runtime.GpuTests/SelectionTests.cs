@@ -51,7 +51,7 @@ public sealed class SelectionTests(ITestOutputHelper output)
         int[] prompt = Prompt(1024);
         int maxCapacity = prompt.Length + NewTokens;
         var plan = EvalMethods.Plan(method, cpuModel.Config, budget * prompt.Length, prompt.Length, maxCapacity, Profile.Value);
-        var report = Compare(plan, prompt, forcedTokens: null);
+        var report = Compare(plan, prompt);
         output.WriteLine($"{method} {budget:P0}: kept-position agreement prefill {report.Prefill:P2}, after decode {report.Decode:P2}; greedy {report.Greedy}/{NewTokens}; worst logit error {report.WorstError:E2}");
         if (method == "streamingllm")
         {
@@ -122,7 +122,7 @@ public sealed class SelectionTests(ITestOutputHelper output)
         var plan = EvalMethods.Plan("uncomp", cfg, 0.1 * prompt.Length, prompt.Length, maxCapacity, Profile.Value);
         int[] keep = [int.MaxValue, 800, 640, 640, 480, 400];
         plan = plan with { HiddenStates = new HiddenStateSpec(keep[..cfg.NumLayers], 8, KeepLastWindow: true) };
-        var report = Compare(plan, prompt, forcedTokens: null);
+        var report = Compare(plan, prompt);
         output.WriteLine($"uncomp with stages {string.Join('/', keep)}: kept-position agreement prefill {report.Prefill:P2}, after decode {report.Decode:P2}; greedy {report.Greedy}/{NewTokens}; worst logit error {report.WorstError:E2}");
         Assert.True(report.Prefill >= 0.95, $"prefill kept-position agreement {report.Prefill:P2}");
         Assert.True(report.Greedy >= NewTokens - 1, $"greedy tokens agreed on {report.Greedy} of {NewTokens} steps");
@@ -253,7 +253,7 @@ public sealed class SelectionTests(ITestOutputHelper output)
     /// Prefills and greedily decodes <paramref name="plan"/> on both engines (the GPU is fed the CPU's tokens, so the
     /// caches stay comparable) and measures how many kept positions agree.
     /// </summary>
-    private static (double Prefill, double Decode, int Greedy, double WorstError) Compare(CompressionMethodPlan plan, int[] prompt, int[]? forcedTokens)
+    private static (double Prefill, double Decode, int Greedy, double WorstError) Compare(CompressionMethodPlan plan, int[] prompt)
     {
         var model = Fixture.Value;
         var cpuModel = CpuFixture.Value;
@@ -272,7 +272,7 @@ public sealed class SelectionTests(ITestOutputHelper output)
         int greedy = 0;
         for (int step = 0; step < NewTokens; step++)
         {
-            int token = forcedTokens?[step] ?? TensorPrimitives.IndexOfMax(c);
+            int token = TensorPrimitives.IndexOfMax(c);
             greedy += TensorPrimitives.IndexOfMax(g) == TensorPrimitives.IndexOfMax(c) ? 1 : 0;
             cpu.Decode(token, cache, setup.Hooks, c);
             gpu.Decode([0], [token], g);

@@ -77,14 +77,7 @@ public sealed class Calibrator
         var clock = Stopwatch.StartNew();
         for (int s = 0; s < samples.Count; s++)
         {
-            int sample = s;
-            var layerProgress = progress is null ? null : new SyncProgress(done =>
-            {
-                double fraction = (sample + done / (double)cfg.NumLayers) / samples.Count;
-                var elapsed = clock.Elapsed;
-                TimeSpan? remaining = fraction > 0 ? TimeSpan.FromTicks((long)(elapsed.Ticks * (1 - fraction) / fraction)) : null;
-                progress.Report(new CalibrationProgress(done == cfg.NumLayers ? sample + 1 : sample, samples.Count, done, elapsed, remaining) { Fraction = fraction });
-            });
+            var layerProgress = SampleLayerProgress.For(progress, s, samples.Count, cfg.NumLayers, clock);
             engine.Prefill(samples[s], cache, hooks, logits, layerProgress, cancellationToken);
             measurements.CompleteSample();
         }
@@ -129,11 +122,5 @@ public sealed class Calibrator
             CreatedUtc = ToolInfo.NowUtc(),
         };
         return ProfilePlanner.Build(name, profileModel, calibration, measurements.Summarize(plan.GroupCount), plan);
-    }
-
-    /// <summary>Reports synchronously (Progress&lt;T&gt; would post to the thread pool and arrive out of order).</summary>
-    private sealed class SyncProgress(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
     }
 }

@@ -285,7 +285,7 @@ public sealed class EvalRunner
     {
         int promptLength = sample.Tokens.Length;
         var plan = Setup(method, budget, sample, maxNew);
-        var setup = plan.Budgets;
+        var budgets = plan.Budgets;
         var result = runner.Greedy(sample.Tokens, plan, maxNew, Options.RecordKeptPositions, ct);
         (double Kl, double Rank)? fidelity = null;
         if (fullReference is not null && reference.Length > 0)
@@ -306,9 +306,9 @@ public sealed class EvalRunner
             Answer = sample.Answer,
             Output = result.Text,
             Correct = AnswerScoring.IsCorrect(sample, result.Text),
-            MeanTokensPerUnit = Math.Round(setup.MeanTokensPerUnit, 2),
-            KvBytes = setup.Bytes,
-            FullKvBytes = setup.FullCacheBytes(promptLength + maxNew),
+            MeanTokensPerUnit = Math.Round(budgets.MeanTokensPerUnit, 2),
+            KvBytes = budgets.Bytes,
+            FullKvBytes = budgets.FullCacheBytes(promptLength + maxNew),
             PrefillMs = Math.Round(result.PrefillMs, 1),
             Kl = fidelity is { } f ? Math.Round(f.Kl, 6) : null,
             ReferenceRank = fidelity is { } g ? Math.Round(g.Rank, 3) : null,

@@ -71,23 +71,11 @@ public static class CudaEntropyMeter
         for (int s = 0; s < samples.Count; s++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int sample = s;
-            var layers = progress is null ? null : new Progress(done =>
-            {
-                double fraction = (sample + (done / (double)cfg.NumLayers)) / samples.Count;
-                var elapsed = clock.Elapsed;
-                TimeSpan? remaining = fraction > 0 ? TimeSpan.FromTicks((long)(elapsed.Ticks * (1 - fraction) / fraction)) : null;
-                progress.Report(new CalibrationProgress(done == cfg.NumLayers ? sample + 1 : sample, samples.Count, done, elapsed, remaining) { Fraction = fraction });
-            });
+            var layers = SampleLayerProgress.For(progress, s, samples.Count, cfg.NumLayers, clock);
             engine.Prefill(0, samples[s], [], layers, cancellationToken);
             measurements.CompleteSample();
         }
 
         return measurements;
-    }
-
-    private sealed class Progress(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
     }
 }

@@ -42,7 +42,6 @@ internal sealed class GpuSelection : IDisposable
         _kernels = kernels;
         _arena = arena;
         Spec = spec;
-        GrowTokens = growTokens;
         _heads = heads;
         _kvHeads = kvHeads;
         _headDim = layout.HeadDim;
@@ -141,9 +140,6 @@ internal sealed class GpuSelection : IDisposable
     /// <summary>The selection executed.</summary>
     public SelectionSpec Spec { get; }
 
-    /// <summary>Decode headroom per unit.</summary>
-    public int GrowTokens { get; }
-
     /// <summary>Device bytes of the selection's buffers.</summary>
     public long Bytes => _owned.Sum(b => b.Bytes);
 
@@ -152,9 +148,6 @@ internal sealed class GpuSelection : IDisposable
 
     /// <summary>The flash kernel's normaliser buffer.</summary>
     public ulong Normalisers => _lse.Address;
-
-    /// <summary>Tokens unit <paramref name="unit"/> of <paramref name="layer"/> keeps after prefill (capacity − headroom).</summary>
-    public int PrefillKeep(int layer, int unit) => _prefillKeep[(layer * _unitsPerLayer) + unit];
 
     /// <summary>
     /// Writes layer <paramref name="layer"/>'s prompt keys and values of <paramref name="slot"/> into the arena: every token
@@ -195,12 +188,6 @@ internal sealed class GpuSelection : IDisposable
         var rows = new KvSelectedRows(
             select ? _keep.Address : 0, n, select ? _keepLengths.Address : 0, _order.Address,
             columns ? _scores.Address : 0, columns ? _accumulated!.Address : 0);
-        if (!select)
-        {
-            // Every unit keeps every token: the plain write (kept = min(n, capacity) = n) with the order reset.
-            rows = rows with { Keep = 0, KeepLengths = 0 };
-        }
-
         _kernels.KvPrefillWrite(write, k, v, tokenPositions, slot, n, rows);
         if (_ring is not null)
         {

@@ -121,9 +121,9 @@ public sealed partial class LlamaKernels : IDisposable
     /// <summary>
     /// Causal GQA attention over <paramref name="n"/> tokens: q, o [n, heads, d]; k, v [n, kvHeads, d]. 32 query rows
     /// per warp (each K/V fragment feeds two tensor-core products), Q staged in shared memory: FlashAttention-2's tiling.
-    /// </summary>
     /// When <c>lse</c> is not 0 it receives each row's log2 softmax normaliser [heads, n] (fp32) in units of the scaled
     /// logits, so p = 2^(q·k·scale·log2(e) − lse) (the compression kernels' column sums use it).
+    /// </summary>
     public void FlashPrefill(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor o, int n, int heads, int kvHeads, int headDim, float scale, ulong lse = 0)
     {
         int blocks = (n + 127) / 128;
