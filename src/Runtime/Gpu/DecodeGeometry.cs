@@ -5,8 +5,9 @@ namespace UNComp.Runtime.Gpu;
 
 /// <summary>
 /// How one decode step splits each unit's cache for split-KV attention at a batch size: enough blocks to fill
-/// the GPU (about eight per multiprocessor over all units and rows), chunks a multiple of 32 tokens, and a chunk
-/// whose scores fit in shared memory. Fixed per batch size so a captured graph stays valid as lengths grow.
+/// the GPU (about eight per multiprocessor over all units and rows) and chunks a multiple of 32 tokens (the
+/// one-pass kernel's shared memory does not depend on the chunk). Fixed per batch size so a captured graph stays
+/// valid as lengths grow.
 /// </summary>
 /// <param name="Splits">Chunks per unit (grid x).</param>
 /// <param name="Chunk">Tokens per chunk.</param>
@@ -25,13 +26,6 @@ public readonly record struct DecodeGeometry(int Splits, int Chunk)
         // Chunks of at most MaxChunk tokens keep each block short and many blocks in flight (memory parallelism).
         int splits = Math.Clamp(target, Math.Max(1, (tokens + MaxChunk - 1) / MaxChunk), Math.Max(1, (tokens + 63) / 64));
         int chunk = ChunkFor(tokens, splits);
-        // 1 KiB below the device limit leaves room for the kernel's static shared memory.
-        while (LlamaKernels.DecodeSharedBytes(layout.HeadDim, layout.QueryHeadsPerUnit, chunk) > device.MaxSharedMemoryPerBlock - 1024)
-        {
-            splits++;
-            chunk = ChunkFor(tokens, splits);
-        }
-
         return new DecodeGeometry((tokens + chunk - 1) / chunk, chunk);
     }
 
