@@ -125,16 +125,22 @@ public class CompiledEquivalenceTests
     {
         string json = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "profiles", fileName));
         UncompProfile profile = ProfileLoader.Parse(json);
-        var tokenizer = Tokenizer.FromFile(Path.Combine(FixtureModelFactAttribute.ModelDirectory, "tokenizer.json"));
-        string haystack = File.ReadAllText(Path.Combine(FixtureModelFactAttribute.ModelDirectory, "haystack.txt"));
+        // profiles/<model>[-variant].uncomp.json is calibrated for models/<model> (the fixture, the evaluation model).
+        string stem = fileName[..^".uncomp.json".Length];
+        string? modelDirectory = Directory.GetDirectories(Path.Combine(TestPaths.RepositoryRoot, "models"))
+            .Where(d => stem == Path.GetFileName(d) || stem.StartsWith(Path.GetFileName(d) + "-", StringComparison.Ordinal))
+            .OrderByDescending(d => d.Length).FirstOrDefault();
+        Assert.True(modelDirectory is not null, $"profiles/{fileName} names no folder under models/: name a committed profile after the model it was calibrated for");
+        var tokenizer = Tokenizer.FromFile(Path.Combine(modelDirectory, "tokenizer.json"));
+        string haystack = File.ReadAllText(Path.Combine(modelDirectory, "haystack.txt"));
         int budget = profile.Layers.Max(l => l.Budgets.Max());
         int[] prompt = tokenizer.EncodeToIds(haystack[..20_000]).Take(budget + 200).ToArray();
         Assert.True(prompt.Length > budget, "the prompt must be longer than every budget so eviction happens");
         const int steps = 8;
 
-        RunTrace compiled = CompiledRun.Compiled(json, FixtureModelFactAttribute.ModelDirectory, prompt, steps, className: profile.Name + "Compiled");
+        RunTrace compiled = CompiledRun.Compiled(json, modelDirectory, prompt, steps, className: profile.Name + "Compiled");
         RunTrace interpreted;
-        using (LlamaModel model = LlamaModel.Load(FixtureModelFactAttribute.ModelDirectory))
+        using (LlamaModel model = LlamaModel.Load(modelDirectory))
         {
             CompressionSetup setup = UncompCompression.FromProfile(profile, model.Config);
             interpreted = CompiledRun.Interpreted(model, setup.Plan.ToLayout(), prompt, steps, setup.Hooks);

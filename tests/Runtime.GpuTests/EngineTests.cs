@@ -165,6 +165,39 @@ public sealed class EngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void LongerDecodeChunks_GiveTheSameLogitsAndTokens_AsTheAutomaticGeometry()
+    {
+        // Fewer, longer attention blocks only change the fp32 order of the softmax merge: logits agree to ~1e-5.
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        int vocab = model.Config.VocabSize;
+        var layout = KvCacheLayout.Full(model.Config, 2048);
+        var prompt = RandomTokens(1500, 11, vocab);
+        using var auto = new CudaEngine(model, layout);
+        using var longer = new CudaEngine(model, layout);
+        longer.DecodeMinChunk = 1024;
+        Assert.True(longer.GeometryFor(1).Splits < auto.GeometryFor(1).Splits, $"{longer.GeometryFor(1)} vs {auto.GeometryFor(1)}");
+        var a = new float[vocab];
+        var b = new float[vocab];
+        auto.Prefill(0, prompt, a);
+        longer.Prefill(0, prompt, b);
+        int[] ta = [TokenSampler.ArgMax(a)], tb = [TokenSampler.ArgMax(b)];
+        double worst = 0;
+        for (int i = 0; i < 16; i++)
+        {
+            auto.Decode([0], ta, a);
+            longer.Decode([0], tb, b);
+            worst = Math.Max(worst, Gpu.RelativeError(b, a));
+            Assert.Equal(ta[0], tb[0]);
+            ta[0] = TokenSampler.ArgMax(a);
+            tb[0] = TokenSampler.ArgMax(b);
+        }
+
+        output.WriteLine($"geometry {auto.GeometryFor(1)} vs {longer.GeometryFor(1)}: max relative logit difference {worst:E2}");
+        Assert.True(worst < 1e-3, $"max relative logit difference {worst:E2}");
+    }
+
+    [Fact]
     public void Sampling_GreedyIsArgMax_TopKFollowsTheSoftmax_NonFiniteLogitsAreRefused()
     {
         _ = Gpu.Device;

@@ -30,9 +30,10 @@ internal static class BenchCommand
         var device = CliSupport.DeviceOption();
         var budgetPercent = new Option<double>("--budget-percent") { Description = "CUDA: also measure a compressed two-group layout with this mean KV budget (% of the prompt); 0 = off.", DefaultValueFactory = _ => 0 };
         var noSweep = new Option<bool>("--no-sweep") { Description = "CUDA: skip the batch-size sweep; the KV arena then holds one sequence (batch-1 memory figures)." };
+        var decodeChunks = new Option<string?>("--decode-chunks") { Description = "CUDA: also time batch-1 decode with these smallest decode-attention chunks in tokens (comma list, e.g. 512,1024,2048; fewer, longer blocks per cache unit)." };
         var command = new Command("bench", "Measure prefill and decode tokens/s (greedy, eos ignored): on the CPU over threads × methods × prompt lengths, or on CUDA with bandwidth bound, per-kernel times and a batch sweep.")
         {
-            model, promptTokens, newTokens, seed, threads, methods, budget, profile, warmup, runs, json, device, budgetPercent, noSweep,
+            model, promptTokens, newTokens, seed, threads, methods, budget, profile, warmup, runs, json, device, budgetPercent, noSweep, decodeChunks,
         };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
         {
@@ -59,6 +60,7 @@ internal static class BenchCommand
                     parseResult.GetValue(json), "uncomp " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), !parseResult.GetValue(noSweep))
                 {
                     Contexts = lengths.Length > 1 ? lengths : null,
+                    DecodeChunks = parseResult.GetValue(decodeChunks) is { } chunks ? Integers(chunks, "--decode-chunks", 32) : [],
                 }, output, cancellationToken);
             }
 

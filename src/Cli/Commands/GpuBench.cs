@@ -27,6 +27,9 @@ internal static class GpuBench
         /// null measures <see cref="Context"/> alone, with its figures at the top level.
         /// </summary>
         public IReadOnlyList<int>? Contexts { get; init; }
+
+        /// <summary>Smallest decode-attention chunks to time batch-1 decode with (<see cref="CudaEngine.DecodeMinChunk"/>), beside the automatic one.</summary>
+        public IReadOnlyList<int> DecodeChunks { get; init; } = [];
     }
 
     public static int Run(Settings s, TextWriter output, CancellationToken cancellationToken)
@@ -218,6 +221,11 @@ internal static class GpuBench
         json.WriteNumber($"decode_b1_{other}_tok_s", Math.Round(otherTokS, 2));
         WriteProfile(json, output, $"[{name}] with {other}", $"decode_b1_{other}_profile_ms", engine.ProfileDecode([0], next));
         engine.UseGemv = primary;
+        if (s.DecodeChunks.Count > 0)
+        {
+            DecodeChunkSweep(json, output, engine, name, next, s, bound);
+        }
+
         var (free, total) = model.Device.MemoryInfo();
         output.WriteLine(string.Create(c, $"[{name}] device memory in use: {(total - free) / 1e9:F2} GB (weights {model.WeightBytes / 1e9:F2} GB, KV arena {engine.KvBytes / 1e9:F3} GB for batch {maxBatch}, scratch, CUDA context)"));
         json.WriteNumber("device_used_bytes", total - free);
@@ -263,6 +271,34 @@ internal static class GpuBench
         }
 
         json.WriteEndObject();
+    }
+
+    /// <summary>Batch-1 decode with each asked smallest attention chunk: tok/s, % of the bound and the attention kernels' times.</summary>
+    private static void DecodeChunkSweep(Utf8JsonWriter json, TextWriter output, CudaEngine engine, string name, int[] next, Settings s, double bound)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var automatic = engine.GeometryFor(1);
+        json.WriteStartArray("decode_b1_chunks");
+        foreach (int chunk in s.DecodeChunks)
+        {
+            engine.DecodeMinChunk = chunk;
+            var geometry = engine.GeometryFor(1);
+            double tokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+            var profile = engine.ProfileDecode([0], next);
+            double attention = profile.GetValueOrDefault("attention"), combine = profile.GetValueOrDefault("attention combine");
+            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with attention chunks of {geometry.Chunk} tokens ({geometry.Splits} per unit; automatic {automatic.Chunk} × {automatic.Splits}): {tokS:F1} tok/s ({100 * tokS / bound:F1} % of the bound), attention {attention:F3} ms, combine {combine:F3} ms"));
+            json.WriteStartObject();
+            json.WriteNumber("min_chunk", chunk);
+            json.WriteNumber("chunk", geometry.Chunk);
+            json.WriteNumber("splits", geometry.Splits);
+            json.WriteNumber("tok_s", Math.Round(tokS, 2));
+            json.WriteNumber("attention_ms", Math.Round(attention, 4));
+            json.WriteNumber("combine_ms", Math.Round(combine, 4));
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        engine.DecodeMinChunk = 0;
     }
 
     private static void Sweep(Utf8JsonWriter json, TextWriter output, CudaEngine engine, int maxBatch, string name, CancellationToken token)

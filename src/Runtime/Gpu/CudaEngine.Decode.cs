@@ -13,6 +13,7 @@ public sealed partial class CudaEngine
     private readonly StreamProfiler _profiler;
     private bool _profiling;
     private bool _useGemv;
+    private int _decodeMinChunk;
 
     /// <summary>
     /// Whether batch-1 decode steps use the GEMV kernel instead of cuBLASLt (starts as <see cref="CudaEngineOptions.UseGemv"/>;
@@ -26,15 +27,45 @@ public sealed partial class CudaEngine
             if (value != _useGemv)
             {
                 _useGemv = value;
-                foreach (var g in _graphs.Values)
-                {
-                    g.Dispose();
-                }
-
-                _graphs.Clear();
-                _warm.Clear();
+                DropGraphs();
             }
         }
+    }
+
+    /// <summary>
+    /// Smallest decode-attention chunk in tokens (0: automatic, <see cref="DecodeGeometry"/>): larger values give fewer,
+    /// longer attention blocks per unit — a tuning knob that <c>uncomp bench --decode-chunks</c> measures. Changing it
+    /// drops the captured graphs.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int DecodeMinChunk
+    {
+        get => _decodeMinChunk;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            if (value != _decodeMinChunk)
+            {
+                _decodeMinChunk = value;
+                for (int b = 1; b < _geometry.Length; b++)
+                {
+                    _geometry[b] = DecodeGeometry.For(_device, _arena.Layout, b, value);
+                }
+
+                DropGraphs();
+            }
+        }
+    }
+
+    private void DropGraphs()
+    {
+        foreach (var g in _graphs.Values)
+        {
+            g.Dispose();
+        }
+
+        _graphs.Clear();
+        _warm.Clear();
     }
 
     /// <summary>How decode attention is split at batch size <paramref name="batch"/>.</summary>

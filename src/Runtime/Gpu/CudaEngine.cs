@@ -289,9 +289,9 @@ public sealed partial class CudaEngine : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             var w = _model.Layers[layer];
-            if (stages is not null && layer > 0 && stages.KeepTokens(layer) < n)
+            int keepTokens = stages is not null && layer > 0 ? stages.KeepTokens(layer) : n;
+            if (stages is not null && keepTokens < n)
             {
-                int keepTokens = stages.KeepTokens(layer);
                 if (keepTokens < 1)
                 {
                     throw new ArgumentException($"the hidden-state stages keep {keepTokens} tokens at layer {layer}; at least 1 is needed.", nameof(hiddenStates));

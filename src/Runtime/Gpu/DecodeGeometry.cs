@@ -5,31 +5,45 @@ namespace UNComp.Runtime.Gpu;
 
 /// <summary>
 /// How one decode step splits each unit's cache for split-KV attention at a batch size: enough blocks to fill
-/// the GPU (about eight per multiprocessor over all units and rows), chunks a multiple of 32 tokens, and a chunk
-/// whose scores fit in shared memory. Fixed per batch size so a captured graph stays valid as lengths grow.
+/// the GPU (about eight per multiprocessor over all units and rows) and chunks a multiple of 32 tokens (the
+/// one-pass kernel's shared memory does not depend on the chunk). Fixed per batch size so a captured graph stays
+/// valid as lengths grow.
 /// </summary>
 /// <param name="Splits">Chunks per unit (grid x).</param>
 /// <param name="Chunk">Tokens per chunk.</param>
 public readonly record struct DecodeGeometry(int Splits, int Chunk)
 {
-    /// <summary>Most tokens one decode-attention block handles.</summary>
+    /// <summary>Most tokens one decode-attention block handles unless a larger minimum chunk is asked for.</summary>
     public const int MaxChunk = 256;
 
     /// <summary>The geometry for <paramref name="batch"/> rows over <paramref name="layout"/>'s largest unit (+1 for the step's own token).</summary>
-    public static DecodeGeometry For(CudaDevice device, KvCacheLayout layout, int batch)
+    public static DecodeGeometry For(CudaDevice device, KvCacheLayout layout, int batch, int minChunk = 0)
     {
         ArgumentNullException.ThrowIfNull(device);
+        return For(device.Multiprocessors, layout, batch, minChunk);
+    }
+
+    /// <summary>
+    /// The geometry for a device with <paramref name="multiprocessors"/> SMs. A <paramref name="minChunk"/> above the
+    /// automatic chunk (rounded up to 32 tokens) gives fewer, longer blocks — never more splits than the automatic
+    /// geometry, so the partial buffers sized for it always fit.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count is below 1 or <paramref name="minChunk"/> is negative.</exception>
+    public static DecodeGeometry For(int multiprocessors, KvCacheLayout layout, int batch, int minChunk = 0)
+    {
         ArgumentNullException.ThrowIfNull(layout);
+        ArgumentOutOfRangeException.ThrowIfLessThan(multiprocessors, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(minChunk);
         int tokens = layout.MaxCapacity + 1;
-        int target = Math.Max(1, (8 * device.Multiprocessors) + (layout.UnitsPerLayer * batch) - 1) / (layout.UnitsPerLayer * batch);
+        int target = Math.Max(1, (8 * multiprocessors) + (layout.UnitsPerLayer * batch) - 1) / (layout.UnitsPerLayer * batch);
         // Chunks of at most MaxChunk tokens keep each block short and many blocks in flight (memory parallelism).
         int splits = Math.Clamp(target, Math.Max(1, (tokens + MaxChunk - 1) / MaxChunk), Math.Max(1, (tokens + 63) / 64));
         int chunk = ChunkFor(tokens, splits);
-        // 1 KiB below the device limit leaves room for the kernel's static shared memory.
-        while (LlamaKernels.DecodeSharedBytes(layout.HeadDim, layout.QueryHeadsPerUnit, chunk) > device.MaxSharedMemoryPerBlock - 1024)
+        int asked = (minChunk + 31) / 32 * 32;
+        if (asked > chunk)
         {
-            splits++;
-            chunk = ChunkFor(tokens, splits);
+            chunk = Math.Min(asked, (tokens + 31) / 32 * 32);
         }
 
         return new DecodeGeometry((tokens + chunk - 1) / chunk, chunk);

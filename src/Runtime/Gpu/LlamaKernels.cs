@@ -12,6 +12,7 @@ public sealed partial class LlamaKernels : IDisposable
     /// <summary>Threads per block of the flash prefill kernel.</summary>
     private const int GemvRowsPerBlock = 16;
     private const int DecodeThreads = 128;
+    private const int CombineThreads = 256;
     private const int DecodeMaxGroup = 8;
 
     private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "calibration.cu", "sampling.cu"];
@@ -136,14 +137,14 @@ public sealed partial class LlamaKernels : IDisposable
 
     /// <summary>Split-KV decode attention partials for every unit of one layer and every batch row.</summary>
     internal void DecodePartial(in DecodeAttentionArgs a) =>
-        Module.Launch($"decode_attention_partial_d{a.HeadDim}_g{GroupBound(a.QueryHeadsPerUnit)}", (a.Splits, a.UnitsPerLayer, a.Rows), DecodeThreads, DecodeSharedBytes(a.HeadDim, a.QueryHeadsPerUnit, a.Chunk),
+        Module.Launch($"decode_attention_partial_d{a.HeadDim}_g{GroupBound(a.QueryHeadsPerUnit)}", (a.Splits, a.UnitsPerLayer, a.Rows), DecodeThreads, DecodeSharedBytes(a.HeadDim, a.QueryHeadsPerUnit),
             a.Q, a.NewK, a.NewV, a.ArenaK, a.ArenaV, a.UnitOffsets, a.Lengths, a.Slots, a.PartialO, a.PartialMl,
             a.SlotElements, a.TotalUnits, a.LayerUnit0, a.Heads, a.KvHeads, a.QueryHeadsPerUnit, a.UnitsPerKvHead, a.Chunk,
             a.Scale * (float)(1 / Math.Log(2)));
 
     /// <summary>Merges the split partials into bf16 attention outputs [rows, heads, d].</summary>
     internal void DecodeCombine(ulong partialO, ulong partialMl, DeviceTensor output, int rows, int heads, int splits, int headDim) =>
-        Module.Launch("decode_attention_combine", (heads, rows, 1), headDim, splits * 4, partialO, partialMl, output, heads, splits, headDim);
+        Module.Launch("decode_attention_combine", (heads, rows, 1), CombineThreads, (splits + (CombineThreads * 4)) * 4, partialO, partialMl, output, heads, splits, headDim);
 
     /// <summary>
     /// y = W · x (+ y) for a single token: a bandwidth-bound matrix-vector product (batch-1 decode), fp32 or bf16 y.
@@ -160,8 +161,8 @@ public sealed partial class LlamaKernels : IDisposable
     }
 
     /// <summary>Dynamic shared memory of one decode-attention block.</summary>
-    public static int DecodeSharedBytes(int headDim, int queryHeadsPerUnit, int chunk) =>
-        4 * ((queryHeadsPerUnit * chunk) + (DecodeThreads / 32 * GroupBound(queryHeadsPerUnit) * headDim));
+    public static int DecodeSharedBytes(int headDim, int queryHeadsPerUnit) =>
+        4 * (DecodeThreads / 32 * GroupBound(queryHeadsPerUnit) * (headDim + 2));
 
     /// <summary>The decode kernel instantiation for a group: the next power of two ≥ the query heads per unit.</summary>
     private static int GroupBound(int queryHeadsPerUnit) => queryHeadsPerUnit <= 1 ? 1 : queryHeadsPerUnit <= 2 ? 2 : queryHeadsPerUnit <= 4 ? 4 : 8;

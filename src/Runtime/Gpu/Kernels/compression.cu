@@ -18,6 +18,18 @@ __device__ __forceinline__ u32 select_key(float v)
 // Max that propagates NaN (as .NET's Math.Max, the CPU reference).
 __device__ __forceinline__ float max_nan(float a, float b) { return (a != a || b != b) ? __int_as_float(0x7fc00000) : fmaxf(a, b); }
 
+// Pooled score of index i of v[0, m): pool 1 max (NaN wins), 2 average (zero padding counted) over [i − rad, i + rad]
+// clipped to the array; pool 0 or rad 0 is the score itself. One definition for prefill top-k and decode eviction.
+__device__ __forceinline__ float pooled_score(const float* v, int i, int m, int rad, int pool)
+{
+    if (pool == 0 || rad == 0) return v[i];
+    const int lo = max(0, i - rad), hi = min(m - 1, i + rad);
+    float p = v[lo];
+    if (pool == 1) { for (int t = lo + 1; t <= hi; t++) p = max_nan(p, v[t]); }
+    else { for (int t = lo + 1; t <= hi; t++) p += v[t]; p /= (float)(2 * rad + 1); }
+    return p;
+}
+
 #define CS_KEYS 128
 #define CS_ROWS 32
 
@@ -141,14 +153,7 @@ extern "C" __global__ void __launch_bounds__(1024) select_topk(const float* __re
     {
         float v;
         if (recency) v = (float)(s + i);
-        else if (pool == 0 || rad == 0) v = sc[i];
-        else
-        {
-            const int lo = max(0, i - rad), hi = min(m - 1, i + rad);
-            v = sc[lo];
-            if (pool == 1) { for (int t = lo + 1; t <= hi; t++) v = max_nan(v, sc[t]); }
-            else { for (int t = lo + 1; t <= hi; t++) v += sc[t]; v /= (float)(2 * rad + 1); }
-        }
+        else v = pooled_score(sc, i, m, rad, pool);
         kk[i] = ((u64)select_key(v) << 32) | (u64)(0xffffffffu - (u32)i);
     }
     __syncthreads();
@@ -502,14 +507,7 @@ extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __r
     u32 bh = 0xffffffffu, bl = 0xffffffffu;
     for (int i = threadIdx.x; i < m; i += blockDim.x)
     {
-        float v = vals[i];
-        if (rad > 0)
-        {
-            const int a = max(0, i - rad), z = min(m - 1, i + rad);
-            v = vals[a];
-            if (pool == 1) { for (int t = a + 1; t <= z; t++) v = max_nan(v, vals[t]); }
-            else { for (int t = a + 1; t <= z; t++) v += vals[t]; v /= (float)(2 * rad + 1); }
-        }
+        const float v = pooled_score(vals, i, m, rad, pool);
         const u32 kh = v != v ? 0u : select_key(v) + 1u;
         if (kh < bh || (kh == bh && (u32)i < bl)) { bh = kh; bl = (u32)i; }
     }

@@ -5,6 +5,11 @@
 // which sits at index `len` — and writes a partial (max, sum, weighted values) that decode_attention_combine
 // merges. Chunks past a unit's length write an empty partial, so the grid can stay fixed (CUDA graphs) while
 // lengths grow on the device.
+//
+// One pass over the chunk: a token's K and V rows are loaded together (UNROLL tokens per lane in flight), and
+// every lane group keeps its own online softmax (running max, sum and weighted values) over the tokens it
+// reads; lane groups merge by shuffles, warps through shared memory. No score array, so a block's shared memory
+// does not depend on the chunk and K and V loads are never serialised behind a barrier.
 
 #define DA_THREADS 128
 #define DA_GMAX 8
@@ -14,6 +19,9 @@ __device__ __forceinline__ void bf16x8_to_f32(uint4 v, float* f)
     f[0] = bf_lo(v.x); f[1] = bf_hi(v.x); f[2] = bf_lo(v.y); f[3] = bf_hi(v.y);
     f[4] = bf_lo(v.z); f[5] = bf_hi(v.z); f[6] = bf_lo(v.w); f[7] = bf_hi(v.w);
 }
+
+// 2^(a − m) for a running-max rescale, 0 when a is −∞ (an empty state), so −∞ − (−∞) never makes a NaN.
+__device__ __forceinline__ float rescale_weight(float a, float m) { return a == NEG_INF ? 0.f : exp2f(a - m); }
 
 template <int D, int GMAX>
 __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q, const bf16_t* __restrict__ new_k,
@@ -25,9 +33,12 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     constexpr int LPT = D / 8;              // lanes per token: 8 bf16 (16 bytes) each
     constexpr int TPW = 32 / LPT;           // tokens per warp step
     constexpr int WARPS = DA_THREADS / 32;
-    constexpr int UNROLL = 4;
-    extern __shared__ float sh[];           // scores [G][chunk], then partial sums [WARPS][GMAX][D]
-    __shared__ float stat_m[GMAX], stat_l[GMAX];
+    constexpr int STEP = WARPS * TPW;       // tokens per block step
+    constexpr int UNROLL = GMAX >= 8 ? 4 : 8;   // tokens per lane in flight: 2 × UNROLL 16-byte loads
+    extern __shared__ float sh[];           // weighted values [WARPS][GMAX][D], then maxima and sums [WARPS][GMAX] each
+    float* red_o = sh;
+    float* red_m = sh + WARPS * GMAX * D;
+    float* red_l = red_m + WARPS * GMAX;
 
     const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
     const int slot = slots[b];
@@ -55,149 +66,158 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     const bf16_t* kn = new_k + ((long)b * kv_heads + kvh) * D;
     const bf16_t* vn = new_v + ((long)b * kv_heads + kvh) * D;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    float* scores = sh;
-    float* red = sh + G * chunk;
+    const int sub = lane / LPT, piece = lane % LPT;
 
-    // Phase 1: scores (log2 domain) of every head of the unit for every token of the chunk.
-    {
-        const int sub = lane / LPT, piece = lane % LPT;
-        float qf[GMAX][8];
+    float qf[GMAX][8];
+    float m[GMAX], l[GMAX], acc[GMAX][8];
 #pragma unroll
-        for (int gi = 0; gi < GMAX; gi++)
+    for (int gi = 0; gi < GMAX; gi++)
+    {
+        if (gi < G) bf16x8_to_f32(*(const uint4*)(q + ((long)b * heads + h0 + gi) * D + piece * 8), qf[gi]);
+        else
         {
-            if (gi < G) bf16x8_to_f32(*(const uint4*)(q + ((long)b * heads + h0 + gi) * D + piece * 8), qf[gi]);
+#pragma unroll
+            for (int e = 0; e < 8; e++) qf[gi][e] = 0.f;
+        }
+        m[gi] = NEG_INF;
+        l[gi] = 0.f;
+#pragma unroll
+        for (int e = 0; e < 8; e++) acc[gi][e] = 0.f;
+    }
+
+    // The loop bound is warp-uniform (base), so every lane reaches the shuffles; a lane's own token is base + sub.
+    for (int base = warp * TPW; base < count; base += STEP * UNROLL)
+    {
+        uint4 kr[UNROLL], vr[UNROLL];
+#pragma unroll
+        for (int r = 0; r < UNROLL; r++)
+        {
+            int i = base + r * STEP + sub;
+            int tok = start + i;
+            if (i < count)
+            {
+                kr[r] = *(const uint4*)((tok < len ? kc + (long)tok * D : kn) + piece * 8);
+                vr[r] = *(const uint4*)((tok < len ? vc + (long)tok * D : vn) + piece * 8);
+            }
             else
             {
-#pragma unroll
-                for (int e = 0; e < 8; e++) qf[gi][e] = 0.f;
+                kr[r] = make_uint4(0u, 0u, 0u, 0u);
+                vr[r] = make_uint4(0u, 0u, 0u, 0u);
             }
         }
-        for (int base = warp * TPW; base < count; base += WARPS * TPW * UNROLL)
-        {
-            uint4 kv4[UNROLL];
-#pragma unroll
-            for (int r = 0; r < UNROLL; r++)
-            {
-                int i = base + r * WARPS * TPW + sub;
-                int tok = start + i;
-                if (i < count) kv4[r] = *(const uint4*)((tok < len ? kc + (long)tok * D : kn) + piece * 8);
-                else kv4[r] = make_uint4(0u, 0u, 0u, 0u);
-            }
-#pragma unroll
-            for (int r = 0; r < UNROLL; r++)
-            {
-                int i = base + r * WARPS * TPW + sub;
-                float kf[8];
-                bf16x8_to_f32(kv4[r], kf);
-#pragma unroll
-                for (int gi = 0; gi < GMAX; gi++)
-                {
-                    if (gi >= G) break;
-                    float dot = 0.f;
-#pragma unroll
-                    for (int e = 0; e < 8; e++) dot += qf[gi][e] * kf[e];
-#pragma unroll
-                    for (int o = LPT / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
-                    if (piece == 0 && i < count) scores[gi * chunk + i] = dot * scale_log2;
-                }
-            }
-        }
-    }
-    __syncthreads();
 
-    // Phase 2: per-head max and sum over the chunk; scores become unnormalised probabilities.
-    for (int gi = warp; gi < G; gi += WARPS)
-    {
-        float mx = NEG_INF;
-        for (int i = lane; i < count; i += 32) mx = fmaxf(mx, scores[gi * chunk + i]);
-        mx = warp_max(mx);
-        float sum = 0.f;
-        for (int i = lane; i < count; i += 32)
+        float s[UNROLL][GMAX];
+#pragma unroll
+        for (int r = 0; r < UNROLL; r++)
         {
-            float p = exp2f(scores[gi * chunk + i] - mx);
-            scores[gi * chunk + i] = p;
-            sum += p;
-        }
-        sum = warp_sum(sum);
-        if (lane == 0) { stat_m[gi] = mx; stat_l[gi] = sum; }
-    }
-    __syncthreads();
-
-    // Phase 3: probability-weighted values. Thread = (column group of 8, token lane).
-    {
-        const int cg = threadIdx.x % LPT, tl = threadIdx.x / LPT;
-        constexpr int LANES = DA_THREADS / LPT;
-        float acc[GMAX][8];
-#pragma unroll
-        for (int gi = 0; gi < GMAX; gi++)
-        {
-#pragma unroll
-            for (int e = 0; e < 8; e++) acc[gi][e] = 0.f;
-        }
-        for (int base = tl; base < count; base += LANES * UNROLL)
-        {
-            uint4 vv[UNROLL];
-#pragma unroll
-            for (int r = 0; r < UNROLL; r++)
-            {
-                int i = base + r * LANES;
-                int tok = start + i;
-                if (i < count) vv[r] = *(const uint4*)((tok < len ? vc + (long)tok * D : vn) + cg * 8);
-                else vv[r] = make_uint4(0u, 0u, 0u, 0u);
-            }
-#pragma unroll
-            for (int r = 0; r < UNROLL; r++)
-            {
-                int i = base + r * LANES;
-                if (i >= count) break;
-                float vf[8];
-                bf16x8_to_f32(vv[r], vf);
-#pragma unroll
-                for (int gi = 0; gi < GMAX; gi++)
-                {
-                    if (gi >= G) break;
-                    float p = scores[gi * chunk + i];
-#pragma unroll
-                    for (int e = 0; e < 8; e++) acc[gi][e] += p * vf[e];
-                }
-            }
-        }
-        // Sum the token lanes inside the warp (lanes with equal cg differ by multiples of LPT), then across warps.
-#pragma unroll
-        for (int gi = 0; gi < GMAX; gi++)
-        {
-#pragma unroll
-            for (int e = 0; e < 8; e++)
-            {
-#pragma unroll
-                for (int o = LPT; o < 32; o <<= 1) acc[gi][e] += __shfl_xor_sync(0xffffffffu, acc[gi][e], o);
-            }
-        }
-        if (lane < LPT)
-        {
+            const bool valid = base + r * STEP + sub < count;
+            float kf[8];
+            bf16x8_to_f32(kr[r], kf);
 #pragma unroll
             for (int gi = 0; gi < GMAX; gi++)
             {
-                if (gi >= G) break;
+                float dot = 0.f;
 #pragma unroll
-                for (int e = 0; e < 8; e++) red[(warp * GMAX + gi) * D + cg * 8 + e] = acc[gi][e];
+                for (int e = 0; e < 8; e++) dot += qf[gi][e] * kf[e];
+#pragma unroll
+                for (int o = LPT / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+                s[r][gi] = valid && gi < G ? dot * scale_log2 : NEG_INF;
+            }
+        }
+
+        // One rescale per head for the UNROLL tokens, then their values; V is widened token by token (few registers).
+        float mx[GMAX];
+#pragma unroll
+        for (int gi = 0; gi < GMAX; gi++)
+        {
+            mx[gi] = m[gi];
+#pragma unroll
+            for (int r = 0; r < UNROLL; r++) mx[gi] = fmaxf(mx[gi], s[r][gi]);
+            const float corr = rescale_weight(m[gi], mx[gi]);   // 0 while both are −∞ (l and acc are still 0)
+            l[gi] *= corr;
+#pragma unroll
+            for (int e = 0; e < 8; e++) acc[gi][e] *= corr;
+            m[gi] = mx[gi];
+        }
+#pragma unroll
+        for (int r = 0; r < UNROLL; r++)
+        {
+            float vf[8];
+            bf16x8_to_f32(vr[r], vf);
+#pragma unroll
+            for (int gi = 0; gi < GMAX; gi++)
+            {
+                const float p = rescale_weight(s[r][gi], mx[gi]);   // 0 for an invalid token (−∞)
+                l[gi] += p;
+#pragma unroll
+                for (int e = 0; e < 8; e++) acc[gi][e] += p * vf[e];
+            }
+        }
+    }
+
+    // Merge the lane groups of the warp (lanes with equal `piece` differ by multiples of LPT).
+#pragma unroll
+    for (int o = LPT; o < 32; o <<= 1)
+    {
+#pragma unroll
+        for (int gi = 0; gi < GMAX; gi++)
+        {
+            const float mo = __shfl_xor_sync(0xffffffffu, m[gi], o);
+            const float lo = __shfl_xor_sync(0xffffffffu, l[gi], o);
+            const float mx = fmaxf(m[gi], mo);
+            const float a = rescale_weight(m[gi], mx), c = rescale_weight(mo, mx);
+            l[gi] = l[gi] * a + lo * c;
+#pragma unroll
+            for (int e = 0; e < 8; e++)
+            {
+                const float ao = __shfl_xor_sync(0xffffffffu, acc[gi][e], o);
+                acc[gi][e] = acc[gi][e] * a + ao * c;
+            }
+            m[gi] = mx;
+        }
+    }
+
+    if (lane < LPT)
+    {
+#pragma unroll
+        for (int gi = 0; gi < GMAX; gi++)
+        {
+            if (gi >= G) break;
+#pragma unroll
+            for (int e = 0; e < 8; e++) red_o[(warp * GMAX + gi) * D + piece * 8 + e] = acc[gi][e];
+            if (lane == 0)
+            {
+                red_m[warp * GMAX + gi] = m[gi];
+                red_l[warp * GMAX + gi] = l[gi];
             }
         }
     }
     __syncthreads();
+
+    // Merge the warps: the block's partial is relative to its own maximum.
     for (int idx = threadIdx.x; idx < G * D; idx += DA_THREADS)
     {
         int gi = idx / D, dim = idx - gi * D;
-        float s = 0.f;
+        float M = NEG_INF;
 #pragma unroll
-        for (int w = 0; w < WARPS; w++) s += red[(w * GMAX + gi) * D + dim];
-        part_o[(((long)b * heads + h0 + gi) * splits + split) * D + dim] = s;
+        for (int w = 0; w < WARPS; w++) M = fmaxf(M, red_m[w * GMAX + gi]);
+        float sum = 0.f;
+#pragma unroll
+        for (int w = 0; w < WARPS; w++) sum += rescale_weight(red_m[w * GMAX + gi], M) * red_o[(w * GMAX + gi) * D + dim];
+        part_o[(((long)b * heads + h0 + gi) * splits + split) * D + dim] = sum;
     }
     if (threadIdx.x < G)
     {
-        long idx = ((long)b * heads + h0 + threadIdx.x) * splits + split;
-        part_ml[idx * 2] = stat_m[threadIdx.x];
-        part_ml[idx * 2 + 1] = stat_l[threadIdx.x];
+        const int gi = threadIdx.x;
+        float M = NEG_INF;
+#pragma unroll
+        for (int w = 0; w < WARPS; w++) M = fmaxf(M, red_m[w * GMAX + gi]);
+        float L = 0.f;
+#pragma unroll
+        for (int w = 0; w < WARPS; w++) L += rescale_weight(red_m[w * GMAX + gi], M) * red_l[w * GMAX + gi];
+        long idx = ((long)b * heads + h0 + gi) * splits + split;
+        part_ml[idx * 2] = M;
+        part_ml[idx * 2 + 1] = L;
     }
 }
 
@@ -252,24 +272,27 @@ DECODE_PARTIAL(128, 8)
 #endif
 
 // Merges the split partials of each (row, query head): out = Σ_s 2^(m_s−M)·o_s / Σ_s 2^(m_s−M)·l_s.
-// Grid: (heads, batch rows); block: d threads (a multiple of 32); dynamic shared memory: splits floats.
-extern "C" __global__ void decode_attention_combine(const float* __restrict__ part_o, const float* __restrict__ part_ml,
-    bf16_t* __restrict__ out, int heads, int splits, int d)
+// Grid: (heads, batch rows); block: DC_THREADS threads. Each thread owns 4 columns (float4) of one split lane;
+// the block's lanes walk the splits side by side (many loads in flight) and add up through shared memory.
+// Dynamic shared memory: (splits + DC_THREADS * 4) floats.
+#define DC_THREADS 256
+extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_attention_combine(const float* __restrict__ part_o,
+    const float* __restrict__ part_ml, bf16_t* __restrict__ out, int heads, int splits, int d)
 {
     extern __shared__ float weight[];
+    float* lane_sum = weight + splits;
     __shared__ float red[32];
-    const int h = blockIdx.x, b = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, warps = blockDim.x >> 5;
+    const int h = blockIdx.x, b = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const long base = ((long)b * heads + h) * splits;
     float M = NEG_INF;
-    for (int s = tid; s < splits; s += blockDim.x) M = fmaxf(M, part_ml[(base + s) * 2]);
+    for (int s = tid; s < splits; s += DC_THREADS) M = fmaxf(M, part_ml[(base + s) * 2]);
     M = warp_max(M);
     if (lane == 0) red[warp] = M;
     __syncthreads();
     M = NEG_INF;
-    for (int w = 0; w < warps; w++) M = fmaxf(M, red[w]);
-    __syncthreads();
+    for (int w = 0; w < DC_THREADS / 32; w++) M = fmaxf(M, red[w]);
     float L = 0.f;
-    for (int s = tid; s < splits; s += blockDim.x)
+    for (int s = tid; s < splits; s += DC_THREADS)
     {
         float m = part_ml[(base + s) * 2];
         float wgt = m == NEG_INF ? 0.f : exp2f(m - M);
@@ -277,11 +300,27 @@ extern "C" __global__ void decode_attention_combine(const float* __restrict__ pa
         L += wgt * part_ml[(base + s) * 2 + 1];
     }
     L = block_sum(L); // synchronises, so every weight is visible below
-    float acc = 0.f;
-    for (int s = 0; s < splits; s++)
+
+    const int quads = d / 4, lanes = DC_THREADS / quads;
+    const int c = tid % quads, sl = tid / quads;
+    float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+#pragma unroll 4
+    for (int s = sl; s < splits; s += lanes)
     {
-        float wgt = weight[s];
-        if (wgt != 0.f) acc += wgt * part_o[(base + s) * d + tid];
+        const float wgt = weight[s];
+        if (wgt == 0.f) continue;   // an empty split wrote no values (its part_o is stale)
+        const float4 v = ((const float4*)(part_o + (base + s) * d))[c];
+        a0 += wgt * v.x; a1 += wgt * v.y; a2 += wgt * v.z; a3 += wgt * v.w;
     }
-    out[((long)b * heads + h) * d + tid] = f2bf(acc / L);
+    lane_sum[sl * d + c * 4 + 0] = a0;
+    lane_sum[sl * d + c * 4 + 1] = a1;
+    lane_sum[sl * d + c * 4 + 2] = a2;
+    lane_sum[sl * d + c * 4 + 3] = a3;
+    __syncthreads();
+    for (int col = tid; col < d; col += DC_THREADS)
+    {
+        float t = 0.f;
+        for (int k = 0; k < lanes; k++) t += lane_sum[k * d + col];
+        out[((long)b * heads + h) * d + col] = f2bf(t / L);
+    }
 }

@@ -1,0 +1,69 @@
+using UNComp.Runtime.Cache;
+using UNComp.Runtime.Gpu;
+using UNComp.Runtime.Models;
+
+namespace UNComp.Runtime.Tests.Gpu;
+
+/// <summary><see cref="DecodeGeometry"/>: how split-KV decode attention divides each unit's cache (no GPU needed).</summary>
+public class DecodeGeometryTests
+{
+    /// <summary>Llama-3-8B attention shapes: 32 layers, 8 KV heads of 128.</summary>
+    private static ModelConfig Llama3Shapes() => new()
+    {
+        Architecture = "LlamaForCausalLM", NumLayers = 32, HiddenSize = 4096, NumAttentionHeads = 32, NumKeyValueHeads = 8,
+        HeadDim = 128, IntermediateSize = 14336, VocabSize = 128256, MaxPositionEmbeddings = 131_072,
+    };
+
+    [Fact]
+    public void Batch1At32K_OnAnH200_Uses256TokenChunks_AboutEightBlocksPerSm()
+    {
+        var layout = KvCacheLayout.Full(Llama3Shapes(), 33_536);
+
+        var g = DecodeGeometry.For(132, layout, 1);
+
+        Assert.Equal(new DecodeGeometry(132, 256), g);
+        Assert.Equal(1056, g.Splits * layout.UnitsPerLayer); // 8 per SM over the layer's 8 units
+    }
+
+    [Theory]
+    [InlineData(512, 512, 66)]
+    [InlineData(1000, 1024, 33)]
+    [InlineData(100_000, 33_568, 1)]   // capped at the unit (+1 token), rounded to 32
+    [InlineData(64, 256, 132)]          // below the automatic chunk: the automatic geometry
+    public void MinChunk_GivesFewerLongerBlocks_NeverMoreSplitsThanAutomatic(int minChunk, int chunk, int splits)
+    {
+        var layout = KvCacheLayout.Full(Llama3Shapes(), 33_536);
+        var automatic = DecodeGeometry.For(132, layout, 1);
+
+        var g = DecodeGeometry.For(132, layout, 1, minChunk);
+
+        Assert.Equal(new DecodeGeometry(splits, chunk), g);
+        Assert.True(g.Splits <= automatic.Splits, "the partial buffers are sized for the automatic geometry");
+        Assert.True(g.Splits * g.Chunk >= layout.MaxCapacity + 1, "every cached token and the step's own lie in a chunk");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(64)]
+    [InlineData(593)]
+    public void EveryBatch_CoversTheLargestUnit_WithChunksOf32(int batch)
+    {
+        var layout = KvCacheLayout.Full(Llama3Shapes(), 1_600);
+
+        var g = DecodeGeometry.For(132, layout, batch);
+
+        Assert.Equal(0, g.Chunk % 32);
+        Assert.InRange(g.Chunk, 64, DecodeGeometry.MaxChunk);
+        Assert.True(g.Splits * g.Chunk >= 1_601);
+        Assert.True((g.Splits - 1) * g.Chunk < 1_601, "no split lies wholly past the unit");
+    }
+
+    [Fact]
+    public void NegativeMinChunk_IsRefused()
+    {
+        var layout = KvCacheLayout.Full(Llama3Shapes(), 1_024);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => DecodeGeometry.For(132, layout, 1, -1));
+    }
+}
