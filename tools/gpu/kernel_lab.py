@@ -9,9 +9,15 @@ ragged case, and times the batch-1 decode-attention step of a Llama-3-8B-shaped 
 combine separately, in µs per layer and GB/s of K and V read. Also prints registers, spilled bytes and resident
 blocks per SM of each variant (cuFuncGetAttribute, cuOccupancyMaxActiveBlocksPerMultiprocessor).
 
+With --prefill it measures the causal flash prefill kernel instead (prefill_attention.cu, -DFW_BN key-tile
+variants) at one 32K-token layer of 32 query / 8 KV heads against torch's scaled_dot_product_attention (bf16,
+causal, GQA) in the same process: µs per layer, TFLOP/s and the ratio to torch.
+
 On the GPU machine (torch with CUDA, libnvrtc in /usr/local/cuda/lib64):
     python3 tools/gpu/kernel_lab.py --json $OUT/kernel-lab.json
+    python3 tools/gpu/kernel_lab.py --prefill --json $OUT/prefill-lab.json
 Knobs: --unrolls 2,4,8  --min-blocks 0,2,3,4 (0 = no bound)  --chunks 128,256,512,1024,2048  --context 32768
+       --tiles 32,64 (prefill key tiles)
 """
 import argparse
 import ctypes
@@ -171,6 +177,88 @@ def pow2(g):
     return 1 if g <= 1 else 2 if g <= 2 else 4 if g <= 4 else 8
 
 
+def copy_bandwidth():
+    """Device-to-device copy bandwidth now (bytes read + written), the yardstick of the bounds."""
+    a = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
+    b = torch.empty_like(a)
+    b.copy_(a)
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(10):
+        b.copy_(a)
+    torch.cuda.synchronize()
+    return 2 * 10 * a.numel() / (time.perf_counter() - t0) / 1e9
+
+
+def time_cuda(fn, reps):
+    """Mean milliseconds of fn() over reps launches on the current stream (after one warm-up)."""
+    fn()
+    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(reps):
+        fn()
+    stop.record()
+    torch.cuda.synchronize()
+    return start.elapsed_time(stop) / reps
+
+
+def prefill_lab(args, arch, base_options):
+    """flash_prefill_d128 per key-tile variant vs torch SDPA on one layer of a 32K prompt."""
+    source = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + open(os.path.join(KERNELS, "prefill_attention.cu")).read()
+    heads, kv_heads, d = 32, 8, 128
+    scale_log2 = (1 / math.sqrt(d)) / math.log(2)
+    results = []
+
+    def tensors(n, seed):
+        g = torch.Generator(device="cuda").manual_seed(seed)
+        q = torch.randn(n, heads, d, device="cuda", generator=g).to(torch.bfloat16)
+        k = torch.randn(n, kv_heads, d, device="cuda", generator=g).to(torch.bfloat16)
+        v = torch.randn(n, kv_heads, d, device="cuda", generator=g).to(torch.bfloat16)
+        return q, k, v
+
+    def sdpa(q, k, v):
+        return torch.nn.functional.scaled_dot_product_attention(
+            q.transpose(0, 1)[None], k.transpose(0, 1)[None], v.transpose(0, 1)[None], is_causal=True, enable_gqa=True)[0].transpose(0, 1)
+
+    n = args.context
+    q, k, v = tensors(n, 3)
+    torch_ms = time_cuda(lambda: sdpa(q, k, v), args.reps)
+    flops = 4 * n * n * d * heads / 2
+    print(f"torch SDPA, one layer of {n} tokens: {torch_ms * 1000:.0f} µs ({flops / torch_ms / 1e9:.0f} TFLOP/s)")
+    for bn in [int(x) for x in args.tiles.split(",")]:
+        name = f"key tile {bn}"
+        try:
+            module = Module(compile_cubin(source, base_options + [f"-DFW_BN={bn}"]))
+        except RuntimeError as e:
+            print(f"{name}: does not compile: {str(e)[:300]}")
+            results.append({"key_tile": bn, "error": str(e)[:2000]})
+            continue
+        shared = (128 + 2 * 2 * bn) * (d + 8) * 2
+        f = module.function("flash_prefill_d128", shared)
+        out = torch.empty_like(q)
+
+        def run(q=q, k=k, v=v, out=out, n=n):
+            launch(f, ((n + 127) // 128, heads, 1), (128,), shared, [ptr(q), ptr(k), ptr(v), ptr(out), vp(0),
+                   ctypes.c_int(n), ctypes.c_int(heads), ctypes.c_int(kv_heads), ctypes.c_float(scale_log2)])
+
+        sq, sk, sv = tensors(333, 4)
+        small_out = torch.empty_like(sq)
+        launch(f, ((333 + 127) // 128, heads, 1), (128,), shared, [ptr(sq), ptr(sk), ptr(sv), ptr(small_out), vp(0),
+               ctypes.c_int(333), ctypes.c_int(heads), ctypes.c_int(kv_heads), ctypes.c_float(scale_log2)])
+        ref = sdpa(sq.float(), sk.float(), sv.float())
+        err = float((small_out.float() - ref).abs().max() / ref.abs().max())
+        ms = time_cuda(run, args.reps)
+        row = {"key_tile": bn, "registers": attribute(f, 4), "local_bytes": attribute(f, 3),
+               "blocks_per_sm": occupancy(f, 128, shared), "max_rel_error": err, "us_per_layer": round(ms * 1000, 1),
+               "tflops": round(flops / ms / 1e9, 1), "vs_torch": round(ms / torch_ms, 3)}
+        print(f"{name}: {row['registers']} registers, {row['local_bytes']} B spilled, {row['blocks_per_sm']} blocks/SM, "
+              f"max rel error {err:.2e}{' WRONG' if err > 3e-2 else ''}; {row['us_per_layer']:.0f} µs/layer = "
+              f"{row['tflops']:.0f} TFLOP/s = {row['vs_torch']:.2f}× torch")
+        results.append(row)
+        module.unload()
+    return {"context": n, "torch_sdpa_us_per_layer": round(torch_ms * 1000, 1), "variants": results}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--unrolls", default="2,4,8")
@@ -179,6 +267,8 @@ def main():
     ap.add_argument("--context", type=int, default=32768)
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--json")
+    ap.add_argument("--prefill", action="store_true", help="measure the flash prefill kernel instead")
+    ap.add_argument("--tiles", default="32,64", help="prefill key-tile sizes (-DFW_BN)")
     args = ap.parse_args()
     torch.zeros(1, device="cuda")  # the primary context, current on this thread
     check(cuda.cuInit(0), "cuInit")
@@ -188,18 +278,15 @@ def main():
     base = [f"--gpu-architecture={arch}", "--std=c++17", "-default-device", "--extra-device-vectorization", "-lineinfo",
             "-DUNCOMP_HEAD_DIM=128", "-DUNCOMP_QUERY_HEADS_PER_UNIT=4"]
 
-    # Copy bandwidth of this GPU now (read + written), the yardstick of the bound.
-    a = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
-    b = torch.empty_like(a)
-    b.copy_(a)
-    torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(10):
-        b.copy_(a)
-    torch.cuda.synchronize()
-    copy_gbps = 2 * 10 * a.numel() / (time.perf_counter() - t0) / 1e9
-    del a, b
+    copy_gbps = copy_bandwidth()
     print(f"{dev.name}: {dev.multi_processor_count} SMs, copy bandwidth {copy_gbps:.0f} GB/s (read + written)")
+    if args.prefill:
+        report = {"gpu": dev.name, "torch": torch.__version__, "prefill": prefill_lab(args, arch, base[:-1])}
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(report, f, indent=1)
+            print("wrote", args.json)
+        return
 
     small = Case(layers=2, units=2, heads=8, d=128, cap=1500, lengths=[1000, 37, 1499, 0], seed=1)
     big_cap = args.context + 768
