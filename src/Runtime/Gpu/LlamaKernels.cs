@@ -9,7 +9,7 @@ namespace UNComp.Runtime.Gpu;
 /// </summary>
 public sealed partial class LlamaKernels : IDisposable
 {
-    /// <summary>Threads per block of the flash prefill kernel.</summary>
+    /// <summary>Matrix rows one GEMV block covers (4 warps × 4 rows).</summary>
     private const int GemvRowsPerBlock = 16;
     private const int DecodeThreads = 128;
     private const int CombineThreads = 256;
