@@ -16,6 +16,8 @@ causal, GQA) in the same process: µs per layer, TFLOP/s and the ratio to torch.
 On the GPU machine (torch with CUDA, libnvrtc in /usr/local/cuda/lib64):
     python3 tools/gpu/kernel_lab.py --json $OUT/kernel-lab.json
     python3 tools/gpu/kernel_lab.py --prefill --json $OUT/prefill-lab.json
+Kernels: --kernels onepass,mma (decode_attention_partial_d128_g4 on CUDA cores, decode_attention_mma_d128_g4 on
+tensor cores, -DDA_MMA_UNROLL 16-token groups per warp in flight: --mma-unrolls 1,2,4).
 Knobs: --unrolls 2,4,8  --min-blocks 0,2,3,4 (0 = no bound)  --chunks 128,256,512,1024,2048  --context 32768
        --tiles 32,64 (prefill key tiles)
 """
@@ -267,7 +269,9 @@ def prefill_lab(args, arch, base_options):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--unrolls", default="2,4,8")
+    ap.add_argument("--kernels", default="onepass,mma", help="decode kernels: onepass (CUDA cores), mma (tensor cores)")
+    ap.add_argument("--unrolls", default="2,4,8", help="onepass: tokens per lane in flight (-DDA_UNROLL)")
+    ap.add_argument("--mma-unrolls", default="1,2,4", help="mma: 16-token groups per warp in flight (-DDA_MMA_UNROLL)")
     ap.add_argument("--min-blocks", default="0,2,3,4")
     ap.add_argument("--chunks", default="128,256,512,1024,2048")
     ap.add_argument("--context", type=int, default=32768)
@@ -303,20 +307,25 @@ def main():
     part_ml = torch.empty(32 * max(max_splits, small.geometry(32)) * 2, device="cuda")
 
     results = {"gpu": dev.name, "copy_bandwidth_GBps": round(copy_gbps, 1), "context": args.context, "variants": []}
-    for unroll in [int(x) for x in args.unrolls.split(",")]:
-        for mb in [int(x) for x in args.min_blocks.split(",")]:
-            opts = base + [f"-DDA_UNROLL={unroll}"] + ([f"-DDA_MIN_BLOCKS={mb}"] if mb else [])
-            name = f"unroll {unroll}, min blocks {mb or '-'}"
+    kernels = {"onepass": ("decode_attention_partial_d128_g4", "DA_UNROLL", args.unrolls),
+               "mma": ("decode_attention_mma_d128_g4", "DA_MMA_UNROLL", args.mma_unrolls)}
+    variants = [(kernel, unroll, mb) for kernel in args.kernels.split(",")
+                for unroll in [int(x) for x in kernels[kernel][2].split(",")]
+                for mb in [int(x) for x in args.min_blocks.split(",")]]
+    for kernel, unroll, mb in variants:
+            function, unroll_macro, _ = kernels[kernel]
+            opts = base + [f"-D{unroll_macro}={unroll}"] + ([f"-DDA_MIN_BLOCKS={mb}"] if mb else [])
+            name = f"{kernel}: unroll {unroll}, min blocks {mb or '-'}"
             try:
                 module = Module(compile_cubin(source, opts))
             except RuntimeError as e:
                 print(f"{name}: does not compile: {str(e)[:300]}")
-                results["variants"].append({"unroll": unroll, "min_blocks": mb, "error": str(e)[:2000]})
+                results["variants"].append({"kernel": kernel, "unroll": unroll, "min_blocks": mb, "error": str(e)[:2000]})
                 continue
-            partial = module.function("decode_attention_partial_d128_g4", 48 * 1024)
+            partial = module.function(function, 48 * 1024)
             combine = module.function("decode_attention_combine", 48 * 1024)
             shared = 4 * 4 * 4 * (128 + 2)
-            info = {"unroll": unroll, "min_blocks": mb, "registers": attribute(partial, 4), "local_bytes": attribute(partial, 3),
+            info = {"kernel": kernel, "unroll": unroll, "min_blocks": mb, "registers": attribute(partial, 4), "local_bytes": attribute(partial, 3),
                     "blocks_per_sm": occupancy(partial, 128, shared), "chunks": []}
             # Correctness on the small ragged case (every chunk size; empty and one-token units included).
             worst = 0.0

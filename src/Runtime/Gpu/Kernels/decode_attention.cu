@@ -34,6 +34,51 @@ __device__ __forceinline__ void bf16x8_to_f32(uint4 v, float* f)
 // 2^(a − m) for a running-max rescale, 0 when a is −∞ (an empty state), so −∞ − (−∞) never makes a NaN.
 __device__ __forceinline__ float rescale_weight(float a, float m) { return a == NEG_INF ? 0.f : exp2f(a - m); }
 
+// A chunk past the unit's length: an empty partial (maximum −∞, sum 0; its values are never read).
+__device__ __forceinline__ void decode_empty_partial(float* __restrict__ part_ml, int b, int heads, int h0, int G, int split, int splits)
+{
+    if (threadIdx.x < G)
+    {
+        long idx = ((long)b * heads + h0 + threadIdx.x) * splits + split;
+        part_ml[idx * 2] = NEG_INF;
+        part_ml[idx * 2 + 1] = 0.f;
+    }
+}
+
+// The block's partial (relative to its own maximum) from its warps' states in shared memory:
+// red_o [WARPS][GMAX][D] weighted values, red_m / red_l [WARPS][GMAX] maxima and sums. Synchronises first.
+template <int D, int GMAX>
+__device__ __forceinline__ void decode_store_partial(const float* red_o, const float* red_m, const float* red_l,
+    float* __restrict__ part_o, float* __restrict__ part_ml, int b, int heads, int h0, int G, int split, int splits)
+{
+    constexpr int WARPS = DA_THREADS / 32;
+    __syncthreads();
+    for (int idx = threadIdx.x; idx < G * D; idx += DA_THREADS)
+    {
+        int gi = idx / D, dim = idx - gi * D;
+        float M = NEG_INF;
+#pragma unroll
+        for (int w = 0; w < WARPS; w++) M = fmaxf(M, red_m[w * GMAX + gi]);
+        float sum = 0.f;
+#pragma unroll
+        for (int w = 0; w < WARPS; w++) sum += rescale_weight(red_m[w * GMAX + gi], M) * red_o[(w * GMAX + gi) * D + dim];
+        part_o[(((long)b * heads + h0 + gi) * splits + split) * D + dim] = sum;
+    }
+    if (threadIdx.x < G)
+    {
+        const int gi = threadIdx.x;
+        float M = NEG_INF;
+#pragma unroll
+        for (int w = 0; w < WARPS; w++) M = fmaxf(M, red_m[w * GMAX + gi]);
+        float L = 0.f;
+#pragma unroll
+        for (int w = 0; w < WARPS; w++) L += rescale_weight(red_m[w * GMAX + gi], M) * red_l[w * GMAX + gi];
+        long idx = ((long)b * heads + h0 + gi) * splits + split;
+        part_ml[idx * 2] = M;
+        part_ml[idx * 2 + 1] = L;
+    }
+}
+
 template <int D, int GMAX>
 __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q, const bf16_t* __restrict__ new_k,
     const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k, const bf16_t* __restrict__ arena_v,
@@ -62,12 +107,7 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     const int kvh = j / units_per_kv_head;
     if (start >= total)
     {
-        if (threadIdx.x < G)
-        {
-            long idx = ((long)b * heads + h0 + threadIdx.x) * splits + split;
-            part_ml[idx * 2] = NEG_INF;
-            part_ml[idx * 2 + 1] = 0.f;
-        }
+        decode_empty_partial(part_ml, b, heads, h0, G, split, splits);
         return;
     }
 
@@ -203,33 +243,195 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
             }
         }
     }
-    __syncthreads();
+    decode_store_partial<D, GMAX>(red_o, red_m, red_l, part_o, part_ml, b, heads, h0, G, split, splits);
+}
 
-    // Merge the warps: the block's partial is relative to its own maximum.
-    for (int idx = threadIdx.x; idx < G * D; idx += DA_THREADS)
+// Tensor-core variant (mma.sync m16n8k16, bf16 in, fp32 accumulation; head dimensions that are multiples of 64,
+// at most 8 query heads per unit). A warp takes 16 tokens at a time: S = Q·Kᵀ as two 16×8 tiles (query heads in
+// the rows, the unit's heads padded to 16 with zeros; tokens in the columns) and Oᵀ += Vᵀ·Pᵀ (dimensions in the
+// rows, heads in the columns). Every operand is loaded straight from global memory into the fragment registers
+// with 16-byte loads, no shared memory and no shuffles in the dot products: a dot product may sum its dimensions
+// in any order, so each lane loads whole 16-byte pieces of a row and the mma's k index is mapped onto the
+// dimensions that lane happens to hold (Q is loaded with the same map). The probabilities enter the second product
+// as bf16 hi + lo halves (two mma), so P keeps about 16 bits; S and the accumulators are fp32.
+// DA_MMA_UNROLL: 16-token groups per warp in flight (each group is 16 16-byte loads per lane).
+#ifndef DA_MMA_UNROLL
+#define DA_MMA_UNROLL 2
+#endif
+
+__device__ __forceinline__ u32 word_of(const uint4& v, int w) { return w == 0 ? v.x : w == 1 ? v.y : w == 2 ? v.z : v.w; }
+
+// prmt: bytes of two words picked by a selector (0x5410: both low halves, 0x7632: both high halves).
+__device__ __forceinline__ u32 byte_perm(u32 x, u32 y, u32 selector)
+{
+    u32 r;
+    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(r) : "r"(x), "r"(y), "r"(selector));
+    return r;
+}
+
+template <int D, int GMAX>
+__device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict__ q, const bf16_t* __restrict__ new_k,
+    const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k, const bf16_t* __restrict__ arena_v,
+    const long long* __restrict__ unit_offset, const int* __restrict__ lengths, const int* __restrict__ slots,
+    float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements, int total_units, int layer_unit0,
+    int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk, float scale_log2)
+{
+    static_assert(D % 64 == 0 && GMAX <= 8, "the tensor-core decode kernel needs D % 64 == 0 and at most 8 heads per unit");
+    constexpr int KP = D / 32;              // K (and Q) pieces per lane and token: dims i·32 + quad·8 … +8
+    constexpr int VP = D / 64;              // V pieces per lane and token: dims p·64 + grp·8 … +8
+    constexpr int MT = D / 16;              // 16-dimension row tiles of Oᵀ
+    constexpr int WARPS = DA_THREADS / 32;
+    constexpr int U = DA_MMA_UNROLL;
+    extern __shared__ float sh[];           // as decode_partial_impl: [WARPS][GMAX][D] values, then maxima and sums
+    float* red_o = sh;
+    float* red_m = sh + WARPS * GMAX * D;
+    float* red_l = red_m + WARPS * GMAX;
+
+    const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
+    const int slot = slots[b];
+    const int u = layer_unit0 + j;
+    const int len = lengths[(long)slot * total_units + u];
+    const int total = len + 1;
+    const int start = split * chunk;
+    const int G = heads_per_unit;
+    const int h0 = j * heads_per_unit;
+    const int kvh = j / units_per_kv_head;
+    if (start >= total)
     {
-        int gi = idx / D, dim = idx - gi * D;
-        float M = NEG_INF;
-#pragma unroll
-        for (int w = 0; w < WARPS; w++) M = fmaxf(M, red_m[w * GMAX + gi]);
-        float sum = 0.f;
-#pragma unroll
-        for (int w = 0; w < WARPS; w++) sum += rescale_weight(red_m[w * GMAX + gi], M) * red_o[(w * GMAX + gi) * D + dim];
-        part_o[(((long)b * heads + h0 + gi) * splits + split) * D + dim] = sum;
+        decode_empty_partial(part_ml, b, heads, h0, G, split, splits);
+        return;
     }
-    if (threadIdx.x < G)
+
+    const int count = min(start + chunk, total) - start;
+    const bf16_t* kc = arena_k + (long)slot * kv_elements + unit_offset[u];
+    const bf16_t* vc = arena_v + (long)slot * kv_elements + unit_offset[u];
+    const bf16_t* kn = new_k + ((long)b * kv_heads + kvh) * D;
+    const bf16_t* vn = new_v + ((long)b * kv_heads + kvh) * D;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int grp = lane >> 2, quad = lane & 3;   // the mma's groupID and thread-in-group
+
+    // Q as the A operand: row grp = query head grp of the unit (rows 8–15 and heads ≥ G are zero).
+    uint4 qa[KP];
+#pragma unroll
+    for (int i = 0; i < KP; i++)
+        qa[i] = grp < G ? *(const uint4*)(q + ((long)b * heads + h0 + grp) * D + i * 32 + quad * 8) : make_uint4(0u, 0u, 0u, 0u);
+
+    float m_run = NEG_INF, l_run = 0.f;   // head grp: running maximum, this lane's share of the sum
+    float acc[MT][4];                     // Oᵀ tiles: rows dims, columns heads 2·quad and 2·quad + 1
+#pragma unroll
+    for (int t = 0; t < MT; t++) { acc[t][0] = 0.f; acc[t][1] = 0.f; acc[t][2] = 0.f; acc[t][3] = 0.f; }
+
+    const int groups = (count + 15) >> 4;
+    for (int g0 = warp; g0 < groups; g0 += WARPS * U)
     {
-        const int gi = threadIdx.x;
-        float M = NEG_INF;
+        // Loads first (U groups in flight): K row grp of each 8-token tile; V rows 2q, 2q+1, 2q+8, 2q+9.
+        uint4 kr[U][2][KP], vr[U][4][VP];
 #pragma unroll
-        for (int w = 0; w < WARPS; w++) M = fmaxf(M, red_m[w * GMAX + gi]);
-        float L = 0.f;
+        for (int r = 0; r < U; r++)
+        {
+            const int gbase = (g0 + r * WARPS) * 16;
 #pragma unroll
-        for (int w = 0; w < WARPS; w++) L += rescale_weight(red_m[w * GMAX + gi], M) * red_l[w * GMAX + gi];
-        long idx = ((long)b * heads + h0 + gi) * splits + split;
-        part_ml[idx * 2] = M;
-        part_ml[idx * 2 + 1] = L;
+            for (int t = 0; t < 2; t++)
+            {
+                const int i = gbase + t * 8 + grp, tok = start + i;
+                const bf16_t* row = tok < len ? kc + (long)tok * D : kn;
+#pragma unroll
+                for (int p = 0; p < KP; p++)
+                    kr[r][t][p] = i < count ? *(const uint4*)(row + p * 32 + quad * 8) : make_uint4(0u, 0u, 0u, 0u);
+            }
+#pragma unroll
+            for (int sl = 0; sl < 4; sl++)
+            {
+                const int i = gbase + 2 * quad + (sl & 1) + (sl >> 1) * 8, tok = start + i;
+                const bf16_t* row = tok < len ? vc + (long)tok * D : vn;
+#pragma unroll
+                for (int p = 0; p < VP; p++)
+                    vr[r][sl][p] = i < count ? *(const uint4*)(row + p * 64 + grp * 8) : make_uint4(0u, 0u, 0u, 0u);
+            }
+        }
+
+#pragma unroll
+        for (int r = 0; r < U; r++)
+        {
+            const int gbase = (g0 + r * WARPS) * 16;
+            if (gbase >= count) break;   // warp-uniform
+
+            // S tiles: k-step ks uses piece ks/2, words (ks%2)·2 (k = 2q, 2q+1) and (ks%2)·2 + 1 (k = 2q+8, 2q+9).
+            float sc[2][4];
+#pragma unroll
+            for (int t = 0; t < 2; t++)
+            {
+                sc[t][0] = 0.f; sc[t][1] = 0.f; sc[t][2] = 0.f; sc[t][3] = 0.f;
+#pragma unroll
+                for (int ks = 0; ks < D / 16; ks++)
+                {
+                    const int w = (ks & 1) * 2;
+                    mma_bf16(sc[t], word_of(qa[ks >> 1], w), 0u, word_of(qa[ks >> 1], w + 1), 0u,
+                             word_of(kr[r][t][ks >> 1], w), word_of(kr[r][t][ks >> 1], w + 1));
+                }
+            }
+
+            // This lane's scores: head grp, tokens 2q, 2q+1 (tile 0) and 8+2q, 9+2q (tile 1).
+            float s[4];
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+            {
+                const int i = gbase + (e >> 1) * 8 + 2 * quad + (e & 1);
+                s[e] = i < count ? sc[e >> 1][e & 1] * scale_log2 : NEG_INF;
+            }
+            float mx = fmaxf(fmaxf(m_run, fmaxf(s[0], s[1])), fmaxf(s[2], s[3]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            const float corr = rescale_weight(m_run, mx);
+            m_run = mx;
+            float p[4];
+#pragma unroll
+            for (int e = 0; e < 4; e++) p[e] = rescale_weight(s[e], mx);
+            l_run = l_run * corr + ((p[0] + p[1]) + (p[2] + p[3]));
+
+            // The accumulator's columns are heads 2q and 2q+1, whose corrections live in lane groups 2q and 2q+1.
+            const float c0 = __shfl_sync(0xffffffffu, corr, (2 * quad) * 4);
+            const float c1 = __shfl_sync(0xffffffffu, corr, (2 * quad + 1) * 4);
+
+            // Pᵀ as the B operand (k = tokens 2q, 2q+1 | 2q+8, 2q+9; n = head grp), in hi and lo bf16 halves.
+            const u32 ph0 = pack_bf16x2(p[0], p[1]), ph1 = pack_bf16x2(p[2], p[3]);
+            const u32 pl0 = pack_bf16x2(p[0] - bf_lo(ph0), p[1] - bf_hi(ph0));
+            const u32 pl1 = pack_bf16x2(p[2] - bf_lo(ph1), p[3] - bf_hi(ph1));
+#pragma unroll
+            for (int t = 0; t < MT; t++)
+            {
+                acc[t][0] *= c0; acc[t][1] *= c1; acc[t][2] *= c0; acc[t][3] *= c1;
+                // Row tile t: row grp = dim (t/4)·64 + grp·8 + 2(t%4), row grp+8 = the next dim: word t%4 of piece t/4.
+                const int w = t & 3;
+                const u32 x0 = word_of(vr[r][0][t >> 2], w), x1 = word_of(vr[r][1][t >> 2], w);
+                const u32 x2 = word_of(vr[r][2][t >> 2], w), x3 = word_of(vr[r][3][t >> 2], w);
+                const u32 a0 = byte_perm(x0, x1, 0x5410u), a1 = byte_perm(x0, x1, 0x7632u);
+                const u32 a2 = byte_perm(x2, x3, 0x5410u), a3 = byte_perm(x2, x3, 0x7632u);
+                mma_bf16(acc[t], a0, a1, a2, a3, ph0, ph1);
+                mma_bf16(acc[t], a0, a1, a2, a3, pl0, pl1);
+            }
+        }
     }
+
+    l_run += __shfl_xor_sync(0xffffffffu, l_run, 1);
+    l_run += __shfl_xor_sync(0xffffffffu, l_run, 2);
+    if (quad == 0 && grp < G)
+    {
+        red_m[warp * GMAX + grp] = m_run;
+        red_l[warp * GMAX + grp] = l_run;
+    }
+#pragma unroll
+    for (int t = 0; t < MT; t++)
+    {
+        const int dim = (t >> 2) * 64 + grp * 8 + 2 * (t & 3);
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+        {
+            const int head = 2 * quad + (e & 1);
+            if (head < G) red_o[(warp * GMAX + head) * D + dim + (e >> 1)] = acc[t][e];
+        }
+    }
+    decode_store_partial<D, GMAX>(red_o, red_m, red_l, part_o, part_ml, b, heads, h0, G, split, splits);
 }
 
 #define DECODE_PARTIAL(D, G)                                                                                                \
@@ -241,6 +443,18 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
         float scale_log2)                                                                                                   \
     {                                                                                                                       \
         decode_partial_impl<D, G>(q, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_o, part_ml,             \
+            kv_elements, total_units, layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk, scale_log2);  \
+    }
+
+#define DECODE_PARTIAL_MMA(D, G)                                                                                            \
+    extern "C" __global__ void DA_BOUNDS decode_attention_mma_d##D##_g##G(const bf16_t* __restrict__ q,                    \
+        const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k,             \
+        const bf16_t* __restrict__ arena_v, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,     \
+        const int* __restrict__ slots, float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements,      \
+        int total_units, int layer_unit0, int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk,    \
+        float scale_log2)                                                                                                   \
+    {                                                                                                                       \
+        decode_partial_mma_impl<D, G>(q, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_o, part_ml,         \
             kv_elements, total_units, layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk, scale_log2);  \
     }
 
@@ -280,6 +494,32 @@ DECODE_PARTIAL(128, 4)
 #endif
 #if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(8)
 DECODE_PARTIAL(128, 8)
+#endif
+
+// The tensor-core variant: head dimensions 64 and 128.
+#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(1)
+DECODE_PARTIAL_MMA(64, 1)
+#endif
+#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(2)
+DECODE_PARTIAL_MMA(64, 2)
+#endif
+#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(4)
+DECODE_PARTIAL_MMA(64, 4)
+#endif
+#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(8)
+DECODE_PARTIAL_MMA(64, 8)
+#endif
+#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(1)
+DECODE_PARTIAL_MMA(128, 1)
+#endif
+#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(2)
+DECODE_PARTIAL_MMA(128, 2)
+#endif
+#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(4)
+DECODE_PARTIAL_MMA(128, 4)
+#endif
+#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(8)
+DECODE_PARTIAL_MMA(128, 8)
 #endif
 
 // Merges the split partials of each (row, query head): out = Σ_s 2^(m_s−M)·o_s / Σ_s 2^(m_s−M)·l_s.
