@@ -65,10 +65,14 @@ public sealed class KernelTests
     }
 
     [Theory]
-    [InlineData(100, 4096, false, true)]
-    [InlineData(37, 14336, true, false)]
-    [InlineData(6144, 256, false, false)]
-    public void Gemv_SingleToken_MatchesFloat64Reference(int m, int k, bool bf16Output, bool accumulate)
+    [InlineData(100, 4096, false, true, 1)]
+    [InlineData(37, 14336, true, false, 1)]
+    [InlineData(6144, 256, false, false, 1)]
+    [InlineData(100, 4096, false, true, 2)]
+    [InlineData(37, 14336, true, false, 2)]
+    [InlineData(4099, 4096, false, false, 4)]
+    [InlineData(6, 264, true, true, 4)]
+    public void Gemv_SingleToken_MatchesFloat64Reference(int m, int k, bool bf16Output, bool accumulate, int splitK)
     {
         var device = Gpu.Device;
         var x = Gpu.RandomBf16(k, m + k);
@@ -77,7 +81,7 @@ public sealed class KernelTests
         var dx = Gpu.UploadBf16(device, x, 1, k);
         var dw = Gpu.UploadBf16(device, w, m, k);
         var dy = bf16Output ? Gpu.UploadBf16(device, y0, 1, m) : Gpu.UploadF32(device, y0, 1, m);
-        Kernels.Gemv(dw, dx, dy, accumulate);
+        Kernels.Gemv(dw, dx, dy, accumulate, splitK);
         var expected = new float[m];
         for (int o = 0; o < m; o++)
         {

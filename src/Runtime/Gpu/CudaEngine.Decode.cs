@@ -14,6 +14,7 @@ public sealed partial class CudaEngine
     private bool _profiling;
     private bool _useGemv;
     private int _decodeMinChunk;
+    private int _gemvSplitK = 1;
 
     /// <summary>
     /// Whether batch-1 decode steps use the GEMV kernel instead of cuBLASLt (starts as <see cref="CudaEngineOptions.UseGemv"/>;
@@ -56,6 +57,33 @@ public sealed partial class CudaEngine
             }
         }
     }
+
+    /// <summary>
+    /// Warps per row group of the batch-1 GEMV (1, 2 or 4) for matrices of at most <see cref="GemvSplitKMaxRows"/> rows
+    /// (q|k|v and o of an 8B model; gate|up and lm_head already keep the GPU busy). Starts at 1; changing it drops the
+    /// captured graphs. <c>uncomp bench --device cuda</c> times batch-1 decode with 2.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not 1, 2 or 4.</exception>
+    public int GemvSplitK
+    {
+        get => _gemvSplitK;
+        set
+        {
+            if (value is not (1 or 2 or 4))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "GemvSplitK is 1, 2 or 4.");
+            }
+
+            if (value != _gemvSplitK)
+            {
+                _gemvSplitK = value;
+                DropGraphs();
+            }
+        }
+    }
+
+    /// <summary>Largest matrix (rows) the <see cref="GemvSplitK"/> split applies to.</summary>
+    public const int GemvSplitKMaxRows = 8192;
 
     private void DropGraphs()
     {
@@ -349,7 +377,7 @@ public sealed partial class CudaEngine
     {
         if (x.Rows == 1 && _useGemv && w.Cols <= Math.Min(Options.GemvMaxK, _kernels.GemvMaxK))
         {
-            _kernels.Gemv(w, x, y, accumulate);
+            _kernels.Gemv(w, x, y, accumulate, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1);
         }
         else
         {

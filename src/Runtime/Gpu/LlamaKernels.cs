@@ -9,7 +9,7 @@ namespace UNComp.Runtime.Gpu;
 /// </summary>
 public sealed partial class LlamaKernels : IDisposable
 {
-    /// <summary>Threads per block of the flash prefill kernel.</summary>
+    /// <summary>Matrix rows one GEMV block covers without a k split (4 warps × 4 rows).</summary>
     private const int GemvRowsPerBlock = 16;
     private const int DecodeThreads = 128;
     private const int CombineThreads = 256;
@@ -148,16 +148,25 @@ public sealed partial class LlamaKernels : IDisposable
 
     /// <summary>
     /// y = W · x (+ y) for a single token: a bandwidth-bound matrix-vector product (batch-1 decode), fp32 or bf16 y.
+    /// <paramref name="splitK"/> warps (1, 2 or 4) share each group of rows, each reading a contiguous part of k: more
+    /// warps and shorter load chains for matrices with few rows.
     /// </summary>
-    public void Gemv(DeviceTensor w, DeviceTensor x, DeviceTensor y, bool accumulate)
+    /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
+    public void Gemv(DeviceTensor w, DeviceTensor x, DeviceTensor y, bool accumulate, int splitK = 1)
     {
         if (w.Type != DType.BF16 || x.Type != DType.BF16 || x.Rows != 1 || y.Rows != 1 || x.Cols != w.Cols || y.Cols != w.Rows || w.Cols % 8 != 0)
         {
             throw new ArgumentException($"Gemv takes bf16 w [m, k] (k a multiple of 8), bf16 x [1, k] and y [1, m]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}], y [{y.Rows}, {y.Cols}].");
         }
 
-        Module.Launch("gemv_bf16", ((w.Rows + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, 1), 128, w.Cols * 2,
-            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0);
+        if (splitK is not (1 or 2 or 4))
+        {
+            throw new ArgumentException($"Gemv splits k over 1, 2 or 4 warps; got {splitK}.", nameof(splitK));
+        }
+
+        int rowsPerBlock = GemvRowsPerBlock / splitK;
+        Module.Launch("gemv_bf16", ((w.Rows + rowsPerBlock - 1) / rowsPerBlock, 1, 1), 128, w.Cols * 2,
+            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK);
     }
 
     /// <summary>Dynamic shared memory of one decode-attention block.</summary>

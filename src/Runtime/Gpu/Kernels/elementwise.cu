@@ -101,19 +101,24 @@ extern "C" __global__ void f32_to_bf16(const float* __restrict__ src, bf16_t* __
 // Matrix-vector product for one token (batch-1 decode): y[m] = Σ_k W[m, k] · x[k] (+ y[m] when accumulate),
 // W bf16 [M, K] row-major (K a multiple of 8), x bf16 [K], y fp32 or bf16. Each warp streams GEMV_ROWS rows with
 // 16-byte loads (x is staged in shared memory once per block); memory-bound, so several loads stay in flight.
+// ksplit (1, 2 or 4) warps share a row group, each taking a contiguous part of K, so a short matrix (few rows) has
+// more warps and shorter chains of dependent loads; their partial sums meet in shared memory (fixed order).
+// Grid: ceil(m / (GEMV_ROWS · GEMV_WARPS / ksplit)); block GEMV_WARPS · 32; dynamic shared memory: 2·k bytes.
 #define GEMV_WARPS 4
 #define GEMV_ROWS 4
 extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf16_t* __restrict__ w, const bf16_t* __restrict__ x,
-    void* __restrict__ y, int m, int k, int accumulate, int out_bf16)
+    void* __restrict__ y, int m, int k, int accumulate, int out_bf16, int ksplit)
 {
     extern __shared__ __attribute__((aligned(16))) unsigned char gemv_smem[];
+    __shared__ float partial[GEMV_WARPS][GEMV_ROWS];
     uint4* xs = (uint4*)gemv_smem;
     const int vecs = k / 8;
     for (int i = threadIdx.x; i < vecs; i += blockDim.x) xs[i] = ((const uint4*)x)[i];
     __syncthreads();
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int row0 = (blockIdx.x * GEMV_WARPS + warp) * GEMV_ROWS;
-    if (row0 >= m) return;
+    const int group = warp / ksplit, part = warp % ksplit;
+    const int row0 = (blockIdx.x * (GEMV_WARPS / ksplit) + group) * GEMV_ROWS;
+    const int v0 = part * vecs / ksplit, v1 = (part + 1) * vecs / ksplit;
     float acc[GEMV_ROWS];
     const uint4* wr[GEMV_ROWS];
 #pragma unroll
@@ -122,8 +127,9 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
         acc[r] = 0.f;
         wr[r] = (const uint4*)(w + (long)min(row0 + r, m - 1) * k);
     }
-    // Four 16-byte loads per row in flight per lane before any use (memory-level parallelism).
-    for (int i0 = lane; i0 < vecs; i0 += 32 * 4)
+    // Four 16-byte loads per row in flight per lane before any use (memory-level parallelism). Warps past the last
+    // row skip the loads but stay for the barrier below.
+    for (int i0 = v0 + lane; row0 < m && i0 < v1; i0 += 32 * 4)
     {
         uint4 wv[4][GEMV_ROWS];
 #pragma unroll
@@ -131,13 +137,13 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
         {
             int i = i0 + u * 32;
 #pragma unroll
-            for (int r = 0; r < GEMV_ROWS; r++) wv[u][r] = i < vecs ? wr[r][i] : make_uint4(0u, 0u, 0u, 0u);
+            for (int r = 0; r < GEMV_ROWS; r++) wv[u][r] = i < v1 ? wr[r][i] : make_uint4(0u, 0u, 0u, 0u);
         }
 #pragma unroll
         for (int u = 0; u < 4; u++)
         {
             int i = i0 + u * 32;
-            if (i >= vecs) break;
+            if (i >= v1) break;
             uint4 xv = xs[i];
             float xf[8] = { bf_lo(xv.x), bf_hi(xv.x), bf_lo(xv.y), bf_hi(xv.y), bf_lo(xv.z), bf_hi(xv.z), bf_lo(xv.w), bf_hi(xv.w) };
 #pragma unroll
@@ -154,12 +160,20 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
     if (lane == 0)
     {
 #pragma unroll
+        for (int r = 0; r < GEMV_ROWS; r++) partial[warp][r] = acc[r];
+    }
+    __syncthreads();
+    if (lane == 0 && part == 0 && row0 < m)
+    {
+#pragma unroll
         for (int r = 0; r < GEMV_ROWS; r++)
         {
             int row = row0 + r;
             if (row >= m) break;
-            if (out_bf16) ((bf16_t*)y)[row] = f2bf(acc[r] + (accumulate ? bf2f(((bf16_t*)y)[row]) : 0.f));
-            else ((float*)y)[row] = acc[r] + (accumulate ? ((float*)y)[row] : 0.f);
+            float sum = 0.f;
+            for (int p = 0; p < ksplit; p++) sum += partial[warp + p][r];
+            if (out_bf16) ((bf16_t*)y)[row] = f2bf(sum + (accumulate ? bf2f(((bf16_t*)y)[row]) : 0.f));
+            else ((float*)y)[row] = sum + (accumulate ? ((float*)y)[row] : 0.f);
         }
     }
 }
