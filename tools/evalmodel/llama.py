@@ -216,3 +216,43 @@ def save_hf(model, s, out):
     json.dump(hf_config(s), open(os.path.join(out, "config.json"), "w"), indent=2)
     json.dump({"bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 2}, open(os.path.join(out, "generation_config.json"), "w"), indent=2)
     return files + ["model.safetensors.index.json", "config.json", "generation_config.json"]
+
+
+def read_safetensors(path):
+    """Every tensor of one .safetensors file (BF16 or F32), read by hand like write_safetensors writes them."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = meta["data_offsets"]
+        kind = {"BF16": (torch.int16, torch.bfloat16), "F32": (torch.float32, torch.float32)}.get(meta["dtype"])
+        if kind is None:
+            raise ValueError("%s: tensor %s has dtype %s; only BF16 and F32 are read" % (path, name, meta["dtype"]))
+        raw = torch.frombuffer(bytearray(data[a:b]), dtype=kind[0]) if b > a else torch.empty(0, dtype=kind[0])
+        out[name] = raw.view(kind[1]).reshape(meta["shape"])
+    return out
+
+
+def load_hf(model, folder):
+    """Loads an HF-layout folder written by save_hf (or any with the same names and shapes) into model, in place:
+    the warm start of train.py --init. Every parameter must be present with its shape."""
+    files = sorted(x for x in os.listdir(folder) if x.endswith(".safetensors"))
+    if not files:
+        raise FileNotFoundError("%s holds no .safetensors file" % folder)
+    tensors = {}
+    for x in files:
+        tensors.update(read_safetensors(os.path.join(folder, x)))
+    own = model.state_dict()
+    missing = sorted(set(own) - set(tensors))
+    unexpected = sorted(set(tensors) - set(own))
+    if missing or unexpected:
+        raise ValueError("%s does not match the model: missing %s, unexpected %s" % (folder, missing[:5], unexpected[:5]))
+    for name, t in tensors.items():
+        if tuple(t.shape) != tuple(own[name].shape):
+            raise ValueError("%s: %s has shape %s, the model %s (another --size?)" % (folder, name, tuple(t.shape), tuple(own[name].shape)))
+    model.load_state_dict({n: t.to(own[n].dtype) for n, t in tensors.items()})
+    return len(tensors)

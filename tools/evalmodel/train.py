@@ -27,7 +27,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import minibpe  # noqa: E402
 import tasks  # noqa: E402
-from llama import Llama, LlamaShape, save_hf  # noqa: E402
+from llama import Llama, LlamaShape, load_hf, save_hf  # noqa: E402
 
 BOS, EOS, PAD = 0, 1, 2
 ANSWER_WEIGHT = 5.0  # marks answer tokens in the weight arrays (any value > 1.5)
@@ -160,6 +160,8 @@ def train(args, shape, device):
     model = Llama(shape).to(device)
     nparams = sum(p.numel() for p in model.parameters())
     log("params: %d (%s)" % (nparams, shape))
+    if args.init:
+        log("warm start: %d tensors from %s (fresh optimizer and LR schedule)" % (load_hf(model, args.init), args.init))
     decay = [p for p in model.parameters() if p.dim() >= 2]
     nodecay = [p for p in model.parameters() if p.dim() < 2]
     fused = {"fused": True} if device.type == "cuda" else {}
@@ -354,6 +356,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--ckpt", default=".ckpt/evalmodel", help="checkpoint folder (git-ignored; kept on a warm machine)")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init", help="HF-layout folder (e.g. models/eval-llama) whose weights start the training instead of "
+                    "random ones; a checkpoint found by --resume takes precedence")
     ap.add_argument("--budget", type=float, default=390.0, help="training seconds in this call")
     ap.add_argument("--plan-seconds", type=float, default=0.0,
                     help="training seconds the LR schedule spans over all calls (e.g. 780 for two calls of --budget 390); 0 = --budget")

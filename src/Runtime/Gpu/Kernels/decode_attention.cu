@@ -13,6 +13,18 @@
 
 #define DA_THREADS 128
 #define DA_GMAX 8
+// Experiment hooks (tools/gpu/kernel_lab.py compiles variants with -D; the engine passes neither):
+// DA_UNROLL overrides the tokens per lane in flight, DA_MIN_BLOCKS adds a blocks-per-SM launch bound.
+#ifdef DA_UNROLL
+#define DA_UNROLL_FOR(GMAX) (DA_UNROLL)
+#else
+#define DA_UNROLL_FOR(GMAX) ((GMAX) >= 8 ? 4 : 8)
+#endif
+#ifdef DA_MIN_BLOCKS
+#define DA_BOUNDS __launch_bounds__(DA_THREADS, DA_MIN_BLOCKS)
+#else
+#define DA_BOUNDS __launch_bounds__(DA_THREADS)
+#endif
 
 __device__ __forceinline__ void bf16x8_to_f32(uint4 v, float* f)
 {
@@ -34,7 +46,7 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     constexpr int TPW = 32 / LPT;           // tokens per warp step
     constexpr int WARPS = DA_THREADS / 32;
     constexpr int STEP = WARPS * TPW;       // tokens per block step
-    constexpr int UNROLL = GMAX >= 8 ? 4 : 8;   // tokens per lane in flight: 2 × UNROLL 16-byte loads
+    constexpr int UNROLL = DA_UNROLL_FOR(GMAX);   // tokens per lane in flight: 2 × UNROLL 16-byte loads
     extern __shared__ float sh[];           // weighted values [WARPS][GMAX][D], then maxima and sums [WARPS][GMAX] each
     float* red_o = sh;
     float* red_m = sh + WARPS * GMAX * D;
@@ -222,7 +234,7 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
 }
 
 #define DECODE_PARTIAL(D, G)                                                                                                \
-    extern "C" __global__ void __launch_bounds__(DA_THREADS) decode_attention_partial_d##D##_g##G(const bf16_t* __restrict__ q, \
+    extern "C" __global__ void DA_BOUNDS decode_attention_partial_d##D##_g##G(const bf16_t* __restrict__ q, \
         const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k,             \
         const bf16_t* __restrict__ arena_v, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,     \
         const int* __restrict__ slots, float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements,      \

@@ -8,7 +8,9 @@
 // Block: 4 warps × 32 rows = 128 rows; grid: (ceil(n/128), heads); keys in 64-row tiles, double-buffered.
 
 #define FW_BM 128
+#ifndef FW_BN   // keys per tile; tools/gpu/kernel_lab.py --prefill tries others with -DFW_BN (the engine passes none)
 #define FW_BN 64
+#endif
 #define FW_THREADS 128
 
 template <int D>
