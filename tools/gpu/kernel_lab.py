@@ -191,12 +191,18 @@ def copy_bandwidth():
 
 
 def time_cuda(fn, reps):
-    """Mean milliseconds of fn() over reps launches on the current stream (after one warm-up)."""
+    """Mean milliseconds of fn() over reps replays of a CUDA graph captured from it (after one eager warm-up), so
+    Python's launch overhead (ctypes) never shows in the time of short kernels."""
     fn()
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fn()
+    graph.replay()
     start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     start.record()
     for _ in range(reps):
-        fn()
+        graph.replay()
     stop.record()
     torch.cuda.synchronize()
     return start.elapsed_time(stop) / reps
@@ -328,16 +334,10 @@ def main():
                 splits = big.geometry(chunk)
                 timings = {}
                 for label, with_combine in (("partial", False), ("step", True)):
-                    for layer in range(32):
-                        big.run(partial, combine, layer, chunk, part_o, part_ml, with_combine)
-                    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                    start.record()
-                    for _ in range(args.reps):
+                    def step(with_combine=with_combine, chunk=chunk):
                         for layer in range(32):
                             big.run(partial, combine, layer, chunk, part_o, part_ml, with_combine)
-                    stop.record()
-                    torch.cuda.synchronize()
-                    timings[label] = start.elapsed_time(stop) * 1000 / (args.reps * 32)
+                    timings[label] = time_cuda(step, args.reps) * 1000 / 32
                 gbps = kv_bytes_per_layer / (timings["partial"] * 1e-6) / 1e9
                 row = {"chunk": chunk, "splits": splits, "partial_us": round(timings["partial"], 2),
                        "combine_us": round(timings["step"] - timings["partial"], 2), "kv_GBps": round(gbps, 1),
