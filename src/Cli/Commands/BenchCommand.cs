@@ -40,6 +40,7 @@ internal static class BenchCommand
             int[] lengths = Integers(parseResult.GetValue(promptTokens)!, "--prompt-tokens", 1);
             int[] threadCounts = Integers(parseResult.GetValue(threads)!, "--threads", 0);
             string[] methodNames = parseResult.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            int[] chunkList = parseResult.GetValue(decodeChunks) is { } chunks ? Integers(chunks, "--decode-chunks", 32) : [];
             int m = parseResult.GetValue(newTokens), w = parseResult.GetValue(warmup), r = parseResult.GetValue(runs);
             if (m < 1 || w < 0 || r < 1)
             {
@@ -60,7 +61,7 @@ internal static class BenchCommand
                     parseResult.GetValue(json), "uncomp " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), !parseResult.GetValue(noSweep))
                 {
                     Contexts = lengths.Length > 1 ? lengths : null,
-                    DecodeChunks = parseResult.GetValue(decodeChunks) is { } chunks ? Integers(chunks, "--decode-chunks", 32) : [],
+                    DecodeChunks = chunkList,
                 }, output, cancellationToken);
             }
 

@@ -57,6 +57,7 @@ public class BenchCommandTests
     [InlineData("--threads", "1,x")]
     [InlineData("--prompt-tokens", "0")]
     [InlineData("--methods", "full,nosuch")]
+    [InlineData("--decode-chunks", "512,16")]
     public void Bench_RejectsBadGridValuesWithAMessage(string option, string value)
     {
         using var tiny = new TinyModel(new TinyModelSpec());
