@@ -101,11 +101,13 @@ public sealed class KernelTests
         dy.Buffer.Dispose();
     }
 
-    [Fact]
-    public void RmsNorm_MatchesReference()
+    [Theory]
+    [InlineData(4096)]   // multiple of 4: vector path
+    [InlineData(4098)]   // scalar path
+    public void RmsNorm_MatchesReference(int hidden)
     {
         var device = Gpu.Device;
-        int rows = 5, hidden = 4096;
+        int rows = 5;
         var x = Gpu.RandomBf16(rows * hidden, 11, 3);
         var w = Gpu.RandomBf16(hidden, 12);
         var dx = Gpu.UploadF32(device, x, rows, hidden);
@@ -135,11 +137,13 @@ public sealed class KernelTests
         dout.Buffer.Dispose();
     }
 
-    [Fact]
-    public void SwiGlu_MatchesReference()
+    [Theory]
+    [InlineData(1000)]   // multiple of 8: eight columns per thread
+    [InlineData(1001)]   // scalar path
+    public void SwiGlu_MatchesReference(int ff)
     {
         var device = Gpu.Device;
-        int rows = 9, ff = 1000;
+        int rows = 9;
         var gu = Gpu.RandomBf16(rows * 2 * ff, 21, 4);
         var dgu = Gpu.UploadBf16(device, gu, rows, 2 * ff);
         var dh = Gpu.Poisoned(device, DType.BF16, rows, ff);
@@ -161,12 +165,14 @@ public sealed class KernelTests
     }
 
     [Theory]
-    [InlineData(32, false)]
-    [InlineData(128, true)]
-    public void QkvRope_SplitsAddsBiasAndRotates(int d, bool bias)
+    [InlineData(32, false, 4, 2)]
+    [InlineData(128, true, 4, 2)]
+    [InlineData(128, false, 32, 8)]   // 40 rotated heads: five groups of eight per sincos
+    [InlineData(64, true, 12, 2)]     // 14: a partial last group
+    public void QkvRope_SplitsAddsBiasAndRotates(int d, bool bias, int heads, int kvHeads)
     {
         var device = Gpu.Device;
-        int n = 13, heads = 4, kvHeads = 2, width = (heads + (2 * kvHeads)) * d;
+        int n = 13, width = (heads + (2 * kvHeads)) * d;
         var qkv = Gpu.RandomBf16(n * width, 31, 2);
         var b = bias ? Gpu.RandomBf16(width, 32) : new float[width];
         var inv = Compute.RotaryEmbedding.InverseFrequencies(d, 500000, null);

@@ -13,6 +13,9 @@ public sealed partial class LlamaKernels : IDisposable
     private const int GemvRowsPerBlock = 16;
     private const int DecodeThreads = 128;
     private const int CombineThreads = 256;
+
+    /// <summary>Heads one qkv_rope rotation item turns with one sincos (ROPE_HEADS in elementwise.cu).</summary>
+    private const int RopeHeadsPerItem = 8;
     private const int DecodeMaxGroup = 8;
 
     private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "calibration.cu", "sampling.cu"];
@@ -101,19 +104,19 @@ public sealed partial class LlamaKernels : IDisposable
 
     /// <summary>out = bf16(RMSNorm(x) ⊙ w) for <paramref name="rows"/> rows.</summary>
     public void RmsNorm(DeviceTensor x, DeviceTensor weight, DeviceTensor output, int rows, float eps) =>
-        Module.Launch("rmsnorm_rows", (rows, 1, 1), x.Cols >= 2048 ? 1024 : 256, 0, x, weight, output, x.Cols, eps);
+        Module.Launch("rmsnorm_rows", (rows, 1, 1), x.Cols % 4 == 0 || x.Cols < 2048 ? 256 : 1024, 0, x, weight, output, x.Cols, eps);
 
     /// <summary>Splits the fused q|k|v projection, adds the bias (if any) and applies RoPE at <paramref name="positions"/>.</summary>
     public void QkvRope(DeviceTensor qkv, ulong bias, ulong positions, DeviceTensor invFreq, DeviceTensor q, DeviceTensor k, DeviceTensor v,
         int rows, int heads, int kvHeads, int headDim)
     {
-        int items = ((heads + kvHeads) * headDim / 2) + (kvHeads * headDim);
+        int items = ((heads + kvHeads + RopeHeadsPerItem - 1) / RopeHeadsPerItem * (headDim / 2)) + (kvHeads * headDim);
         Module.Launch("qkv_rope", ((items + 255) / 256, rows, 1), 256, 0, qkv, bias, positions, invFreq, q, k, v, heads, kvHeads, headDim);
     }
 
     /// <summary>h = silu(gate) ⊙ up from the fused [gate | up] rows.</summary>
     public void SwiGlu(DeviceTensor gateUp, DeviceTensor h, int rows) =>
-        Module.Launch("swiglu_rows", ((h.Cols + 255) / 256, rows, 1), 256, 0, gateUp, h, h.Cols);
+        Module.Launch("swiglu_rows", (((h.Cols % 8 == 0 ? h.Cols / 8 : h.Cols) + 255) / 256, rows, 1), 256, 0, gateUp, h, h.Cols);
 
     /// <summary>y[r] += bias for <paramref name="rows"/> rows.</summary>
     public void AddBias(DeviceTensor y, DeviceTensor bias, int rows) =>

@@ -10,20 +10,39 @@ extern "C" __global__ void embed_rows(const int* __restrict__ tokens, const bf16
 }
 
 // out[r, :] = bf16(x[r, :] / sqrt(mean(x[r, :]²) + eps) ⊙ w). Grid: rows; x rows start at x + r·hidden.
+// hidden a multiple of 4: 16-byte loads and 8-byte stores (four columns per thread and step).
+__device__ __forceinline__ u32 bf16x2_of(float lo, float hi) { return (u32)f2bf(lo) | ((u32)f2bf(hi) << 16); }
+
 extern "C" __global__ void rmsnorm_rows(const float* __restrict__ x, const float* __restrict__ w, bf16_t* __restrict__ out, int hidden, float eps)
 {
     const float* row = x + (long)blockIdx.x * hidden;
+    bf16_t* o = out + (long)blockIdx.x * hidden;
     float ss = 0.f;
+    if ((hidden & 3) == 0)
+    {
+        const float4* r4 = (const float4*)row;
+        for (int i = threadIdx.x; i < hidden / 4; i += blockDim.x) { float4 v = r4[i]; ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w; }
+        ss = block_sum(ss);
+        const float inv = rsqrtf(ss / (float)hidden + eps);
+        const float4* w4 = (const float4*)w;
+        for (int i = threadIdx.x; i < hidden / 4; i += blockDim.x)
+        {
+            const float4 v = r4[i], g = w4[i];
+            ((u64*)o)[i] = (u64)bf16x2_of(v.x * inv * g.x, v.y * inv * g.y) | ((u64)bf16x2_of(v.z * inv * g.z, v.w * inv * g.w) << 32);
+        }
+        return;
+    }
     for (int i = threadIdx.x; i < hidden; i += blockDim.x) { float v = row[i]; ss += v * v; }
     ss = block_sum(ss);
     float inv = rsqrtf(ss / (float)hidden + eps);
-    bf16_t* o = out + (long)blockIdx.x * hidden;
     for (int i = threadIdx.x; i < hidden; i += blockDim.x) o[i] = f2bf(row[i] * inv * w[i]);
 }
 
 // Splits the fused projection qkv[t] = [q (heads·d) | k (kvHeads·d) | v (kvHeads·d)] (fp32, + bias when given),
 // rotates q and k by position (half-split rotate_half convention, angle = pos · invFreq[i] in fp32) and writes
-// bf16 q [t, heads, d], k and v [t, kvHeads, d]. Grid: (ceil((pairs + kv_dim) / blockDim), tokens).
+// bf16 q [t, heads, d], k and v [t, kvHeads, d]. A rotation item is (pair i, a group of ROPE_HEADS heads): one
+// sincos serves the group. Grid: (ceil((half · ceil((heads + kvHeads) / ROPE_HEADS) + kv_dim) / blockDim), tokens).
+#define ROPE_HEADS 8
 extern "C" __global__ void qkv_rope(const float* __restrict__ qkv, const float* __restrict__ bias, const int* __restrict__ positions,
     const float* __restrict__ inv_freq, bf16_t* __restrict__ q, bf16_t* __restrict__ k, bf16_t* __restrict__ v,
     int heads, int kv_heads, int d)
@@ -33,33 +52,28 @@ extern "C" __global__ void qkv_rope(const float* __restrict__ qkv, const float* 
     int q_dim = heads * d, kv_dim = kv_heads * d, width = q_dim + 2 * kv_dim;
     const float* row = qkv + (long)t * width;
     float pos = (float)positions[t];
-    // Rotated pairs of q and k heads.
-    int pairs = (heads + kv_heads) * half;
+    int groups = (heads + kv_heads + ROPE_HEADS - 1) / ROPE_HEADS;
+    int rotations = groups * half;
     int item = blockIdx.x * blockDim.x + threadIdx.x;
-    if (item < pairs)
+    if (item < rotations)
     {
-        int p = item;
-        int head = p / half, i = p - head * half;
-        int col = head * d + i; // q heads then k heads are contiguous in the row
-        float a = row[col], b = row[col + half];
-        if (bias != 0) { a += bias[col]; b += bias[col + half]; }
+        int group = item / half, i = item - group * half;
         float s, c;
         sincosf(pos * inv_freq[i], &s, &c);
-        float r0 = a * c - b * s, r1 = b * c + a * s;
-        if (head < heads)
+        int h0 = group * ROPE_HEADS, h1 = min(h0 + ROPE_HEADS, heads + kv_heads);
+        for (int head = h0; head < h1; head++)
         {
-            bf16_t* o = q + (long)t * q_dim + head * d;
-            o[i] = f2bf(r0); o[i + half] = f2bf(r1);
-        }
-        else
-        {
-            bf16_t* o = k + (long)t * kv_dim + (head - heads) * d;
+            int col = head * d + i; // q heads then k heads are contiguous in the row
+            float a = row[col], b = row[col + half];
+            if (bias != 0) { a += bias[col]; b += bias[col + half]; }
+            float r0 = a * c - b * s, r1 = b * c + a * s;
+            bf16_t* o = head < heads ? q + (long)t * q_dim + head * d : k + (long)t * kv_dim + (head - heads) * d;
             o[i] = f2bf(r0); o[i + half] = f2bf(r1);
         }
     }
-    else if (item < pairs + kv_dim)
+    else if (item < rotations + kv_dim)
     {
-        int j = item - pairs;
+        int j = item - rotations;
         int col = q_dim + kv_dim + j;
         float val = row[col] + (bias != 0 ? bias[col] : 0.f);
         v[(long)t * kv_dim + j] = f2bf(val);
@@ -67,14 +81,30 @@ extern "C" __global__ void qkv_rope(const float* __restrict__ qkv, const float* 
 }
 
 // h[r, j] = bf16(silu(gu[r, j]) · gu[r, ff + j]): the fused [gate | up] projection to the SwiGLU activation.
-// Grid: (ceil(ff / blockDim), rows).
+// ff a multiple of 8: eight columns per thread with 16-byte loads and stores. Grid: (ceil(ff / (8 or 1) / blockDim), rows).
 extern "C" __global__ void swiglu_rows(const bf16_t* __restrict__ gu, bf16_t* __restrict__ h, int ff)
 {
     const int j = blockIdx.x * blockDim.x + threadIdx.x;
-    if (j >= ff) return;
     const bf16_t* row = gu + (long)blockIdx.y * 2 * ff;
+    bf16_t* out = h + (long)blockIdx.y * ff;
+    if ((ff & 7) == 0)
+    {
+        if (j >= ff / 8) return;
+        const uint4 g4 = ((const uint4*)row)[j], u4 = ((const uint4*)(row + ff))[j];
+        const u32 gw[4] = { g4.x, g4.y, g4.z, g4.w }, uw[4] = { u4.x, u4.y, u4.z, u4.w };
+        u32 r[4];
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+        {
+            const float g0 = bf_lo(gw[e]), g1 = bf_hi(gw[e]);
+            r[e] = bf16x2_of(g0 / (1.f + expf(-g0)) * bf_lo(uw[e]), g1 / (1.f + expf(-g1)) * bf_hi(uw[e]));
+        }
+        ((uint4*)out)[j] = make_uint4(r[0], r[1], r[2], r[3]);
+        return;
+    }
+    if (j >= ff) return;
     float g = bf2f(row[j]), u = bf2f(row[ff + j]);
-    h[(long)blockIdx.y * ff + j] = f2bf(g / (1.f + expf(-g)) * u);
+    out[j] = f2bf(g / (1.f + expf(-g)) * u);
 }
 
 // y[r, :] += b. Grid: rows.
