@@ -70,6 +70,16 @@ TEXT_TRAIN_SUBJECTS = [
     ("The password of the {x} account is", "What is the password of the {x} account?",
      ["bank", "school", "office", "garden club", "chess club", "library", "museum", "hotel"]),
 ]
+# Synthetic free-text subjects (training only): random WORDS in sentence shapes unlike the evaluation's, so the copy
+# skill does not hang on the few TEXT_TRAIN_SUBJECTS templates (run 2 of 2026-11-27 reached 36-39 % on the unseen
+# evaluation subjects). Half of the training rows of the task use one.
+TEXT_SYNTHETIC_FORMS = [
+    ("The {a} of the {b} is", "What is the {a} of the {b}?"),
+    ("The colour of the {a} {b} is", "What is the colour of the {a} {b}?"),
+    ("The code word of the {a} team is", "What is the code word of the {a} team?"),
+    ("The favourite {a} of the {b} {c} is", "What is the favourite {a} of the {b} {c}?"),
+    ("Everyone at the {a} {b} says the answer is", "What does everyone at the {a} {b} say the answer is?"),
+]
 TEXT_EVAL_SUBJECTS = [
     ("The best thing to do in San Francisco is", "What is the best thing to do in San Francisco?"),
     ("The secret ingredient in Grandma Rosa's goulash is", "What is the secret ingredient in Grandma Rosa's goulash?"),
@@ -169,6 +179,10 @@ def needle(rng, hay, chars, depth=None, number_digits=7):
 def text_needle(rng, hay, chars, depth=None, evaluation=False):
     if evaluation:
         prefix, question = rng.choice(TEXT_EVAL_SUBJECTS)
+    elif rng.random() < 0.5:
+        p, q = rng.choice(TEXT_SYNTHETIC_FORMS)
+        a, b, c = (rng.choice(WORDS) for _ in range(3))
+        prefix, question = p.format(a=a, b=b, c=c), q.format(a=a, b=b, c=c)
     else:
         p, q, xs = rng.choice(TEXT_TRAIN_SUBJECTS)
         x = rng.choice(xs)
