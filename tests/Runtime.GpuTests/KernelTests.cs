@@ -102,6 +102,44 @@ public sealed class KernelTests
     }
 
     [Theory]
+    [InlineData(6144, 4096, 1)]
+    [InlineData(100, 256, 2)]
+    [InlineData(4099, 4096, 4)]
+    public void GemvNormed_IsTheProductOfTheRmsNormedRow(int m, int k, int splitK)
+    {
+        var device = Gpu.Device;
+        var x = Gpu.RandomBf16(k, 41, 3);
+        var g = Gpu.RandomBf16(k, 42);
+        var w = Gpu.RandomBf16(m * k, 43, 0.1f);
+        var dx = Gpu.UploadF32(device, x, 1, k);
+        var dg = Gpu.UploadF32(device, g, 1, k);
+        var dw = Gpu.UploadBf16(device, w, m, k);
+        var dy = Gpu.UploadF32(device, new float[m], 1, m);
+        Kernels.GemvNormed(dw, dx, dg, 1e-5f, dy, splitK);
+        double ss = x.Sum(v => (double)v * v);
+        float inv = (float)(1 / Math.Sqrt((ss / k) + 1e-5));
+        var xn = x.Select((v, i) => Bf16Convert.Round(v * inv * g[i])).ToArray();   // the staged bf16 input, as rmsnorm_rows rounds it
+        var expected = new float[m];
+        for (int o = 0; o < m; o++)
+        {
+            double sum = 0;
+            for (int i = 0; i < k; i++)
+            {
+                sum += (double)xn[i] * w[(o * k) + i];
+            }
+
+            expected[o] = (float)sum;
+        }
+
+        double err = Gpu.RelativeError(Gpu.Download(dy), expected);
+        Assert.True(err < 1e-3, $"relative error {err:E2}");   // a staged element may round the other way when inv differs in its last bit
+        foreach (var t in (DeviceTensor[])[dx, dg, dw, dy])
+        {
+            t.Buffer.Dispose();
+        }
+    }
+
+    [Theory]
     [InlineData(4096)]   // multiple of 4: vector path
     [InlineData(4098)]   // scalar path
     public void RmsNorm_MatchesReference(int hidden)

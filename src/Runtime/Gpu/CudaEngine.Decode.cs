@@ -15,6 +15,7 @@ public sealed partial class CudaEngine
     private bool _useGemv;
     private int _decodeMinChunk;
     private int _gemvSplitK = 1;
+    private bool _gemvFusedNorm = true;
 
     /// <summary>
     /// Whether batch-1 decode steps use the GEMV kernel instead of cuBLASLt (starts as <see cref="CudaEngineOptions.UseGemv"/>;
@@ -77,6 +78,24 @@ public sealed partial class CudaEngine
             if (value != _gemvSplitK)
             {
                 _gemvSplitK = value;
+                DropGraphs();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Batch-1 GEMV products that follow an RMSNorm (q|k|v, gate|up, lm_head) normalise the residual row themselves
+    /// instead of a separate <c>rmsnorm_rows</c> launch (starts on; changing it drops the captured graphs).
+    /// <c>uncomp bench --device cuda</c> also times it off.
+    /// </summary>
+    public bool GemvFusedNorm
+    {
+        get => _gemvFusedNorm;
+        set
+        {
+            if (value != _gemvFusedNorm)
+            {
+                _gemvFusedNorm = value;
                 DropGraphs();
             }
         }
@@ -316,9 +335,7 @@ public sealed partial class CudaEngine
         for (int layer = 0; layer < c.NumLayers; layer++)
         {
             var w = _model.Layers[layer];
-            _kernels.RmsNorm(_x, w.AttentionNorm, _xn, rows, eps);
-            Mark("rmsnorm");
-            MatMul(_xn.Take(rows), w.Wqkv, _qkv.Take(rows), false);
+            NormedMatMul(w.AttentionNorm, eps, w.Wqkv, _qkv.Take(rows), rows);
             Mark("gemm qkv");
             _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, positions, _model.InverseFrequencies, _q, _k, _v, rows, _heads, _kvHeads, _headDim);
             Mark("rope");
@@ -357,9 +374,7 @@ public sealed partial class CudaEngine
                 _kernels.AddBias(_x, bo, rows);
             }
 
-            _kernels.RmsNorm(_x, w.MlpNorm, _xn, rows, eps);
-            Mark("rmsnorm");
-            MatMul(_xn.Take(rows), w.WGateUp, _gateUp.Take(rows), false);
+            NormedMatMul(w.MlpNorm, eps, w.WGateUp, _gateUp.Take(rows), rows);
             Mark("gemm gate|up");
             _kernels.SwiGlu(_gateUp, _mlp, rows);
             Mark("swiglu");
@@ -367,9 +382,25 @@ public sealed partial class CudaEngine
             Mark("gemm down");
         }
 
-        _kernels.RmsNorm(_x, _model.FinalNorm, _xn, rows, eps);
-        MatMul(_xn.Take(rows), _model.LmHead, _logits.Take(rows), false);
+        NormedMatMul(_model.FinalNorm, eps, _model.LmHead, _logits.Take(rows), rows);
         Mark("lm head");
+    }
+
+    /// <summary>
+    /// y = W · RMSNorm(x): for one token on the GEMV path with <see cref="GemvFusedNorm"/>, the norm runs inside the
+    /// product's input staging; otherwise <c>rmsnorm_rows</c> (marked "rmsnorm") and <see cref="MatMul"/>.
+    /// </summary>
+    private void NormedMatMul(DeviceTensor norm, float eps, DeviceTensor w, DeviceTensor y, int rows)
+    {
+        if (rows == 1 && _useGemv && _gemvFusedNorm && w.Cols <= Math.Min(Options.GemvMaxK, _kernels.GemvMaxK))
+        {
+            _kernels.GemvNormed(w, _x.Take(1), norm, eps, y, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1);
+            return;
+        }
+
+        _kernels.RmsNorm(_x, norm, _xn, rows, eps);
+        Mark("rmsnorm");
+        MatMul(_xn.Take(rows), w, y, false);
     }
 
     /// <summary>One token and k ≤ GemvMaxK: the GEMV kernel; otherwise cuBLASLt (see <see cref="CudaEngineOptions.UseGemv"/>).</summary>

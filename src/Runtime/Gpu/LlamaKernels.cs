@@ -169,7 +169,30 @@ public sealed partial class LlamaKernels : IDisposable
 
         int rowsPerBlock = GemvRowsPerBlock / splitK;
         Module.Launch("gemv_bf16", ((w.Rows + rowsPerBlock - 1) / rowsPerBlock, 1, 1), 128, w.Cols * 2,
-            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK);
+            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK, 0UL, 0UL, 0f);
+    }
+
+    /// <summary>
+    /// y = W · RMSNorm(x) for a single token with the norm fused into the product (no separate <see cref="RmsNorm"/>
+    /// launch): x is the fp32 residual row [1, k], <paramref name="normWeight"/> the fp32 norm weights [1, k].
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
+    public void GemvNormed(DeviceTensor w, DeviceTensor x, DeviceTensor normWeight, float eps, DeviceTensor y, int splitK = 1)
+    {
+        if (w.Type != DType.BF16 || x.Type != DType.F32 || normWeight.Type != DType.F32 || x.Rows != 1 || y.Rows != 1
+            || x.Cols != w.Cols || normWeight.Cols != w.Cols || y.Cols != w.Rows || w.Cols % 8 != 0)
+        {
+            throw new ArgumentException($"GemvNormed takes bf16 w [m, k] (k a multiple of 8), fp32 x and norm weights [1, k] and y [1, m]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}] {x.Type}, norm [{normWeight.Cols}] {normWeight.Type}, y [{y.Rows}, {y.Cols}].");
+        }
+
+        if (splitK is not (1 or 2 or 4))
+        {
+            throw new ArgumentException($"Gemv splits k over 1, 2 or 4 warps; got {splitK}.", nameof(splitK));
+        }
+
+        int rowsPerBlock = GemvRowsPerBlock / splitK;
+        Module.Launch("gemv_bf16", ((w.Rows + rowsPerBlock - 1) / rowsPerBlock, 1, 1), 128, w.Cols * 2,
+            w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps);
     }
 
     /// <summary>Dynamic shared memory of one decode-attention block.</summary>

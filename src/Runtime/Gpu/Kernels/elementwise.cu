@@ -136,14 +136,35 @@ extern "C" __global__ void f32_to_bf16(const float* __restrict__ src, bf16_t* __
 // Grid: ceil(m / (GEMV_ROWS · GEMV_WARPS / ksplit)); block GEMV_WARPS · 32; dynamic shared memory: 2·k bytes.
 #define GEMV_WARPS 4
 #define GEMV_ROWS 4
+// With norm_w set, x is ignored and the block stages bf16(xf · rsqrt(mean(xf²) + eps) ⊙ norm_w) instead (RMSNorm of
+// the fp32 residual row fused into the product's input: one launch fewer per norm, as rmsnorm_rows computes it).
 extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf16_t* __restrict__ w, const bf16_t* __restrict__ x,
-    void* __restrict__ y, int m, int k, int accumulate, int out_bf16, int ksplit)
+    void* __restrict__ y, int m, int k, int accumulate, int out_bf16, int ksplit, const float* __restrict__ xf,
+    const float* __restrict__ norm_w, float eps)
 {
     extern __shared__ __attribute__((aligned(16))) unsigned char gemv_smem[];
     __shared__ float partial[GEMV_WARPS][GEMV_ROWS];
     uint4* xs = (uint4*)gemv_smem;
     const int vecs = k / 8;
-    for (int i = threadIdx.x; i < vecs; i += blockDim.x) xs[i] = ((const uint4*)x)[i];
+    if (norm_w != 0)
+    {
+        const float4* x4 = (const float4*)xf;
+        const float4* g4 = (const float4*)norm_w;
+        float ss = 0.f;
+        for (int i = threadIdx.x; i < k / 4; i += blockDim.x) { float4 v = x4[i]; ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w; }
+        ss = block_sum(ss);
+        const float inv = rsqrtf(ss / (float)k + eps);
+        for (int i = threadIdx.x; i < vecs; i += blockDim.x)
+        {
+            const float4 a = x4[2 * i], b = x4[2 * i + 1], ga = g4[2 * i], gb = g4[2 * i + 1];
+            xs[i] = make_uint4(bf16x2_of(a.x * inv * ga.x, a.y * inv * ga.y), bf16x2_of(a.z * inv * ga.z, a.w * inv * ga.w),
+                               bf16x2_of(b.x * inv * gb.x, b.y * inv * gb.y), bf16x2_of(b.z * inv * gb.z, b.w * inv * gb.w));
+        }
+    }
+    else
+    {
+        for (int i = threadIdx.x; i < vecs; i += blockDim.x) xs[i] = ((const uint4*)x)[i];
+    }
     __syncthreads();
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int group = warp / ksplit, part = warp % ksplit;
