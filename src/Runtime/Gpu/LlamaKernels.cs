@@ -162,13 +162,7 @@ public sealed partial class LlamaKernels : IDisposable
             throw new ArgumentException($"Gemv takes bf16 w [m, k] (k a multiple of 8), bf16 x [1, k] and y [1, m]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}], y [{y.Rows}, {y.Cols}].");
         }
 
-        if (splitK is not (1 or 2 or 4))
-        {
-            throw new ArgumentException($"Gemv splits k over 1, 2 or 4 warps; got {splitK}.", nameof(splitK));
-        }
-
-        int rowsPerBlock = GemvRowsPerBlock / splitK;
-        Module.Launch("gemv_bf16", ((w.Rows + rowsPerBlock - 1) / rowsPerBlock, 1, 1), 128, w.Cols * 2,
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
             w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK, 0UL, 0UL, 0f);
     }
 
@@ -185,14 +179,20 @@ public sealed partial class LlamaKernels : IDisposable
             throw new ArgumentException($"GemvNormed takes bf16 w [m, k] (k a multiple of 8), fp32 x and norm weights [1, k] and y [1, m]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}] {x.Type}, norm [{normWeight.Cols}] {normWeight.Type}, y [{y.Rows}, {y.Cols}].");
         }
 
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
+            w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps);
+    }
+
+    /// <summary>Blocks of the GEMV for <paramref name="rows"/> matrix rows with the k split over <paramref name="splitK"/> warps.</summary>
+    private static (int, int, int) GemvGrid(int rows, int splitK)
+    {
         if (splitK is not (1 or 2 or 4))
         {
             throw new ArgumentException($"Gemv splits k over 1, 2 or 4 warps; got {splitK}.", nameof(splitK));
         }
 
         int rowsPerBlock = GemvRowsPerBlock / splitK;
-        Module.Launch("gemv_bf16", ((w.Rows + rowsPerBlock - 1) / rowsPerBlock, 1, 1), 128, w.Cols * 2,
-            w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps);
+        return ((rows + rowsPerBlock - 1) / rowsPerBlock, 1, 1);
     }
 
     /// <summary>Dynamic shared memory of one decode-attention block.</summary>
