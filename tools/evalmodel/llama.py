@@ -250,7 +250,8 @@ def load_hf(model, folder):
     missing = sorted(set(own) - set(tensors))
     unexpected = sorted(set(tensors) - set(own))
     if missing or unexpected:
-        raise ValueError("%s does not match the model: missing %s, unexpected %s" % (folder, missing[:5], unexpected[:5]))
+        raise ValueError("%s does not match the model: missing %s, unexpected %s (written for another --size?)"
+                         % (folder, missing[:5], unexpected[:5]))
     for name, t in tensors.items():
         if tuple(t.shape) != tuple(own[name].shape):
             raise ValueError("%s: %s has shape %s, the model %s (another --size?)" % (folder, name, tuple(t.shape), tuple(own[name].shape)))
