@@ -249,6 +249,32 @@ public sealed class SelectionTests(ITestOutputHelper output)
         Assert.True(gpu.Records.Zip(cpu.Records).All(p => p.First.KvBytes == p.Second.KvBytes), "KV bytes differ between engines");
     }
 
+    [Fact]
+    public void Diagnosis_OnTheGpu_CountsTheCpusCorrectAnswersPerLayer()
+    {
+        // One layer compressed at a time (the others keep the whole prompt) must run on the device as on the CPU.
+        _ = Gpu.Device;
+        var options = new EvalOptions
+        {
+            Tasks = [EvalTask.Passkey],
+            Methods = ["uncomp", "snapkv"],
+            Budgets = [0.1],
+            ContextLengths = [1024],
+            PasskeySamples = 4,
+            MaxNewTokens = 8,
+        };
+        var codec = TokenizerCodec.Load(Gpu.FixtureModel);
+        string haystack = File.ReadAllText(Path.Combine(Gpu.FixtureModel, "haystack.txt"));
+        var cpu = new SelectionDiagnosis(CpuFixture.Value, codec, new EvalRunner(CpuFixture.Value, codec, haystack, options, Profile.Value), Profile.Value).Run(perUnit: false);
+        var gpuRunner = new EvalRunner(CpuFixture.Value, codec, haystack, options, Profile.Value) { GpuModel = Fixture.Value };
+        var gpu = new SelectionDiagnosis(CpuFixture.Value, codec, gpuRunner, Profile.Value).Run(perUnit: false);
+        Assert.Equal(cpu.Accuracy.Count, gpu.Accuracy.Count);
+        int differ = cpu.Accuracy.Zip(gpu.Accuracy).Sum(p => Math.Abs(p.First.Correct - p.Second.Correct));
+        output.WriteLine($"diagnosis rows {gpu.Accuracy.Count}: correct answers differ by {differ} over {gpu.Accuracy.Sum(r => r.Samples)} runs; GPU {gpu.Seconds:F1} s, CPU {cpu.Seconds:F1} s");
+        Assert.True(cpu.Accuracy.Zip(gpu.Accuracy).All(p => (p.First.Method, p.First.Layer, p.First.Unit) == (p.Second.Method, p.Second.Layer, p.Second.Unit)));
+        Assert.True(differ <= gpu.Accuracy.Count / 10 + 1, $"the GPU's correct counts differ from the CPU's by {differ}");
+    }
+
     /// <summary>
     /// Prefills and greedily decodes <paramref name="plan"/> on both engines (the GPU is fed the CPU's tokens, so the
     /// caches stay comparable) and measures how many kept positions agree.

@@ -95,11 +95,6 @@ internal static class EvalCommand
                     "heads" => true,
                     _ => throw new ArgumentException($"--diagnose: '{mode}' is not a mode; use layers or heads."),
                 };
-                if (cuda)
-                {
-                    throw new ArgumentException("--diagnose runs on the CPU only (it compresses one layer or unit at a time through CPU hooks); add --device cpu.");
-                }
-
                 var diagnosis = RunWithProgress(p => new SelectionDiagnosis(llama, codec, runner, uncompProfile).Run(perUnit, p, cancellationToken), parse.InvocationConfiguration.Error);
                 var files = DiagnosisReportWriter.WriteAll(diagnosis, parse.GetValue(output)!, commandLine);
                 stdout.Write(DiagnosisReportWriter.ToMarkdown(diagnosis, commandLine));

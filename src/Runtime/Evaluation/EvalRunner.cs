@@ -124,15 +124,12 @@ public sealed class EvalRunner
         int maxNew = Math.Max(1, Options.MaxNewTokens);
         var references = samples.Select(s => _codec.Encode(" " + s.Answer, addSpecialTokens: false).ToArray()).ToArray();
         int longest = samples.Select((s, i) => s.Tokens.Length + Math.Max(maxNew, references[i].Length + 4)).DefaultIfEmpty(1).Max();
-        int parallelism = GpuModel is null ? Math.Clamp(Options.Parallelism, 1, Math.Max(1, samples.Count)) : 1;
+        int parallelism = Parallelism(samples.Count);
         var perSample = new EvalRecord[samples.Count][];
         int total = samples.Count * runs.Count;
         int done = 0;
         var gate = new object();
-        var workers = new ThreadLocal<IPromptRunner>(
-            () => GpuModel is { } gpu ? new CudaPromptRunner(gpu, _codec)
-                : new PromptRunner(new InferenceEngine(_model, longest, parallelism > 1 ? new Compute.CpuBackend(1) : null), _codec),
-            trackAllValues: true);
+        var workers = CreateWorkers(longest, parallelism);
         try
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
@@ -175,12 +172,7 @@ public sealed class EvalRunner
         }
         finally
         {
-            foreach (var worker in workers.Values)
-            {
-                worker.Dispose();
-            }
-
-            workers.Dispose();
+            DisposeWorkers(workers);
         }
 
         var all = perSample.SelectMany(r => r).ToList();
@@ -274,6 +266,26 @@ public sealed class EvalRunner
         EvalTask.VariableTracking => _generator.VariableTracking(length, index, random),
         _ => _generator.CommonWords(length, index, random),
     };
+
+    /// <summary>Prompts run at once: the options' parallelism on the CPU, one on the GPU (one stream).</summary>
+    internal int Parallelism(int samples) => GpuModel is null ? Math.Clamp(Options.Parallelism, 1, Math.Max(1, samples)) : 1;
+
+    /// <summary>One prompt runner per worker thread: on the GPU when <see cref="GpuModel"/> is set, else a CPU engine for <paramref name="longest"/> tokens.</summary>
+    internal ThreadLocal<IPromptRunner> CreateWorkers(int longest, int parallelism) => new(
+        () => GpuModel is { } gpu ? new CudaPromptRunner(gpu, _codec)
+            : new PromptRunner(new InferenceEngine(_model, longest, parallelism > 1 ? new Compute.CpuBackend(1) : null), _codec),
+        trackAllValues: true);
+
+    /// <summary>Disposes every runner <see cref="CreateWorkers"/> made, then the container.</summary>
+    internal static void DisposeWorkers(ThreadLocal<IPromptRunner> workers)
+    {
+        foreach (var worker in workers.Values)
+        {
+            worker.Dispose();
+        }
+
+        workers.Dispose();
+    }
 
     private Compression.Methods.CompressionMethodPlan Setup(string method, double budget, EvalSample sample, int maxNew)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using UNComp.Runtime.Compression;
+using UNComp.Runtime.Compression.Methods;
 using UNComp.Runtime.Generation;
 using UNComp.Runtime.Models;
 using UncompProfile = UNComp.Runtime.Profiles.UncompProfile;
@@ -50,98 +51,104 @@ public sealed class SelectionDiagnosis
         var methods = o.Methods.Where(m => m != "full").ToList();
         int variants = 1 + cfg.NumLayers + (perUnit ? cfg.NumLayers * cfg.NumKeyValueHeads : 0);
         int total = 1 + (methods.Count * o.Budgets.Count * variants);
-        int done = 0;
         int longest = samples.Select((s, i) => s.Tokens.Length + newTokens[i]).DefaultIfEmpty(1).Max();
-        int parallelism = Math.Clamp(o.Parallelism, 1, Math.Max(1, samples.Count));
-        using var workers = new ThreadLocal<PromptRunner>(
-            () => new PromptRunner(new InferenceEngine(_model, longest, parallelism > 1 ? new Compute.CpuBackend(1) : null), _codec));
-
-        // correct[i] of one variant, over all prompts in parallel.
-        bool[] Evaluate(Func<EvalSample, int, CompressionSetup> setup, bool captureKept, int[][][][]? kept, string label)
+        int parallelism = Runner.Parallelism(samples.Count);
+        var workers = Runner.CreateWorkers(longest, parallelism);
+        try
         {
-            progress?.Report(new EvalProgress(done, total, label));
-            var correct = new bool[samples.Count];
-            Parallel.For(0, samples.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, i =>
+            int done = 0;
+
+            // correct[i] of one variant, over all prompts in parallel.
+            bool[] Evaluate(Func<EvalSample, int, CompressionMethodPlan> setup, bool captureKept, int[][][][]? kept, string label)
             {
-                var result = workers.Value!.Greedy(samples[i].Tokens, setup(samples[i], newTokens[i]), newTokens[i], captureKept, cancellationToken);
-                correct[i] = AnswerScoring.IsCorrect(samples[i], result.Text);
-                if (kept is not null)
+                progress?.Report(new EvalProgress(done, total, label));
+                var correct = new bool[samples.Count];
+                Parallel.For(0, samples.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, i =>
                 {
-                    kept[i] = result.Kept!;
-                }
-            });
-            done++;
-            return correct;
-        }
-
-        var accuracy = new List<LayerDiagnosis>();
-        var locations = new List<UnitLocation>();
-        LayerDiagnosis Row(string method, double budget, int layer, int unit, bool[] correct)
-        {
-            int k = correct.Count(c => c);
-            var (low, high) = WilsonInterval.Compute(k, correct.Length);
-            return new LayerDiagnosis
-            {
-                Method = method, Budget = budget, Layer = layer, Unit = unit, Samples = correct.Length, Correct = k,
-                Accuracy = Math.Round(k / (double)Math.Max(1, correct.Length), 4), Low = Math.Round(low, 4), High = Math.Round(high, 4),
-            };
-        }
-
-        accuracy.Add(Row("full", 1, -2, -1, Evaluate((s, n) => Create("full", 1, s, n), false, null, "full cache")));
-        foreach (string method in methods)
-        {
-            foreach (double budget in o.Budgets)
-            {
-                string tag = string.Create(CultureInfo.InvariantCulture, $"{method} {budget:P0}");
-                var kept = new int[samples.Count][][][];
-                accuracy.Add(Row(method, budget, -1, -1, Evaluate((s, n) => Create(method, budget, s, n), true, kept, tag + " all layers")));
-                locations.AddRange(Locate(method, budget, kept, spans, samples));
-                for (int layer = 0; layer < cfg.NumLayers; layer++)
-                {
-                    int l = layer;
-                    accuracy.Add(Row(method, budget, l, -1, Evaluate((s, n) => Only(Create(method, budget, s, n), s, n, l, -1), false, null, $"{tag} layer {l}")));
-                    if (perUnit)
+                    var result = workers.Value!.Greedy(samples[i].Tokens, setup(samples[i], newTokens[i]), newTokens[i], captureKept, cancellationToken);
+                    correct[i] = AnswerScoring.IsCorrect(samples[i], result.Text);
+                    if (kept is not null)
                     {
-                        int units = Create(method, budget, samples[0], newTokens[0]).Plan.Capacities[l].Length;
-                        for (int unit = 0; unit < units; unit++)
+                        kept[i] = result.Kept!;
+                    }
+                });
+                done++;
+                return correct;
+            }
+
+            var accuracy = new List<LayerDiagnosis>();
+            var locations = new List<UnitLocation>();
+            LayerDiagnosis Row(string method, double budget, int layer, int unit, bool[] correct)
+            {
+                int k = correct.Count(c => c);
+                var (low, high) = WilsonInterval.Compute(k, correct.Length);
+                return new LayerDiagnosis
+                {
+                    Method = method, Budget = budget, Layer = layer, Unit = unit, Samples = correct.Length, Correct = k,
+                    Accuracy = Math.Round(k / (double)Math.Max(1, correct.Length), 4), Low = Math.Round(low, 4), High = Math.Round(high, 4),
+                };
+            }
+
+            accuracy.Add(Row("full", 1, -2, -1, Evaluate((s, n) => Create("full", 1, s, n), false, null, "full cache")));
+            foreach (string method in methods)
+            {
+                foreach (double budget in o.Budgets)
+                {
+                    string tag = string.Create(CultureInfo.InvariantCulture, $"{method} {budget:P0}");
+                    var kept = new int[samples.Count][][][];
+                    accuracy.Add(Row(method, budget, -1, -1, Evaluate((s, n) => Create(method, budget, s, n), true, kept, tag + " all layers")));
+                    locations.AddRange(Locate(method, budget, kept, spans, samples));
+                    for (int layer = 0; layer < cfg.NumLayers; layer++)
+                    {
+                        int l = layer;
+                        accuracy.Add(Row(method, budget, l, -1, Evaluate((s, n) => Only(Create(method, budget, s, n), s, n, l, -1), false, null, $"{tag} layer {l}")));
+                        if (perUnit)
                         {
-                            int u = unit;
-                            accuracy.Add(Row(method, budget, l, u, Evaluate((s, n) => Only(Create(method, budget, s, n), s, n, l, u), false, null, $"{tag} layer {l} unit {u}")));
+                            int units = Create(method, budget, samples[0], newTokens[0]).Budgets.Capacities[l].Length;
+                            for (int unit = 0; unit < units; unit++)
+                            {
+                                int u = unit;
+                                accuracy.Add(Row(method, budget, l, u, Evaluate((s, n) => Only(Create(method, budget, s, n), s, n, l, u), false, null, $"{tag} layer {l} unit {u}")));
+                            }
                         }
                     }
                 }
             }
-        }
 
-        progress?.Report(new EvalProgress(total, total, "done"));
-        return new DiagnosisReport
+            progress?.Report(new EvalProgress(total, total, "done"));
+            return new DiagnosisReport
+            {
+                Model = Path.GetFileName(_model.Directory.TrimEnd('/', '\\')),
+                Profile = _profile?.Name,
+                StartedUtc = started.ToString("O", CultureInfo.InvariantCulture),
+                Seconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
+                Tasks = [.. o.Tasks.Select(EvalRunner.Name)],
+                Samples = samples.Count,
+                SinkTokens = SinkTokens,
+                NearTokens = NearTokens,
+                TailTokens = TailTokens,
+                Accuracy = accuracy,
+                Locations = locations,
+            };
+        }
+        finally
         {
-            Model = Path.GetFileName(_model.Directory.TrimEnd('/', '\\')),
-            Profile = _profile?.Name,
-            StartedUtc = started.ToString("O", CultureInfo.InvariantCulture),
-            Seconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
-            Tasks = [.. o.Tasks.Select(EvalRunner.Name)],
-            Samples = samples.Count,
-            SinkTokens = SinkTokens,
-            NearTokens = NearTokens,
-            TailTokens = TailTokens,
-            Accuracy = accuracy,
-            Locations = locations,
-        };
+            EvalRunner.DisposeWorkers(workers);
+        }
     }
 
-    private CompressionSetup Create(string method, double budget, EvalSample sample, int maxNew) =>
-        EvalMethods.Create(method, _model.Config, budget * sample.Tokens.Length, sample.Tokens.Length, sample.Tokens.Length + maxNew, _profile);
+    private CompressionMethodPlan Create(string method, double budget, EvalSample sample, int maxNew) =>
+        EvalMethods.Plan(method, _model.Config, budget * sample.Tokens.Length, sample.Tokens.Length, sample.Tokens.Length + maxNew, _profile);
 
-    // The method's capacities in one layer (or one unit of it), the whole prompt everywhere else; no hidden-state pruning.
-    private static CompressionSetup Only(CompressionSetup setup, EvalSample sample, int maxNew, int layer, int unit)
+    // The method's capacities in one layer (or one unit of it), the whole prompt everywhere else; no hidden-state
+    // pruning. Units whose capacity holds the whole prompt keep every token on either engine.
+    private static CompressionMethodPlan Only(CompressionMethodPlan plan, EvalSample sample, int maxNew, int layer, int unit)
     {
         int full = sample.Tokens.Length + maxNew;
-        var capacities = setup.Plan.Capacities
+        var capacities = plan.Budgets.Capacities
             .Select((row, l) => (IReadOnlyList<int>)[.. row.Select((c, u) => l == layer && (unit < 0 || u == unit) ? c : full)])
             .ToList();
-        var plan = KvBudgetPlanner.Exact(setup.Plan.Config, capacities, setup.Plan.Granularity);
-        return new CompressionSetup(plan, new CompressionHooks { Policy = setup.Hooks.Policy, Observer = setup.Hooks.Observer });
+        return plan with { Budgets = KvBudgetPlanner.Exact(plan.Budgets.Config, capacities, plan.Budgets.Granularity), HiddenStates = null };
     }
 
     private static IEnumerable<UnitLocation> Locate(string method, double budget, int[][][][] kept, IReadOnlyList<(int Start, int End)>[] spans, IReadOnlyList<EvalSample> samples)
