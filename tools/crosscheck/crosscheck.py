@@ -26,7 +26,6 @@ import argparse
 import json
 import math
 import os
-import struct
 import sys
 import time
 
@@ -42,23 +41,6 @@ SETTINGS = {"snapkv": (32, 7), "pyramidkv": (32, 7), "uncomp": (8, 7), "uncomp-k
 
 
 # ---------------------------------------------------------------- model loading
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, h in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = h["data_offsets"]
-        raw = np.frombuffer(data[a:b], dtype={"BF16": np.int16, "F32": np.float32, "F16": np.float16}[h["dtype"]])
-        t = torch.from_numpy(raw.copy())
-        t = t.view(torch.bfloat16) if h["dtype"] == "BF16" else t
-        out[name] = t.float().reshape(h["shape"])
-    return out
-
-
 def load_model(model_dir, device):
     cfg = json.load(open(os.path.join(model_dir, "config.json")))
     try:
@@ -66,7 +48,7 @@ def load_model(model_dir, device):
         model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
         return model.to(device).eval(), cfg, "transformers"
     except ImportError:
-        from llama import Llama, LlamaShape
+        from llama import Llama, LlamaShape, read_safetensors
         rope = cfg.get("rope_parameters") or {}
         shape = LlamaShape(vocab=cfg["vocab_size"], layers=cfg["num_hidden_layers"], hidden=cfg["hidden_size"],
                            heads=cfg["num_attention_heads"], kv_heads=cfg["num_key_value_heads"],
@@ -79,7 +61,7 @@ def load_model(model_dir, device):
         state = {}
         for f in files:
             state.update(read_safetensors(os.path.join(model_dir, f)))
-        state = {k: v for k, v in state.items() if k != "lm_head.weight"}
+        state = {k: v.float() for k, v in state.items() if k != "lm_head.weight"}
         model.load_state_dict(state)
         return model.to(device).eval(), cfg, "tools/evalmodel/llama.py (no transformers here)"
 

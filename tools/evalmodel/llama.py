@@ -219,7 +219,8 @@ def save_hf(model, s, out):
 
 
 def read_safetensors(path):
-    """Every tensor of one .safetensors file (BF16 or F32), read by hand like write_safetensors writes them."""
+    """Every tensor of one .safetensors file (BF16, F16 or F32), read by hand like write_safetensors writes them
+    (train.py --init and tools/crosscheck read checkpoints through it)."""
     with open(path, "rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
         header = json.loads(f.read(n))
@@ -229,9 +230,10 @@ def read_safetensors(path):
         if name == "__metadata__":
             continue
         a, b = meta["data_offsets"]
-        kind = {"BF16": (torch.int16, torch.bfloat16), "F32": (torch.float32, torch.float32)}.get(meta["dtype"])
+        kind = {"BF16": (torch.int16, torch.bfloat16), "F16": (torch.float16, torch.float16),
+                "F32": (torch.float32, torch.float32)}.get(meta["dtype"])
         if kind is None:
-            raise ValueError("%s: tensor %s has dtype %s; only BF16 and F32 are read" % (path, name, meta["dtype"]))
+            raise ValueError("%s: tensor %s has dtype %s; only BF16, F16 and F32 are read" % (path, name, meta["dtype"]))
         raw = torch.frombuffer(bytearray(data[a:b]), dtype=kind[0]) if b > a else torch.empty(0, dtype=kind[0])
         out[name] = raw.view(kind[1]).reshape(meta["shape"])
     return out

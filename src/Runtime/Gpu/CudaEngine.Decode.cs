@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using UNComp.Runtime.Cache;
 using UNComp.Runtime.Cuda;
 using UNComp.Runtime.Generation;
 
@@ -49,11 +50,7 @@ public sealed partial class CudaEngine
             if (value != _decodeMinChunk)
             {
                 _decodeMinChunk = value;
-                for (int b = 1; b < _geometry.Length; b++)
-                {
-                    _geometry[b] = DecodeGeometry.For(_device, _arena.Layout, b, value);
-                }
-
+                FillGeometry(_arena.Layout, value);
                 DropGraphs();
             }
         }
@@ -103,6 +100,15 @@ public sealed partial class CudaEngine
 
     /// <summary>Largest matrix (rows) the <see cref="GemvSplitK"/> split applies to.</summary>
     public const int GemvSplitKMaxRows = 8192;
+
+    /// <summary>The decode-attention geometry of every batch size up to the arena's, for <paramref name="minChunk"/>.</summary>
+    private void FillGeometry(KvCacheLayout layout, int minChunk)
+    {
+        for (int b = 1; b < _geometry.Length; b++)
+        {
+            _geometry[b] = DecodeGeometry.For(_device, layout, b, minChunk);
+        }
+    }
 
     private void DropGraphs()
     {

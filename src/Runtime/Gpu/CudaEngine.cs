@@ -86,10 +86,10 @@ public sealed partial class CudaEngine : IDisposable
         int rows = Math.Max(MaxPrefillTokens, batch);
         int mlpRows = Math.Max(Math.Min(options.MlpChunkTokens, rows), batch);
         _geometry = new DecodeGeometry[batch + 1];
+        FillGeometry(layout, minChunk: 0);
         long partRows = 0;
         for (int b = 1; b <= batch; b++)
         {
-            _geometry[b] = DecodeGeometry.For(_device, layout, b);
             partRows = Math.Max(partRows, (long)b * _heads * _geometry[b].Splits);
         }
 
@@ -289,8 +289,7 @@ public sealed partial class CudaEngine : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             var w = _model.Layers[layer];
-            int keepTokens = stages is not null && layer > 0 ? stages.KeepTokens(layer) : n;
-            if (stages is not null && keepTokens < n)
+            if (stages is not null && layer > 0 && stages.KeepTokens(layer) is var keepTokens && keepTokens < n)
             {
                 if (keepTokens < 1)
                 {
@@ -449,12 +448,7 @@ public sealed partial class CudaEngine : IDisposable
         _disposed = true;
         _device.MakeCurrent();
         _device.Synchronize();
-        foreach (var g in _graphs.Values)
-        {
-            g.Dispose();
-        }
-
-        _graphs.Clear();
+        DropGraphs();
         _profiler.Dispose();
         DisposeOwned();
         if (Options.OwnsModel)

@@ -12,7 +12,6 @@
 // does not depend on the chunk and K and V loads are never serialised behind a barrier.
 
 #define DA_THREADS 128
-#define DA_GMAX 8
 // Experiment hooks (tools/gpu/kernel_lab.py compiles variants with -D; the engine passes neither):
 // DA_UNROLL overrides the tokens per lane in flight, DA_MIN_BLOCKS adds a blocks-per-SM launch bound.
 #ifdef DA_UNROLL
