@@ -16,7 +16,7 @@ public sealed partial class CudaEngine
     private bool _useGemv;
     private int _decodeMinChunk;
     private int _gemvSplitK = 1;
-    private bool _gemvFusedNorm = true;
+    private bool _gemvFusedNorm;
 
     /// <summary>
     /// Whether batch-1 decode steps use the GEMV kernel instead of cuBLASLt (starts as <see cref="CudaEngineOptions.UseGemv"/>;
@@ -82,8 +82,10 @@ public sealed partial class CudaEngine
 
     /// <summary>
     /// Batch-1 GEMV products that follow an RMSNorm (q|k|v, gate|up, lm_head) normalise the residual row themselves
-    /// instead of a separate <c>rmsnorm_rows</c> launch (starts on; changing it drops the captured graphs).
-    /// <c>uncomp bench --device cuda</c> also times it off.
+    /// instead of a separate <c>rmsnorm_rows</c> launch. Starts off: every block of the product recomputes the row's
+    /// norm, which cost more than the launches it saves (H200, Llama-3-8B shapes, 32K: 141.7 tok/s fused vs 146.0
+    /// separate; gate|up 1.91 → 2.34 ms; docs/benchmarks/gpu/NOTES.md run 8). Changing it drops the captured graphs;
+    /// <c>uncomp bench --device cuda</c> also times it on.
     /// </summary>
     public bool GemvFusedNorm
     {
