@@ -16,6 +16,7 @@ causal, GQA) in the same process: µs per layer, TFLOP/s and the ratio to torch.
 On the GPU machine (torch with CUDA, libnvrtc in /usr/local/cuda/lib64):
     python3 tools/gpu/kernel_lab.py --json $OUT/kernel-lab.json
     python3 tools/gpu/kernel_lab.py --prefill --json $OUT/prefill-lab.json
+    python3 tools/gpu/kernel_lab.py --gemv --json $OUT/gemv-lab.json      (the batch-1 GEMV's k split)
 Kernels: --kernels onepass,mma (decode_attention_partial_d128_g4 on CUDA cores, decode_attention_mma_d128_g4 on
 tensor cores, -DDA_MMA_UNROLL 16-token groups per warp in flight: --mma-unrolls 1,2,4).
 Knobs: --unrolls 2,4,8  --min-blocks 0,2,3,4 (0 = no bound)  --chunks 128,256,512,1024,2048  --context 32768
@@ -267,6 +268,47 @@ def prefill_lab(args, arch, base_options):
     return {"context": n, "torch_sdpa_us_per_layer": round(torch_ms * 1000, 1), "variants": results}
 
 
+def gemv_lab(args, base_options, copy_gbps):
+    """gemv_bf16 with the k split over 1, 2 and 4 warps on the batch-1 products of a Llama-3-8B layer (and lm_head)
+    beside torch's x @ W.T (cuBLAS) and the copy bandwidth."""
+    source = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + open(os.path.join(KERNELS, "elementwise.cu")).read()
+    module = Module(compile_cubin(source, base_options))
+    shapes = [("q|k|v", 6144, 4096), ("o", 4096, 4096), ("gate|up", 28672, 4096), ("down", 4096, 14336), ("lm_head", 128256, 4096)]
+    rows = []
+    for name, m, k in shapes:
+        f = module.function("gemv_bf16", 2 * k + 1024)
+        g = torch.Generator(device="cuda").manual_seed(m + k)
+        # 32 copies of the matrix (a model's layers) so the timing reads from memory, not L2.
+        copies = 32 if m * k * 2 * 32 < 8e9 else 1
+        w = torch.randn(copies, m, k, device="cuda", generator=g, dtype=torch.bfloat16) * 0.02
+        x = torch.randn(k, device="cuda", generator=g).to(torch.bfloat16)
+        y = torch.empty(m, device="cuda")
+        ref = (w[0].float() @ x.float())
+        row = {"matrix": name, "m": m, "k": k, "bytes": m * k * 2}
+        torch_ms = time_cuda(lambda: [torch.mv(w[i], x) for i in range(copies)], args.reps) / copies
+        row["torch_us"] = round(torch_ms * 1000, 2)
+        line = f"{name:8s} {m:6d}×{k:5d}: torch {torch_ms * 1000:7.2f} µs ({m * k * 2 / torch_ms / 1e6:5.0f} GB/s)"
+        for split in (1, 2, 4):
+            per_block = 16 // split
+
+            def run(i, split=split, per_block=per_block):
+                launch(f, ((m + per_block - 1) // per_block, 1, 1), (128,), 2 * k, [ptr(w[i]), ptr(x), ptr(y), ctypes.c_int(m),
+                       ctypes.c_int(k), ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(split)])
+
+            run(0)
+            torch.cuda.synchronize()
+            err = float((y - ref).abs().max() / ref.abs().max())
+            ms = time_cuda(lambda: [run(i) for i in range(copies)], args.reps) / copies
+            row[f"split{split}_us"] = round(ms * 1000, 2)
+            row[f"split{split}_error"] = err
+            line += f" | split {split}: {ms * 1000:7.2f} µs ({m * k * 2 / ms / 1e6:5.0f} GB/s){' WRONG' if err > 1e-4 else ''}"
+        print(line)
+        rows.append(row)
+        del w
+    module.unload()
+    return {"copy_bandwidth_GBps": round(copy_gbps, 1), "products": rows}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernels", default="onepass,mma", help="decode kernels: onepass (CUDA cores), mma (tensor cores)")
@@ -279,6 +321,7 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--prefill", action="store_true", help="measure the flash prefill kernel instead")
     ap.add_argument("--tiles", default="32,64", help="prefill key-tile sizes (-DFW_BN)")
+    ap.add_argument("--gemv", action="store_true", help="measure the batch-1 GEMV's k split instead")
     args = ap.parse_args()
     torch.zeros(1, device="cuda")  # the primary context, current on this thread
     check(cuda.cuInit(0), "cuInit")
@@ -290,6 +333,13 @@ def main():
 
     copy_gbps = copy_bandwidth()
     print(f"{dev.name}: {dev.multi_processor_count} SMs, copy bandwidth {copy_gbps:.0f} GB/s (read + written)")
+    if args.gemv:
+        report = {"gpu": dev.name, "torch": torch.__version__, "gemv": gemv_lab(args, base[:-2], copy_gbps)}
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(report, f, indent=1)
+            print("wrote", args.json)
+        return
     if args.prefill:
         report = {"gpu": dev.name, "torch": torch.__version__, "prefill": prefill_lab(args, arch, base[:-1])}
         if args.json:

@@ -221,6 +221,24 @@ internal static class GpuBench
         json.WriteNumber($"decode_b1_{other}_tok_s", Math.Round(otherTokS, 2));
         WriteProfile(json, output, $"[{name}] with {other}", $"decode_b1_{other}_profile_ms", engine.ProfileDecode([0], next));
         engine.UseGemv = primary;
+        if (engine.UseGemv)
+        {
+            // The GEMV with two warps per row group for the short matrices (q|k|v, o), for the record.
+            engine.GemvSplitK = 2;
+            double splitTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the GEMV's k split over 2 warps (matrices ≤ {CudaEngine.GemvSplitKMaxRows} rows): {splitTokS:F1} tok/s ({100 * splitTokS / bound:F1} % of the bound)"));
+            json.WriteNumber("decode_b1_gemv_splitk2_tok_s", Math.Round(splitTokS, 2));
+            WriteProfile(json, output, $"[{name}] with the k split", "decode_b1_gemv_splitk2_profile_ms", engine.ProfileDecode([0], next));
+            engine.GemvSplitK = 1;
+
+            // And with RMSNorm fused into the normed products (off by default: slower so far), for the record.
+            engine.GemvFusedNorm = true;
+            double fusedTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with RMSNorm fused into the GEMV: {fusedTokS:F1} tok/s ({100 * fusedTokS / bound:F1} % of the bound)"));
+            json.WriteNumber("decode_b1_fused_norm_tok_s", Math.Round(fusedTokS, 2));
+            engine.GemvFusedNorm = false;
+        }
+
         if (s.DecodeChunks.Count > 0)
         {
             DecodeChunkSweep(json, output, engine, name, next, s, bound);

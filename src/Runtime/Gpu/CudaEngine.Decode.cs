@@ -15,6 +15,8 @@ public sealed partial class CudaEngine
     private bool _profiling;
     private bool _useGemv;
     private int _decodeMinChunk;
+    private int _gemvSplitK = 1;
+    private bool _gemvFusedNorm;
 
     /// <summary>
     /// Whether batch-1 decode steps use the GEMV kernel instead of cuBLASLt (starts as <see cref="CudaEngineOptions.UseGemv"/>;
@@ -53,6 +55,53 @@ public sealed partial class CudaEngine
             }
         }
     }
+
+    /// <summary>
+    /// Warps per row group of the batch-1 GEMV (1, 2 or 4) for matrices of at most <see cref="GemvSplitKMaxRows"/> rows
+    /// (q|k|v and o of an 8B model; gate|up and lm_head already keep the GPU busy). Starts at 1; changing it drops the
+    /// captured graphs. <c>uncomp bench --device cuda</c> times batch-1 decode with 2.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not 1, 2 or 4.</exception>
+    public int GemvSplitK
+    {
+        get => _gemvSplitK;
+        set
+        {
+            if (value is not (1 or 2 or 4))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "GemvSplitK is 1, 2 or 4.");
+            }
+
+            if (value != _gemvSplitK)
+            {
+                _gemvSplitK = value;
+                DropGraphs();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Batch-1 GEMV products that follow an RMSNorm (q|k|v, gate|up, lm_head) normalise the residual row themselves
+    /// instead of a separate <c>rmsnorm_rows</c> launch. Starts off: every block of the product recomputes the row's
+    /// norm, which cost more than the launches it saves (H200, Llama-3-8B shapes, 32K: 141.7 tok/s fused vs 146.0
+    /// separate; gate|up 1.91 → 2.34 ms; docs/benchmarks/gpu/NOTES.md run 8). Changing it drops the captured graphs;
+    /// <c>uncomp bench --device cuda</c> also times it on.
+    /// </summary>
+    public bool GemvFusedNorm
+    {
+        get => _gemvFusedNorm;
+        set
+        {
+            if (value != _gemvFusedNorm)
+            {
+                _gemvFusedNorm = value;
+                DropGraphs();
+            }
+        }
+    }
+
+    /// <summary>Largest matrix (rows) the <see cref="GemvSplitK"/> split applies to.</summary>
+    public const int GemvSplitKMaxRows = 8192;
 
     /// <summary>The decode-attention geometry of every batch size up to the arena's, for <paramref name="minChunk"/>.</summary>
     private void FillGeometry(KvCacheLayout layout, int minChunk)
@@ -294,9 +343,7 @@ public sealed partial class CudaEngine
         for (int layer = 0; layer < c.NumLayers; layer++)
         {
             var w = _model.Layers[layer];
-            _kernels.RmsNorm(_x, w.AttentionNorm, _xn, rows, eps);
-            Mark("rmsnorm");
-            MatMul(_xn.Take(rows), w.Wqkv, _qkv.Take(rows), false);
+            NormedMatMul(w.AttentionNorm, eps, w.Wqkv, _qkv.Take(rows), rows);
             Mark("gemm qkv");
             _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, positions, _model.InverseFrequencies, _q, _k, _v, rows, _heads, _kvHeads, _headDim);
             Mark("rope");
@@ -335,9 +382,7 @@ public sealed partial class CudaEngine
                 _kernels.AddBias(_x, bo, rows);
             }
 
-            _kernels.RmsNorm(_x, w.MlpNorm, _xn, rows, eps);
-            Mark("rmsnorm");
-            MatMul(_xn.Take(rows), w.WGateUp, _gateUp.Take(rows), false);
+            NormedMatMul(w.MlpNorm, eps, w.WGateUp, _gateUp.Take(rows), rows);
             Mark("gemm gate|up");
             _kernels.SwiGlu(_gateUp, _mlp, rows);
             Mark("swiglu");
@@ -345,9 +390,25 @@ public sealed partial class CudaEngine
             Mark("gemm down");
         }
 
-        _kernels.RmsNorm(_x, _model.FinalNorm, _xn, rows, eps);
-        MatMul(_xn.Take(rows), _model.LmHead, _logits.Take(rows), false);
+        NormedMatMul(_model.FinalNorm, eps, _model.LmHead, _logits.Take(rows), rows);
         Mark("lm head");
+    }
+
+    /// <summary>
+    /// y = W · RMSNorm(x): for one token on the GEMV path with <see cref="GemvFusedNorm"/>, the norm runs inside the
+    /// product's input staging; otherwise <c>rmsnorm_rows</c> (marked "rmsnorm") and <see cref="MatMul"/>.
+    /// </summary>
+    private void NormedMatMul(DeviceTensor norm, float eps, DeviceTensor w, DeviceTensor y, int rows)
+    {
+        if (rows == 1 && _useGemv && _gemvFusedNorm && w.Cols <= Math.Min(Options.GemvMaxK, _kernels.GemvMaxK))
+        {
+            _kernels.GemvNormed(w, _x.Take(1), norm, eps, y, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1);
+            return;
+        }
+
+        _kernels.RmsNorm(_x, norm, _xn, rows, eps);
+        Mark("rmsnorm");
+        MatMul(_xn.Take(rows), w, y, false);
     }
 
     /// <summary>One token and k ≤ GemvMaxK: the GEMV kernel; otherwise cuBLASLt (see <see cref="CudaEngineOptions.UseGemv"/>).</summary>
@@ -355,7 +416,7 @@ public sealed partial class CudaEngine
     {
         if (x.Rows == 1 && _useGemv && w.Cols <= Math.Min(Options.GemvMaxK, _kernels.GemvMaxK))
         {
-            _kernels.Gemv(w, x, y, accumulate);
+            _kernels.Gemv(w, x, y, accumulate, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1);
         }
         else
         {

@@ -9,10 +9,13 @@ namespace UNComp.Runtime.Gpu;
 /// </summary>
 public sealed partial class LlamaKernels : IDisposable
 {
-    /// <summary>Matrix rows one GEMV block covers (4 warps × 4 rows).</summary>
+    /// <summary>Matrix rows one GEMV block covers without a k split (4 warps × 4 rows).</summary>
     private const int GemvRowsPerBlock = 16;
     private const int DecodeThreads = 128;
     private const int CombineThreads = 256;
+
+    /// <summary>Heads one qkv_rope rotation item turns with one sincos (ROPE_HEADS in elementwise.cu).</summary>
+    private const int RopeHeadsPerItem = 8;
     private const int DecodeMaxGroup = 8;
 
     private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "calibration.cu", "sampling.cu"];
@@ -101,19 +104,19 @@ public sealed partial class LlamaKernels : IDisposable
 
     /// <summary>out = bf16(RMSNorm(x) ⊙ w) for <paramref name="rows"/> rows.</summary>
     public void RmsNorm(DeviceTensor x, DeviceTensor weight, DeviceTensor output, int rows, float eps) =>
-        Module.Launch("rmsnorm_rows", (rows, 1, 1), x.Cols >= 2048 ? 1024 : 256, 0, x, weight, output, x.Cols, eps);
+        Module.Launch("rmsnorm_rows", (rows, 1, 1), x.Cols % 4 == 0 || x.Cols < 2048 ? 256 : 1024, 0, x, weight, output, x.Cols, eps);
 
     /// <summary>Splits the fused q|k|v projection, adds the bias (if any) and applies RoPE at <paramref name="positions"/>.</summary>
     public void QkvRope(DeviceTensor qkv, ulong bias, ulong positions, DeviceTensor invFreq, DeviceTensor q, DeviceTensor k, DeviceTensor v,
         int rows, int heads, int kvHeads, int headDim)
     {
-        int items = ((heads + kvHeads) * headDim / 2) + (kvHeads * headDim);
+        int items = ((heads + kvHeads + RopeHeadsPerItem - 1) / RopeHeadsPerItem * (headDim / 2)) + (kvHeads * headDim);
         Module.Launch("qkv_rope", ((items + 255) / 256, rows, 1), 256, 0, qkv, bias, positions, invFreq, q, k, v, heads, kvHeads, headDim);
     }
 
     /// <summary>h = silu(gate) ⊙ up from the fused [gate | up] rows.</summary>
     public void SwiGlu(DeviceTensor gateUp, DeviceTensor h, int rows) =>
-        Module.Launch("swiglu_rows", ((h.Cols + 255) / 256, rows, 1), 256, 0, gateUp, h, h.Cols);
+        Module.Launch("swiglu_rows", (((h.Cols % 8 == 0 ? h.Cols / 8 : h.Cols) + 255) / 256, rows, 1), 256, 0, gateUp, h, h.Cols);
 
     /// <summary>y[r] += bias for <paramref name="rows"/> rows.</summary>
     public void AddBias(DeviceTensor y, DeviceTensor bias, int rows) =>
@@ -148,16 +151,48 @@ public sealed partial class LlamaKernels : IDisposable
 
     /// <summary>
     /// y = W · x (+ y) for a single token: a bandwidth-bound matrix-vector product (batch-1 decode), fp32 or bf16 y.
+    /// <paramref name="splitK"/> warps (1, 2 or 4) share each group of rows, each reading a contiguous part of k: more
+    /// warps and shorter load chains for matrices with few rows.
     /// </summary>
-    public void Gemv(DeviceTensor w, DeviceTensor x, DeviceTensor y, bool accumulate)
+    /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
+    public void Gemv(DeviceTensor w, DeviceTensor x, DeviceTensor y, bool accumulate, int splitK = 1)
     {
         if (w.Type != DType.BF16 || x.Type != DType.BF16 || x.Rows != 1 || y.Rows != 1 || x.Cols != w.Cols || y.Cols != w.Rows || w.Cols % 8 != 0)
         {
             throw new ArgumentException($"Gemv takes bf16 w [m, k] (k a multiple of 8), bf16 x [1, k] and y [1, m]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}], y [{y.Rows}, {y.Cols}].");
         }
 
-        Module.Launch("gemv_bf16", ((w.Rows + GemvRowsPerBlock - 1) / GemvRowsPerBlock, 1, 1), 128, w.Cols * 2,
-            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0);
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
+            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK, 0UL, 0UL, 0f);
+    }
+
+    /// <summary>
+    /// y = W · RMSNorm(x) for a single token with the norm fused into the product (no separate <see cref="RmsNorm"/>
+    /// launch): x is the fp32 residual row [1, k], <paramref name="normWeight"/> the fp32 norm weights [1, k].
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
+    public void GemvNormed(DeviceTensor w, DeviceTensor x, DeviceTensor normWeight, float eps, DeviceTensor y, int splitK = 1)
+    {
+        if (w.Type != DType.BF16 || x.Type != DType.F32 || normWeight.Type != DType.F32 || x.Rows != 1 || y.Rows != 1
+            || x.Cols != w.Cols || normWeight.Cols != w.Cols || y.Cols != w.Rows || w.Cols % 8 != 0)
+        {
+            throw new ArgumentException($"GemvNormed takes bf16 w [m, k] (k a multiple of 8), fp32 x and norm weights [1, k] and y [1, m]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}] {x.Type}, norm [{normWeight.Cols}] {normWeight.Type}, y [{y.Rows}, {y.Cols}].");
+        }
+
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
+            w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps);
+    }
+
+    /// <summary>Blocks of the GEMV for <paramref name="rows"/> matrix rows with the k split over <paramref name="splitK"/> warps.</summary>
+    private static (int, int, int) GemvGrid(int rows, int splitK)
+    {
+        if (splitK is not (1 or 2 or 4))
+        {
+            throw new ArgumentException($"Gemv splits k over 1, 2 or 4 warps; got {splitK}.", nameof(splitK));
+        }
+
+        int rowsPerBlock = GemvRowsPerBlock / splitK;
+        return ((rows + rowsPerBlock - 1) / rowsPerBlock, 1, 1);
     }
 
     /// <summary>Dynamic shared memory of one decode-attention block.</summary>

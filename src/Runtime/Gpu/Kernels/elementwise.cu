@@ -10,20 +10,39 @@ extern "C" __global__ void embed_rows(const int* __restrict__ tokens, const bf16
 }
 
 // out[r, :] = bf16(x[r, :] / sqrt(mean(x[r, :]²) + eps) ⊙ w). Grid: rows; x rows start at x + r·hidden.
+// hidden a multiple of 4: 16-byte loads and 8-byte stores (four columns per thread and step).
+__device__ __forceinline__ u32 bf16x2_of(float lo, float hi) { return (u32)f2bf(lo) | ((u32)f2bf(hi) << 16); }
+
 extern "C" __global__ void rmsnorm_rows(const float* __restrict__ x, const float* __restrict__ w, bf16_t* __restrict__ out, int hidden, float eps)
 {
     const float* row = x + (long)blockIdx.x * hidden;
+    bf16_t* o = out + (long)blockIdx.x * hidden;
     float ss = 0.f;
+    if ((hidden & 3) == 0)
+    {
+        const float4* r4 = (const float4*)row;
+        for (int i = threadIdx.x; i < hidden / 4; i += blockDim.x) { float4 v = r4[i]; ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w; }
+        ss = block_sum(ss);
+        const float inv = rsqrtf(ss / (float)hidden + eps);
+        const float4* w4 = (const float4*)w;
+        for (int i = threadIdx.x; i < hidden / 4; i += blockDim.x)
+        {
+            const float4 v = r4[i], g = w4[i];
+            ((u64*)o)[i] = (u64)bf16x2_of(v.x * inv * g.x, v.y * inv * g.y) | ((u64)bf16x2_of(v.z * inv * g.z, v.w * inv * g.w) << 32);
+        }
+        return;
+    }
     for (int i = threadIdx.x; i < hidden; i += blockDim.x) { float v = row[i]; ss += v * v; }
     ss = block_sum(ss);
     float inv = rsqrtf(ss / (float)hidden + eps);
-    bf16_t* o = out + (long)blockIdx.x * hidden;
     for (int i = threadIdx.x; i < hidden; i += blockDim.x) o[i] = f2bf(row[i] * inv * w[i]);
 }
 
 // Splits the fused projection qkv[t] = [q (heads·d) | k (kvHeads·d) | v (kvHeads·d)] (fp32, + bias when given),
 // rotates q and k by position (half-split rotate_half convention, angle = pos · invFreq[i] in fp32) and writes
-// bf16 q [t, heads, d], k and v [t, kvHeads, d]. Grid: (ceil((pairs + kv_dim) / blockDim), tokens).
+// bf16 q [t, heads, d], k and v [t, kvHeads, d]. A rotation item is (pair i, a group of ROPE_HEADS heads): one
+// sincos serves the group. Grid: (ceil((half · ceil((heads + kvHeads) / ROPE_HEADS) + kv_dim) / blockDim), tokens).
+#define ROPE_HEADS 8
 extern "C" __global__ void qkv_rope(const float* __restrict__ qkv, const float* __restrict__ bias, const int* __restrict__ positions,
     const float* __restrict__ inv_freq, bf16_t* __restrict__ q, bf16_t* __restrict__ k, bf16_t* __restrict__ v,
     int heads, int kv_heads, int d)
@@ -33,33 +52,28 @@ extern "C" __global__ void qkv_rope(const float* __restrict__ qkv, const float* 
     int q_dim = heads * d, kv_dim = kv_heads * d, width = q_dim + 2 * kv_dim;
     const float* row = qkv + (long)t * width;
     float pos = (float)positions[t];
-    // Rotated pairs of q and k heads.
-    int pairs = (heads + kv_heads) * half;
+    int groups = (heads + kv_heads + ROPE_HEADS - 1) / ROPE_HEADS;
+    int rotations = groups * half;
     int item = blockIdx.x * blockDim.x + threadIdx.x;
-    if (item < pairs)
+    if (item < rotations)
     {
-        int p = item;
-        int head = p / half, i = p - head * half;
-        int col = head * d + i; // q heads then k heads are contiguous in the row
-        float a = row[col], b = row[col + half];
-        if (bias != 0) { a += bias[col]; b += bias[col + half]; }
+        int group = item / half, i = item - group * half;
         float s, c;
         sincosf(pos * inv_freq[i], &s, &c);
-        float r0 = a * c - b * s, r1 = b * c + a * s;
-        if (head < heads)
+        int h0 = group * ROPE_HEADS, h1 = min(h0 + ROPE_HEADS, heads + kv_heads);
+        for (int head = h0; head < h1; head++)
         {
-            bf16_t* o = q + (long)t * q_dim + head * d;
-            o[i] = f2bf(r0); o[i + half] = f2bf(r1);
-        }
-        else
-        {
-            bf16_t* o = k + (long)t * kv_dim + (head - heads) * d;
+            int col = head * d + i; // q heads then k heads are contiguous in the row
+            float a = row[col], b = row[col + half];
+            if (bias != 0) { a += bias[col]; b += bias[col + half]; }
+            float r0 = a * c - b * s, r1 = b * c + a * s;
+            bf16_t* o = head < heads ? q + (long)t * q_dim + head * d : k + (long)t * kv_dim + (head - heads) * d;
             o[i] = f2bf(r0); o[i + half] = f2bf(r1);
         }
     }
-    else if (item < pairs + kv_dim)
+    else if (item < rotations + kv_dim)
     {
-        int j = item - pairs;
+        int j = item - rotations;
         int col = q_dim + kv_dim + j;
         float val = row[col] + (bias != 0 ? bias[col] : 0.f);
         v[(long)t * kv_dim + j] = f2bf(val);
@@ -67,14 +81,30 @@ extern "C" __global__ void qkv_rope(const float* __restrict__ qkv, const float* 
 }
 
 // h[r, j] = bf16(silu(gu[r, j]) · gu[r, ff + j]): the fused [gate | up] projection to the SwiGLU activation.
-// Grid: (ceil(ff / blockDim), rows).
+// ff a multiple of 8: eight columns per thread with 16-byte loads and stores. Grid: (ceil(ff / (8 or 1) / blockDim), rows).
 extern "C" __global__ void swiglu_rows(const bf16_t* __restrict__ gu, bf16_t* __restrict__ h, int ff)
 {
     const int j = blockIdx.x * blockDim.x + threadIdx.x;
-    if (j >= ff) return;
     const bf16_t* row = gu + (long)blockIdx.y * 2 * ff;
+    bf16_t* out = h + (long)blockIdx.y * ff;
+    if ((ff & 7) == 0)
+    {
+        if (j >= ff / 8) return;
+        const uint4 g4 = ((const uint4*)row)[j], u4 = ((const uint4*)(row + ff))[j];
+        const u32 gw[4] = { g4.x, g4.y, g4.z, g4.w }, uw[4] = { u4.x, u4.y, u4.z, u4.w };
+        u32 r[4];
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+        {
+            const float g0 = bf_lo(gw[e]), g1 = bf_hi(gw[e]);
+            r[e] = bf16x2_of(g0 / (1.f + expf(-g0)) * bf_lo(uw[e]), g1 / (1.f + expf(-g1)) * bf_hi(uw[e]));
+        }
+        ((uint4*)out)[j] = make_uint4(r[0], r[1], r[2], r[3]);
+        return;
+    }
+    if (j >= ff) return;
     float g = bf2f(row[j]), u = bf2f(row[ff + j]);
-    h[(long)blockIdx.y * ff + j] = f2bf(g / (1.f + expf(-g)) * u);
+    out[j] = f2bf(g / (1.f + expf(-g)) * u);
 }
 
 // y[r, :] += b. Grid: rows.
@@ -101,19 +131,45 @@ extern "C" __global__ void f32_to_bf16(const float* __restrict__ src, bf16_t* __
 // Matrix-vector product for one token (batch-1 decode): y[m] = Σ_k W[m, k] · x[k] (+ y[m] when accumulate),
 // W bf16 [M, K] row-major (K a multiple of 8), x bf16 [K], y fp32 or bf16. Each warp streams GEMV_ROWS rows with
 // 16-byte loads (x is staged in shared memory once per block); memory-bound, so several loads stay in flight.
+// ksplit (1, 2 or 4) warps share a row group, each taking a contiguous part of K, so a short matrix (few rows) has
+// more warps and shorter chains of dependent loads; their partial sums meet in shared memory (fixed order).
+// Grid: ceil(m / (GEMV_ROWS · GEMV_WARPS / ksplit)); block GEMV_WARPS · 32; dynamic shared memory: 2·k bytes.
 #define GEMV_WARPS 4
 #define GEMV_ROWS 4
+// With norm_w set, x is ignored and the block stages bf16(xf · rsqrt(mean(xf²) + eps) ⊙ norm_w) instead (RMSNorm of
+// the fp32 residual row fused into the product's input: one launch fewer per norm, as rmsnorm_rows computes it).
 extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf16_t* __restrict__ w, const bf16_t* __restrict__ x,
-    void* __restrict__ y, int m, int k, int accumulate, int out_bf16)
+    void* __restrict__ y, int m, int k, int accumulate, int out_bf16, int ksplit, const float* __restrict__ xf,
+    const float* __restrict__ norm_w, float eps)
 {
     extern __shared__ __attribute__((aligned(16))) unsigned char gemv_smem[];
+    __shared__ float partial[GEMV_WARPS][GEMV_ROWS];
     uint4* xs = (uint4*)gemv_smem;
     const int vecs = k / 8;
-    for (int i = threadIdx.x; i < vecs; i += blockDim.x) xs[i] = ((const uint4*)x)[i];
+    if (norm_w != 0)
+    {
+        const float4* x4 = (const float4*)xf;
+        const float4* g4 = (const float4*)norm_w;
+        float ss = 0.f;
+        for (int i = threadIdx.x; i < k / 4; i += blockDim.x) { float4 v = x4[i]; ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w; }
+        ss = block_sum(ss);
+        const float inv = rsqrtf(ss / (float)k + eps);
+        for (int i = threadIdx.x; i < vecs; i += blockDim.x)
+        {
+            const float4 a = x4[2 * i], b = x4[2 * i + 1], ga = g4[2 * i], gb = g4[2 * i + 1];
+            xs[i] = make_uint4(bf16x2_of(a.x * inv * ga.x, a.y * inv * ga.y), bf16x2_of(a.z * inv * ga.z, a.w * inv * ga.w),
+                               bf16x2_of(b.x * inv * gb.x, b.y * inv * gb.y), bf16x2_of(b.z * inv * gb.z, b.w * inv * gb.w));
+        }
+    }
+    else
+    {
+        for (int i = threadIdx.x; i < vecs; i += blockDim.x) xs[i] = ((const uint4*)x)[i];
+    }
     __syncthreads();
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int row0 = (blockIdx.x * GEMV_WARPS + warp) * GEMV_ROWS;
-    if (row0 >= m) return;
+    const int group = warp / ksplit, part = warp % ksplit;
+    const int row0 = (blockIdx.x * (GEMV_WARPS / ksplit) + group) * GEMV_ROWS;
+    const int v0 = part * vecs / ksplit, v1 = (part + 1) * vecs / ksplit;
     float acc[GEMV_ROWS];
     const uint4* wr[GEMV_ROWS];
 #pragma unroll
@@ -122,8 +178,9 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
         acc[r] = 0.f;
         wr[r] = (const uint4*)(w + (long)min(row0 + r, m - 1) * k);
     }
-    // Four 16-byte loads per row in flight per lane before any use (memory-level parallelism).
-    for (int i0 = lane; i0 < vecs; i0 += 32 * 4)
+    // Four 16-byte loads per row in flight per lane before any use (memory-level parallelism). Warps past the last
+    // row skip the loads but stay for the barrier below.
+    for (int i0 = v0 + lane; row0 < m && i0 < v1; i0 += 32 * 4)
     {
         uint4 wv[4][GEMV_ROWS];
 #pragma unroll
@@ -131,13 +188,13 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
         {
             int i = i0 + u * 32;
 #pragma unroll
-            for (int r = 0; r < GEMV_ROWS; r++) wv[u][r] = i < vecs ? wr[r][i] : make_uint4(0u, 0u, 0u, 0u);
+            for (int r = 0; r < GEMV_ROWS; r++) wv[u][r] = i < v1 ? wr[r][i] : make_uint4(0u, 0u, 0u, 0u);
         }
 #pragma unroll
         for (int u = 0; u < 4; u++)
         {
             int i = i0 + u * 32;
-            if (i >= vecs) break;
+            if (i >= v1) break;
             uint4 xv = xs[i];
             float xf[8] = { bf_lo(xv.x), bf_hi(xv.x), bf_lo(xv.y), bf_hi(xv.y), bf_lo(xv.z), bf_hi(xv.z), bf_lo(xv.w), bf_hi(xv.w) };
 #pragma unroll
@@ -154,12 +211,20 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
     if (lane == 0)
     {
 #pragma unroll
+        for (int r = 0; r < GEMV_ROWS; r++) partial[warp][r] = acc[r];
+    }
+    __syncthreads();
+    if (lane == 0 && part == 0 && row0 < m)
+    {
+#pragma unroll
         for (int r = 0; r < GEMV_ROWS; r++)
         {
             int row = row0 + r;
             if (row >= m) break;
-            if (out_bf16) ((bf16_t*)y)[row] = f2bf(acc[r] + (accumulate ? bf2f(((bf16_t*)y)[row]) : 0.f));
-            else ((float*)y)[row] = acc[r] + (accumulate ? ((float*)y)[row] : 0.f);
+            float sum = 0.f;
+            for (int p = 0; p < ksplit; p++) sum += partial[warp + p][r];
+            if (out_bf16) ((bf16_t*)y)[row] = f2bf(sum + (accumulate ? bf2f(((bf16_t*)y)[row]) : 0.f));
+            else ((float*)y)[row] = sum + (accumulate ? ((float*)y)[row] : 0.f);
         }
     }
 }
