@@ -221,6 +221,17 @@ internal static class GpuBench
         json.WriteNumber($"decode_b1_{other}_tok_s", Math.Round(otherTokS, 2));
         WriteProfile(json, output, $"[{name}] with {other}", $"decode_b1_{other}_profile_ms", engine.ProfileDecode([0], next));
         engine.UseGemv = primary;
+
+        // And with the other decode-attention kernel (tensor cores vs CUDA cores), for the record.
+        var kernel = engine.DecodeKernel;
+        engine.DecodeKernel = kernel == DecodeAttentionKernel.TensorCores ? DecodeAttentionKernel.CudaCores : DecodeAttentionKernel.TensorCores;
+        var otherGeometry = engine.GeometryFor(1);
+        string kernelName = engine.DecodeKernel == DecodeAttentionKernel.TensorCores ? "tensor-core" : "cuda-core";
+        double kernelTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+        var kernelProfile = engine.ProfileDecode([0], next);
+        output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the {kernelName} decode attention ({otherGeometry.Chunk} × {otherGeometry.Splits}): {kernelTokS:F1} tok/s ({100 * kernelTokS / bound:F1} % of the bound), attention {kernelProfile.GetValueOrDefault("attention"):F3} ms, combine {kernelProfile.GetValueOrDefault("attention combine"):F3} ms"));
+        json.WriteNumber($"decode_b1_{kernelName.Replace('-', '_')}_attention_tok_s", Math.Round(kernelTokS, 2));
+        engine.DecodeKernel = kernel;
         if (engine.UseGemv)
         {
             // The GEMV with two warps per row group for the short matrices (q|k|v, o), for the record.

@@ -15,6 +15,7 @@ public sealed partial class CudaEngine
     private bool _profiling;
     private bool _useGemv;
     private int _decodeMinChunk;
+    private DecodeAttentionKernel _decodeKernel;
     private int _gemvSplitK = 1;
     private bool _gemvFusedNorm;
 
@@ -103,12 +104,36 @@ public sealed partial class CudaEngine
     /// <summary>Largest matrix (rows) the <see cref="GemvSplitK"/> split applies to.</summary>
     public const int GemvSplitKMaxRows = 8192;
 
-    /// <summary>The decode-attention geometry of every batch size up to the arena's, for <paramref name="minChunk"/>.</summary>
+    /// <summary>
+    /// The split-KV decode-attention kernel (starts as <see cref="CudaEngineOptions.DecodeKernel"/>); changing it
+    /// recomputes the geometry and drops the captured graphs. <c>uncomp bench --device cuda</c> times both.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined kernel.</exception>
+    public DecodeAttentionKernel DecodeKernel
+    {
+        get => _decodeKernel;
+        set
+        {
+            if (value is not (DecodeAttentionKernel.CudaCores or DecodeAttentionKernel.TensorCores))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "DecodeKernel is CudaCores or TensorCores.");
+            }
+
+            if (value != _decodeKernel)
+            {
+                _decodeKernel = value;
+                FillGeometry(_arena.Layout, _decodeMinChunk);
+                DropGraphs();
+            }
+        }
+    }
+
+    /// <summary>The decode-attention geometry of every batch size up to the arena's, for <paramref name="minChunk"/> and the current kernel.</summary>
     private void FillGeometry(KvCacheLayout layout, int minChunk)
     {
         for (int b = 1; b < _geometry.Length; b++)
         {
-            _geometry[b] = DecodeGeometry.For(_device, layout, b, minChunk);
+            _geometry[b] = DecodeGeometry.For(_device, layout, b, minChunk, _decodeKernel);
         }
     }
 
@@ -361,6 +386,7 @@ public sealed partial class CudaEngine
                 TotalUnits = _arena.TotalUnits, LayerUnit0 = layer * layout.UnitsPerLayer, UnitsPerLayer = layout.UnitsPerLayer,
                 Heads = _heads, KvHeads = _kvHeads, QueryHeadsPerUnit = layout.QueryHeadsPerUnit, UnitsPerKvHead = _unitsPerKvHead,
                 HeadDim = _headDim, Rows = rows, Splits = geometry.Splits, Chunk = geometry.Chunk, Scale = _scale,
+                Kernel = _decodeKernel,
             });
             Mark("attention");
             _kernels.DecodeCombine(_partO.Address, _partMl.Address, _att, rows, _heads, geometry.Splits, _headDim);
