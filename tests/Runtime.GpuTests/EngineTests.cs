@@ -241,6 +241,27 @@ public sealed class EngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void GemvMaxK_Zero_SendsEveryProductToCublasLt_AndAgrees()
+    {
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var layout = KvCacheLayout.Full(model.Config, 512);
+        using var gemv = new CudaEngine(model, layout);
+        using var cublas = new CudaEngine(model, layout);
+        Assert.Equal(2, gemv.GemvSplitK);
+        cublas.GemvMaxK = 0;
+        var forced = RandomTokens(12, 17, model.Config.VocabSize);
+
+        var (worst, agree) = TeacherForced(gemv, cublas, RandomTokens(200, 18, model.Config.VocabSize), forced);
+
+        output.WriteLine($"GEMV (k split {gemv.GemvSplitK}) vs cuBLASLt: max relative logit difference {worst:E2}, argmax agreement {agree}/{forced.Length}");
+        Assert.True(worst > 0, "both engines ran the same products");
+        Assert.True(worst < PathTolerance, $"max relative logit difference {worst:E2}");
+        Assert.True(agree >= 0.9 * forced.Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => cublas.GemvMaxK = -1);
+    }
+
+    [Fact]
     public void LongerDecodeChunks_AgreeWithTheAutomaticGeometry()
     {
         _ = Gpu.Device;

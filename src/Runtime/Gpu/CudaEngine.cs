@@ -89,6 +89,7 @@ public sealed partial class CudaEngine : IDisposable
         _decodeKernel = options.DecodeKernel is DecodeAttentionKernel.CudaCores or DecodeAttentionKernel.TensorCores
             ? options.DecodeKernel
             : throw new ArgumentOutOfRangeException(nameof(options), options.DecodeKernel, "CudaEngineOptions.DecodeKernel is CudaCores or TensorCores.");
+        _gemvMaxK = options.GemvMaxK >= 0 ? options.GemvMaxK : throw new ArgumentOutOfRangeException(nameof(options), options.GemvMaxK, "CudaEngineOptions.GemvMaxK must not be negative.");
         FillGeometry(layout, minChunk: 0);
         long partRows = 0;
         for (int b = 1; b <= batch; b++)
