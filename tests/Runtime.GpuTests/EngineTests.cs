@@ -167,7 +167,9 @@ public sealed class EngineTests(ITestOutputHelper output)
     /// <summary>
     /// Prefills both engines with <paramref name="prompt"/>, then decodes <paramref name="forced"/> in both (teacher
     /// forcing, so one flipped near-tie does not send the two down different sequences). Returns the worst relative
-    /// logit difference and the steps whose argmax agree. <paramref name="beforeStep"/> runs before each step.
+    /// logit difference and the steps whose choices agree up to the noise: the same argmax, or each engine's pick within
+    /// twice that step's largest logit difference of the other's maximum (random-token prompts give near-ties that
+    /// bf16 noise may flip either way). <paramref name="beforeStep"/> runs before each step.
     /// </summary>
     private static (double Worst, int Agree) TeacherForced(CudaEngine a, CudaEngine b, int[] prompt, int[] forced, Action<int>? beforeStep = null)
     {
@@ -184,17 +186,30 @@ public sealed class EngineTests(ITestOutputHelper output)
             a.Decode([0], [forced[i]], la);
             b.Decode([0], [forced[i]], lb);
             worst = Math.Max(worst, Gpu.RelativeError(la, lb));
-            agree += TokenSampler.ArgMax(la) == TokenSampler.ArgMax(lb) ? 1 : 0;
+            agree += AgreeUpToNoise(la, lb) ? 1 : 0;
         }
 
         return (worst, agree);
+    }
+
+    private static bool AgreeUpToNoise(float[] la, float[] lb)
+    {
+        int ia = TokenSampler.ArgMax(la), ib = TokenSampler.ArgMax(lb);
+        double noise = 0;
+        for (int i = 0; i < la.Length; i++)
+        {
+            noise = Math.Max(noise, Math.Abs(la[i] - lb[i]));
+        }
+
+        return ia == ib || (la[ib] >= la[ia] - (2 * noise) && lb[ia] >= lb[ib] - (2 * noise));
     }
 
     // Two decode paths that differ only in fp32 summation order (kernels, chunking) give attention outputs that agree
     // to ~1e-6 before their bf16 rounding; a value near a rounding boundary then lands one ulp (2^-8) apart, and the
     // fixture model's bf16 layers carry such flips to ~1e-2 of the logits (measured 1.08e-2 on an H200). Both kernels
     // match a float64 softmax to one output ulp (KernelTests.DecodeAttention_RaggedUnits_MatchesFloat64Softmax;
-    // tools/gpu/kernel_lab.py --accuracy). Hence 3e-2 and 90 % argmax agreement, the bf16 engine-vs-engine bound.
+    // tools/gpu/kernel_lab.py --accuracy). Hence 3e-2, the bf16 engine-vs-engine bound, and every step's choice equal up
+    // to that noise (AgreeUpToNoise).
     private const double PathTolerance = 3e-2;
 
     [Theory]
@@ -215,9 +230,9 @@ public sealed class EngineTests(ITestOutputHelper output)
 
         var (worst, agree) = TeacherForced(tensor, cuda, RandomTokens(90, 12, cfg.VocabSize), forced);
 
-        output.WriteLine($"{granularity}: geometry {tensor.GeometryFor(1)} (tensor cores) vs {cuda.GeometryFor(1)} (CUDA cores), max relative logit difference {worst:E2}, argmax agreement {agree}/{forced.Length}");
+        output.WriteLine($"{granularity}: geometry {tensor.GeometryFor(1)} (tensor cores) vs {cuda.GeometryFor(1)} (CUDA cores), max relative logit difference {worst:E2}, choices agreeing {agree}/{forced.Length}");
         Assert.True(worst < PathTolerance, $"max relative logit difference {worst:E2}");
-        Assert.True(agree >= 0.9 * forced.Length, $"argmax agreed on {agree} of {forced.Length} steps");
+        Assert.True(agree == forced.Length, $"choices agreed up to the noise on {agree} of {forced.Length} steps");
     }
 
     [Fact]
@@ -234,9 +249,9 @@ public sealed class EngineTests(ITestOutputHelper output)
         var (worst, agree) = TeacherForced(switching, steady, RandomTokens(300, 13, model.Config.VocabSize), forced,
             i => switching.DecodeKernel = i % 2 == 0 ? DecodeAttentionKernel.CudaCores : DecodeAttentionKernel.TensorCores);
 
-        output.WriteLine($"switching kernels every step: max relative logit difference {worst:E2}, argmax agreement {agree}/{forced.Length}");
+        output.WriteLine($"switching kernels every step: max relative logit difference {worst:E2}, choices agreeing {agree}/{forced.Length}");
         Assert.True(worst < PathTolerance, $"max relative logit difference {worst:E2}");
-        Assert.True(agree >= 0.9 * forced.Length);
+        Assert.True(agree == forced.Length, $"choices agreed up to the noise on {agree} of {forced.Length} steps");
         Assert.Throws<ArgumentOutOfRangeException>(() => switching.DecodeKernel = (DecodeAttentionKernel)7);
     }
 
@@ -254,10 +269,10 @@ public sealed class EngineTests(ITestOutputHelper output)
 
         var (worst, agree) = TeacherForced(gemv, cublas, RandomTokens(200, 18, model.Config.VocabSize), forced);
 
-        output.WriteLine($"GEMV (k split {gemv.GemvSplitK}) vs cuBLASLt: max relative logit difference {worst:E2}, argmax agreement {agree}/{forced.Length}");
+        output.WriteLine($"GEMV (k split {gemv.GemvSplitK}) vs cuBLASLt: max relative logit difference {worst:E2}, choices agreeing {agree}/{forced.Length}");
         Assert.True(worst > 0, "both engines ran the same products");
         Assert.True(worst < PathTolerance, $"max relative logit difference {worst:E2}");
-        Assert.True(agree >= 0.9 * forced.Length);
+        Assert.True(agree == forced.Length, $"choices agreed up to the noise on {agree} of {forced.Length} steps");
         Assert.Throws<ArgumentOutOfRangeException>(() => cublas.GemvMaxK = -1);
     }
 
@@ -275,9 +290,9 @@ public sealed class EngineTests(ITestOutputHelper output)
 
         var (worst, agree) = TeacherForced(auto, longer, RandomTokens(1500, 11, model.Config.VocabSize), forced);
 
-        output.WriteLine($"geometry {auto.GeometryFor(1)} vs {longer.GeometryFor(1)}: max relative logit difference {worst:E2}, argmax agreement {agree}/{forced.Length}");
+        output.WriteLine($"geometry {auto.GeometryFor(1)} vs {longer.GeometryFor(1)}: max relative logit difference {worst:E2}, choices agreeing {agree}/{forced.Length}");
         Assert.True(worst < PathTolerance, $"max relative logit difference {worst:E2}");
-        Assert.True(agree >= 0.9 * forced.Length);
+        Assert.True(agree == forced.Length, $"choices agreed up to the noise on {agree} of {forced.Length} steps");
     }
 
     [Fact]
