@@ -4,7 +4,7 @@ using UNComp.Runtime.Gpu;
 namespace UNComp.Runtime.GpuTests;
 
 /// <summary>Each kernel against a float64 CPU reference on bf16-rounded random inputs (fresh per case, outputs poisoned).</summary>
-public sealed class KernelTests
+public sealed class KernelTests(ITestOutputHelper output)
 {
     private static readonly Lazy<LlamaKernels> SharedKernels = new(() => new LlamaKernels(Gpu.Device));
 
@@ -134,6 +134,100 @@ public sealed class KernelTests
         double err = Gpu.RelativeError(Gpu.Download(dy), expected);
         Assert.True(err < 1e-3, $"relative error {err:E2}");   // a staged element may round the other way when inv differs in its last bit
         foreach (var t in (DeviceTensor[])[dx, dg, dw, dy])
+        {
+            t.Buffer.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(DecodeAttentionKernel.TensorCores, 32, 4, 64)]
+    [InlineData(DecodeAttentionKernel.TensorCores, 64, 1, 256)]
+    [InlineData(DecodeAttentionKernel.TensorCores, 128, 4, 1024)]
+    [InlineData(DecodeAttentionKernel.TensorCores, 128, 8, 96)]
+    [InlineData(DecodeAttentionKernel.CudaCores, 32, 4, 64)]
+    [InlineData(DecodeAttentionKernel.CudaCores, 128, 4, 256)]
+    public void DecodeAttention_RaggedUnits_MatchesFloat64Softmax(DecodeAttentionKernel kernel, int d, int group, int chunk)
+    {
+        // Units of 300, 17 and 0 cached tokens plus the step's own key; queries scaled ×4 so the attention is peaked and
+        // the running maximum moves inside a chunk. The output is bf16: 5e-3 of the largest value is about one ulp.
+        var device = Gpu.Device;
+        int[] lengths = [300, 17, 0];
+        int units = lengths.Length, heads = units * group, cap = 320;
+        int splits = (cap + 1 + chunk - 1) / chunk;
+        var k = Gpu.RandomBf16(units * cap * d, 31, 0.7f);
+        var v = Gpu.RandomBf16(units * cap * d, 32);
+        var q = Gpu.RandomBf16(heads * d, 33, 4);
+        var nk = Gpu.RandomBf16(units * d, 34, 0.7f);
+        var nv = Gpu.RandomBf16(units * d, 35);
+        var dk = Gpu.UploadBf16(device, k, units * cap, d);
+        var dv = Gpu.UploadBf16(device, v, units * cap, d);
+        var dq = Gpu.UploadBf16(device, q, heads, d);
+        var dnk = Gpu.UploadBf16(device, nk, units, d);
+        var dnv = Gpu.UploadBf16(device, nv, units, d);
+        using var offsets = device.Allocate(units * 8L, "unit offsets");
+        offsets.CopyFromHost<long>(Enumerable.Range(0, units).Select(u => (long)u * cap * d).ToArray());
+        using var lens = device.Allocate(units * 4L, "lengths");
+        lens.CopyFromHost<int>(lengths);
+        using var slots = device.Allocate(4, "slots");
+        slots.CopyFromHost<int>([0]);
+        using var partO = device.Allocate((long)heads * splits * d * 4, "partials");
+        using var partMl = device.Allocate((long)heads * splits * 2 * 4, "partial statistics");
+        var dout = Gpu.Poisoned(device, DType.BF16, heads, d);
+        Kernels.DecodePartial(new DecodeAttentionArgs
+        {
+            Q = dq.Address, NewK = dnk.Address, NewV = dnv.Address, ArenaK = dk.Address, ArenaV = dv.Address,
+            UnitOffsets = offsets.Address, Lengths = lens.Address, Slots = slots.Address, PartialO = partO.Address,
+            PartialMl = partMl.Address, SlotElements = (long)units * cap * d, TotalUnits = units, LayerUnit0 = 0,
+            UnitsPerLayer = units, Heads = heads, KvHeads = units, QueryHeadsPerUnit = group, UnitsPerKvHead = 1,
+            HeadDim = d, Rows = 1, Splits = splits, Chunk = chunk, Scale = 1f / MathF.Sqrt(d), Kernel = kernel,
+        });
+        Kernels.DecodeCombine(partO.Address, partMl.Address, dout, 1, heads, splits, d);
+        var actual = Gpu.Download(dout);
+
+        var expected = new double[heads * d];
+        for (int u = 0; u < units; u++)
+        {
+            int n = lengths[u] + 1;
+            double Key(int t, int i) => t < lengths[u] ? k[(((long)u * cap) + t) * d + i] : nk[(u * d) + i];
+            double Value(int t, int i) => t < lengths[u] ? v[(((long)u * cap) + t) * d + i] : nv[(u * d) + i];
+            for (int h = u * group; h < (u + 1) * group; h++)
+            {
+                var logits = new double[n];
+                for (int t = 0; t < n; t++)
+                {
+                    double dot = 0;
+                    for (int i = 0; i < d; i++)
+                    {
+                        dot += q[(h * d) + i] * Key(t, i);
+                    }
+
+                    logits[t] = dot / Math.Sqrt(d);
+                }
+
+                double max = logits.Max(), sum = logits.Sum(x => Math.Exp(x - max));
+                for (int i = 0; i < d; i++)
+                {
+                    double o = 0;
+                    for (int t = 0; t < n; t++)
+                    {
+                        o += Math.Exp(logits[t] - max) / sum * Value(t, i);
+                    }
+
+                    expected[(h * d) + i] = o;
+                }
+            }
+        }
+
+        double scale = expected.Max(Math.Abs), worst = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            Assert.False(float.IsNaN(actual[i]), $"element {i} was not written");
+            worst = Math.Max(worst, Math.Abs(actual[i] - expected[i]) / scale);
+        }
+
+        output.WriteLine($"{kernel} d {d} group {group} chunk {chunk} ({splits} splits): max |error| / max |expected| = {worst:E2}");
+        Assert.True(worst < 5e-3, $"max |error| / max |expected| = {worst:E2}");
+        foreach (var t in new[] { dk, dv, dq, dnk, dnv, dout })
         {
             t.Buffer.Dispose();
         }

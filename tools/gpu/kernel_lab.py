@@ -127,7 +127,7 @@ class Case:
     """A ragged arena of `layers` × `units` caches of `cap` slots, each with `len` cached tokens (same per unit here
     unless `lengths` is given), batch 1 (slot 0), and the step's own q / new k / new v."""
 
-    def __init__(self, layers, units, heads, d, cap, lengths, seed=0):
+    def __init__(self, layers, units, heads, d, cap, lengths, seed=0, q_scale=1.0):
         g = torch.Generator(device="cuda").manual_seed(seed)
         self.layers, self.units, self.heads, self.d, self.cap = layers, units, heads, d, cap
         self.G = heads // units
@@ -137,7 +137,7 @@ class Case:
         self.offsets = torch.arange(total, device="cuda", dtype=torch.int64) * cap * d
         self.lengths = torch.tensor(lengths, device="cuda", dtype=torch.int32)
         self.slots = torch.zeros(1, device="cuda", dtype=torch.int32)
-        self.q = torch.randn(heads * d, device="cuda", generator=g).to(torch.bfloat16)
+        self.q = (torch.randn(heads * d, device="cuda", generator=g) * q_scale).to(torch.bfloat16)
         self.nk = (torch.randn(units * d, device="cuda", generator=g) * 0.5).to(torch.bfloat16)
         self.nv = torch.randn(units * d, device="cuda", generator=g).to(torch.bfloat16)
         self.out = torch.zeros(heads * d, device="cuda", dtype=torch.bfloat16)
@@ -149,6 +149,7 @@ class Case:
 
     def run(self, partial, combine, layer, chunk, part_o, part_ml, do_combine=True):
         splits = self.geometry(chunk)
+        self.last_splits = splits
         shared = 4 * 4 * pow2(self.G) * (self.d + 2)
         launch(partial, (splits, self.units, 1), (128,), shared, [
             ptr(self.q), ptr(self.nk), ptr(self.nv), ptr(self.k), ptr(self.v), ptr(self.offsets), ptr(self.lengths),
@@ -309,6 +310,39 @@ def gemv_lab(args, base_options, copy_gbps):
     return {"copy_bandwidth_GBps": round(copy_gbps, 1), "products": rows}
 
 
+def accuracy_lab(args, arch):
+    """Both decode kernels against a float64 reference for head dims 32/64/128 × groups 1/4 × chunks, with peaked
+    attention (q scaled by --q-scale, so the running maximum moves inside long chunks): max |error| / max |ref| per
+    case, and the two kernels against each other."""
+    source = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + open(os.path.join(KERNELS, "decode_attention.cu")).read()
+    module = Module(compile_cubin(source, [f"--gpu-architecture={arch}", "--std=c++17", "-default-device", "--extra-device-vectorization"]))
+    combine = module.function("decode_attention_combine", 48 * 1024)
+    rows = []
+    part_o = torch.empty(8 * 64 * 128, device="cuda")
+    part_ml = torch.empty(8 * 64 * 2, device="cuda")
+    for d in (32, 64, 128):
+        for G in (1, 4):
+            for q_scale in (1.0, args.q_scale):
+                case = Case(layers=1, units=2, heads=2 * G, d=d, cap=3000, lengths=[2500, 700], seed=7 + d + G, q_scale=q_scale)
+                ref = case.reference(0).double()
+                outs = {}
+                for kernel in ("partial", "mma"):
+                    f = module.function(f"decode_attention_{kernel}_d{d}_g{pow2(G)}", 48 * 1024)
+                    for chunk in (64, 256, 1024, 2048):
+                        case.out.zero_()
+                        case.run(f, combine, 0, chunk, part_o, part_ml)
+                        torch.cuda.synchronize()
+                        got = case.out.double().view(case.heads, d)
+                        outs[(kernel, chunk)] = got
+                        err = float((got - ref).abs().max() / ref.abs().max())
+                        rows.append({"d": d, "G": G, "q_scale": q_scale, "kernel": kernel, "chunk": chunk, "max_rel_error": err})
+                        print(f"d {d:3d} G {G} q×{q_scale:<4} {kernel:7s} chunk {chunk:4d}: max |err| / max |ref| = {err:.2e}{' WRONG' if err > 1e-2 else ''}")
+                between = max(float((outs[("mma", c)] - outs[("partial", c)]).abs().max() / ref.abs().max()) for c in (64, 256, 1024, 2048))
+                print(f"d {d:3d} G {G} q×{q_scale:<4} mma vs partial, worst chunk: {between:.2e}")
+    module.unload()
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernels", default="onepass,mma", help="decode kernels: onepass (CUDA cores), mma (tensor cores)")
@@ -320,6 +354,8 @@ def main():
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--json")
     ap.add_argument("--prefill", action="store_true", help="measure the flash prefill kernel instead")
+    ap.add_argument("--accuracy", action="store_true", help="check both decode kernels against float64 (d 32/64/128, groups 1/4)")
+    ap.add_argument("--q-scale", type=float, default=6.0, help="--accuracy: query scale of the peaked cases")
     ap.add_argument("--tiles", default="32,64", help="prefill key-tile sizes (-DFW_BN)")
     ap.add_argument("--gemv", action="store_true", help="measure the batch-1 GEMV's k split instead")
     args = ap.parse_args()
@@ -339,6 +375,12 @@ def main():
             with open(args.json, "w") as f:
                 json.dump(report, f, indent=1)
             print("wrote", args.json)
+        return
+    if args.accuracy:
+        rows = accuracy_lab(args, arch)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"gpu": dev.name, "accuracy": rows}, f, indent=1)
         return
     if args.prefill:
         report = {"gpu": dev.name, "torch": torch.__version__, "prefill": prefill_lab(args, arch, base[:-1])}

@@ -7,6 +7,8 @@
 #define __launch_bounds__(...) __attribute__((launch_bounds(__VA_ARGS__)))
 #include <__clang_cuda_builtin_vars.h>
 struct __attribute__((aligned(16))) uint4 { unsigned x, y, z, w; };
+struct __attribute__((aligned(8))) uint2 { unsigned x, y; };
+__device__ uint2 make_uint2(unsigned, unsigned);
 __device__ uint4 make_uint4(unsigned, unsigned, unsigned, unsigned);
 __device__ unsigned __float_as_uint(float);
 __device__ float __uint_as_float(unsigned);

@@ -221,15 +221,44 @@ internal static class GpuBench
         json.WriteNumber($"decode_b1_{other}_tok_s", Math.Round(otherTokS, 2));
         WriteProfile(json, output, $"[{name}] with {other}", $"decode_b1_{other}_profile_ms", engine.ProfileDecode([0], next));
         engine.UseGemv = primary;
+
+        // And with the other decode-attention kernel (tensor cores vs CUDA cores), for the record.
+        var kernel = engine.DecodeKernel;
+        engine.DecodeKernel = kernel == DecodeAttentionKernel.TensorCores ? DecodeAttentionKernel.CudaCores : DecodeAttentionKernel.TensorCores;
+        var otherGeometry = engine.GeometryFor(1);
+        string kernelName = engine.DecodeKernel == DecodeAttentionKernel.TensorCores ? "tensor-core" : "cuda-core";
+        double kernelTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+        var kernelProfile = engine.ProfileDecode([0], next);
+        output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the {kernelName} decode attention ({otherGeometry.Chunk} × {otherGeometry.Splits}): {kernelTokS:F1} tok/s ({100 * kernelTokS / bound:F1} % of the bound), attention {kernelProfile.GetValueOrDefault("attention"):F3} ms, combine {kernelProfile.GetValueOrDefault("attention combine"):F3} ms"));
+        json.WriteNumber($"decode_b1_{kernelName.Replace('-', '_')}_attention_tok_s", Math.Round(kernelTokS, 2));
+        engine.DecodeKernel = kernel;
         if (engine.UseGemv)
         {
-            // The GEMV with two warps per row group for the short matrices (q|k|v, o), for the record.
-            engine.GemvSplitK = 2;
-            double splitTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
-            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the GEMV's k split over 2 warps (matrices ≤ {CudaEngine.GemvSplitKMaxRows} rows): {splitTokS:F1} tok/s ({100 * splitTokS / bound:F1} % of the bound)"));
-            json.WriteNumber("decode_b1_gemv_splitk2_tok_s", Math.Round(splitTokS, 2));
-            WriteProfile(json, output, $"[{name}] with the k split", "decode_b1_gemv_splitk2_profile_ms", engine.ProfileDecode([0], next));
-            engine.GemvSplitK = 1;
+            // The GEMV with the other k splits for the short matrices (q|k|v, o), for the record.
+            int splitK = engine.GemvSplitK;
+            for (int warps = 1; warps <= 4; warps *= 2)
+            {
+                if (warps == splitK)
+                {
+                    continue;
+                }
+
+                engine.GemvSplitK = warps;
+                double splitTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+                output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the GEMV's k split over {warps} warp(s) (matrices ≤ {CudaEngine.GemvSplitKMaxRows} rows; default {splitK}): {splitTokS:F1} tok/s ({100 * splitTokS / bound:F1} % of the bound)"));
+                json.WriteNumber($"decode_b1_gemv_splitk{warps}_tok_s", Math.Round(splitTokS, 2));
+            }
+
+            engine.GemvSplitK = splitK;
+
+            // And the GEMV for the products past GemvMaxK too (down_proj of an 8B model, k = 14336), for the record.
+            int maxK = engine.GemvMaxK;
+            engine.GemvMaxK = int.MaxValue;
+            double allTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the GEMV for every product (GemvMaxK {maxK} → unlimited): {allTokS:F1} tok/s ({100 * allTokS / bound:F1} % of the bound)"));
+            json.WriteNumber("decode_b1_gemv_all_tok_s", Math.Round(allTokS, 2));
+            WriteProfile(json, output, $"[{name}] with the GEMV for every product", "decode_b1_gemv_all_profile_ms", engine.ProfileDecode([0], next));
+            engine.GemvMaxK = maxK;
 
             // And with RMSNorm fused into the normed products (off by default: slower so far), for the record.
             engine.GemvFusedNorm = true;

@@ -15,7 +15,9 @@ public sealed partial class CudaEngine
     private bool _profiling;
     private bool _useGemv;
     private int _decodeMinChunk;
-    private int _gemvSplitK = 1;
+    private DecodeAttentionKernel _decodeKernel;
+    private int _gemvSplitK = 2;
+    private int _gemvMaxK;
     private bool _gemvFusedNorm;
 
     /// <summary>
@@ -58,7 +60,9 @@ public sealed partial class CudaEngine
 
     /// <summary>
     /// Warps per row group of the batch-1 GEMV (1, 2 or 4) for matrices of at most <see cref="GemvSplitKMaxRows"/> rows
-    /// (q|k|v and o of an 8B model; gate|up and lm_head already keep the GPU busy). Starts at 1; changing it drops the
+    /// (q|k|v and o of an 8B model; gate|up and lm_head already keep the GPU busy). Starts at 2 (H200, Llama-3-8B shapes,
+    /// 32K: 173.3 tok/s vs 170.5 with 1, and 143.3 vs 141.7 in an earlier run: o has only 256 row groups of 16 rows
+    /// without the split, two per multiprocessor); changing it drops the
     /// captured graphs. <c>uncomp bench --device cuda</c> times batch-1 decode with 2.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not 1, 2 or 4.</exception>
@@ -100,15 +104,59 @@ public sealed partial class CudaEngine
         }
     }
 
+    /// <summary>
+    /// Largest inner dimension the batch-1 GEMV path takes (starts as <see cref="CudaEngineOptions.GemvMaxK"/>; larger
+    /// ones go to cuBLASLt). Changing it drops the captured graphs; <c>uncomp bench --device cuda</c> also times the GEMV
+    /// for every product.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int GemvMaxK
+    {
+        get => _gemvMaxK;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            if (value != _gemvMaxK)
+            {
+                _gemvMaxK = value;
+                DropGraphs();
+            }
+        }
+    }
+
     /// <summary>Largest matrix (rows) the <see cref="GemvSplitK"/> split applies to.</summary>
     public const int GemvSplitKMaxRows = 8192;
 
-    /// <summary>The decode-attention geometry of every batch size up to the arena's, for <paramref name="minChunk"/>.</summary>
+    /// <summary>
+    /// The split-KV decode-attention kernel (starts as <see cref="CudaEngineOptions.DecodeKernel"/>); changing it
+    /// recomputes the geometry and drops the captured graphs. <c>uncomp bench --device cuda</c> times both.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined kernel.</exception>
+    public DecodeAttentionKernel DecodeKernel
+    {
+        get => _decodeKernel;
+        set
+        {
+            if (value is not (DecodeAttentionKernel.CudaCores or DecodeAttentionKernel.TensorCores))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "DecodeKernel is CudaCores or TensorCores.");
+            }
+
+            if (value != _decodeKernel)
+            {
+                _decodeKernel = value;
+                FillGeometry(_arena.Layout, _decodeMinChunk);
+                DropGraphs();
+            }
+        }
+    }
+
+    /// <summary>The decode-attention geometry of every batch size up to the arena's, for <paramref name="minChunk"/> and the current kernel.</summary>
     private void FillGeometry(KvCacheLayout layout, int minChunk)
     {
         for (int b = 1; b < _geometry.Length; b++)
         {
-            _geometry[b] = DecodeGeometry.For(_device, layout, b, minChunk);
+            _geometry[b] = DecodeGeometry.For(_device, layout, b, minChunk, _decodeKernel);
         }
     }
 
@@ -361,6 +409,7 @@ public sealed partial class CudaEngine
                 TotalUnits = _arena.TotalUnits, LayerUnit0 = layer * layout.UnitsPerLayer, UnitsPerLayer = layout.UnitsPerLayer,
                 Heads = _heads, KvHeads = _kvHeads, QueryHeadsPerUnit = layout.QueryHeadsPerUnit, UnitsPerKvHead = _unitsPerKvHead,
                 HeadDim = _headDim, Rows = rows, Splits = geometry.Splits, Chunk = geometry.Chunk, Scale = _scale,
+                Kernel = _decodeKernel,
             });
             Mark("attention");
             _kernels.DecodeCombine(_partO.Address, _partMl.Address, _att, rows, _heads, geometry.Splits, _headDim);
@@ -400,7 +449,7 @@ public sealed partial class CudaEngine
     /// </summary>
     private void NormedMatMul(DeviceTensor norm, float eps, DeviceTensor w, DeviceTensor y, int rows)
     {
-        if (rows == 1 && _useGemv && _gemvFusedNorm && w.Cols <= Math.Min(Options.GemvMaxK, _kernels.GemvMaxK))
+        if (rows == 1 && _useGemv && _gemvFusedNorm && w.Cols <= Math.Min(_gemvMaxK, _kernels.GemvMaxK))
         {
             _kernels.GemvNormed(w, _x.Take(1), norm, eps, y, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1);
             return;
@@ -414,7 +463,7 @@ public sealed partial class CudaEngine
     /// <summary>One token and k ≤ GemvMaxK: the GEMV kernel; otherwise cuBLASLt (see <see cref="CudaEngineOptions.UseGemv"/>).</summary>
     private void MatMul(DeviceTensor x, DeviceTensor w, DeviceTensor y, bool accumulate)
     {
-        if (x.Rows == 1 && _useGemv && w.Cols <= Math.Min(Options.GemvMaxK, _kernels.GemvMaxK))
+        if (x.Rows == 1 && _useGemv && w.Cols <= Math.Min(_gemvMaxK, _kernels.GemvMaxK))
         {
             _kernels.Gemv(w, x, y, accumulate, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1);
         }

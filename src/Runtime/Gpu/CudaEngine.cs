@@ -86,11 +86,16 @@ public sealed partial class CudaEngine : IDisposable
         int rows = Math.Max(MaxPrefillTokens, batch);
         int mlpRows = Math.Max(Math.Min(options.MlpChunkTokens, rows), batch);
         _geometry = new DecodeGeometry[batch + 1];
+        _decodeKernel = options.DecodeKernel is DecodeAttentionKernel.CudaCores or DecodeAttentionKernel.TensorCores
+            ? options.DecodeKernel
+            : throw new ArgumentOutOfRangeException(nameof(options), options.DecodeKernel, "CudaEngineOptions.DecodeKernel is CudaCores or TensorCores.");
+        _gemvMaxK = options.GemvMaxK >= 0 ? options.GemvMaxK : throw new ArgumentOutOfRangeException(nameof(options), options.GemvMaxK, "CudaEngineOptions.GemvMaxK must not be negative.");
         FillGeometry(layout, minChunk: 0);
         long partRows = 0;
         for (int b = 1; b <= batch; b++)
         {
-            partRows = Math.Max(partRows, (long)b * _heads * _geometry[b].Splits);
+            // Sized for the CUDA-core geometry, which never has fewer splits: DecodeKernel can change later.
+            partRows = Math.Max(partRows, (long)b * _heads * DecodeGeometry.For(_device, layout, b, 0, DecodeAttentionKernel.CudaCores).Splits);
         }
 
         try

@@ -25,6 +25,12 @@ public sealed record CudaEngineOptions
     /// </summary>
     public bool UseGemv { get; init; } = true;
 
+    /// <summary>
+    /// The split-KV decode-attention kernel (<see cref="DecodeAttentionKernel.TensorCores"/> unless set): the tensor-core
+    /// kernel read K and V at 3.6 TB/s on an H200 at a 32K context, the CUDA-core kernel at 2.4 TB/s.
+    /// </summary>
+    public DecodeAttentionKernel DecodeKernel { get; init; } = DecodeAttentionKernel.TensorCores;
+
     /// <summary>Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt).</summary>
     public int GemvMaxK { get; init; } = 8192;
 

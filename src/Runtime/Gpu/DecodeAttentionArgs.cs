@@ -26,6 +26,7 @@ internal readonly record struct DecodeAttentionArgs
     public required int Splits { get; init; }
     public required int Chunk { get; init; }
     public required float Scale { get; init; }
+    public required DecodeAttentionKernel Kernel { get; init; }
 }
 
 /// <summary>Where one layer's units live in the KV arena (for the prefill write and the decode append).</summary>

@@ -47,7 +47,7 @@ public sealed partial class LlamaKernels
     /// <summary>Both passes of the decode re-scoring of one layer (mode 1: observation window of full units; 2: accumulated attention).</summary>
     internal void Rescore(in RescoreArgs a)
     {
-        int shared = 4 * a.MaxPairs * (a.HeadDim + a.Chunk);
+        int shared = 4 * a.MaxPairs * a.Chunk;
         var grid = (a.Splits, a.UnitsPerLayer, a.Rows);
         Module.Launch($"rescore_stats_d{a.HeadDim}", grid, RescoreThreads, shared,
             a.Q, a.Ring, a.QueryCounts, a.NewK, a.ArenaK, a.UnitOffsets, a.Lengths, a.UnitCapacities, a.Slots, a.Partials,

@@ -48,6 +48,7 @@ public sealed partial class LlamaKernels : IDisposable
                 if (QueryHeadsPerUnit is null || GroupBound(QueryHeadsPerUnit.Value) == g)
                 {
                     Module.SetMaxDynamicSharedMemory($"decode_attention_partial_d{d}_g{g}", device.MaxSharedMemoryPerBlock);
+                    Module.SetMaxDynamicSharedMemory($"decode_attention_mma_d{d}_g{g}", device.MaxSharedMemoryPerBlock);
                 }
             }
         }
@@ -138,9 +139,9 @@ public sealed partial class LlamaKernels : IDisposable
     /// <summary>Dynamic shared memory of one flash prefill block: the Q tile and two stages of K and V tiles.</summary>
     public static int FlashSharedBytes(int headDim) => (128 + (2 * 2 * 64)) * (headDim + 8) * 2;
 
-    /// <summary>Split-KV decode attention partials for every unit of one layer and every batch row.</summary>
+    /// <summary>Split-KV decode attention partials for every unit of one layer and every batch row, on <see cref="DecodeAttentionArgs.Kernel"/>.</summary>
     internal void DecodePartial(in DecodeAttentionArgs a) =>
-        Module.Launch($"decode_attention_partial_d{a.HeadDim}_g{GroupBound(a.QueryHeadsPerUnit)}", (a.Splits, a.UnitsPerLayer, a.Rows), DecodeThreads, DecodeSharedBytes(a.HeadDim, a.QueryHeadsPerUnit),
+        Module.Launch($"decode_attention_{(a.Kernel == DecodeAttentionKernel.TensorCores ? "mma" : "partial")}_d{a.HeadDim}_g{GroupBound(a.QueryHeadsPerUnit)}", (a.Splits, a.UnitsPerLayer, a.Rows), DecodeThreads, DecodeSharedBytes(a.HeadDim, a.QueryHeadsPerUnit),
             a.Q, a.NewK, a.NewV, a.ArenaK, a.ArenaV, a.UnitOffsets, a.Lengths, a.Slots, a.PartialO, a.PartialMl,
             a.SlotElements, a.TotalUnits, a.LayerUnit0, a.Heads, a.KvHeads, a.QueryHeadsPerUnit, a.UnitsPerKvHead, a.Chunk,
             a.Scale * (float)(1 / Math.Log(2)));

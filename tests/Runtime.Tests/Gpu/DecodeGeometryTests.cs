@@ -25,6 +25,38 @@ public class DecodeGeometryTests
         Assert.Equal(1056, g.Splits * layout.UnitsPerLayer); // 8 per SM over the layer's 8 units
     }
 
+    [Fact]
+    public void Batch1At32K_TensorCores_Uses1024TokenChunks_OneWaveOfTwoBlocksPerSm()
+    {
+        var layout = KvCacheLayout.Full(Llama3Shapes(), 33_536);
+
+        var g = DecodeGeometry.For(132, layout, 1, kernel: DecodeAttentionKernel.TensorCores);
+
+        Assert.Equal(new DecodeGeometry(33, 1024), g);
+        Assert.Equal(264, g.Splits * layout.UnitsPerLayer); // 2 per SM over the layer's 8 units
+    }
+
+    [Theory]
+    [InlineData(1_600, 1)]
+    [InlineData(1_600, 5)]
+    [InlineData(33_536, 1)]
+    [InlineData(33_536, 3)]
+    [InlineData(131_072, 1)]
+    [InlineData(200, 64)]
+    public void TensorCoreGeometry_NeverHasMoreSplitsThanTheCudaCoreGeometry_AndCoversTheUnit(int capacity, int batch)
+    {
+        var layout = KvCacheLayout.Full(Llama3Shapes(), capacity);
+
+        var tensor = DecodeGeometry.For(132, layout, batch, kernel: DecodeAttentionKernel.TensorCores);
+        var cuda = DecodeGeometry.For(132, layout, batch, kernel: DecodeAttentionKernel.CudaCores);
+
+        Assert.True(tensor.Splits <= cuda.Splits, $"{tensor} vs {cuda}: the partial buffers are sized for the CUDA-core geometry");
+        Assert.Equal(0, tensor.Chunk % 32);
+        Assert.InRange(tensor.Chunk, 64, DecodeGeometry.TensorCoreMaxChunk);
+        Assert.True(tensor.Splits * tensor.Chunk >= capacity + 1, "every cached token and the step's own lie in a chunk");
+        Assert.True((tensor.Splits - 1) * tensor.Chunk < capacity + 1, "no split lies wholly past the unit");
+    }
+
     [Theory]
     [InlineData(512, 512, 66)]
     [InlineData(1000, 1024, 33)]

@@ -103,6 +103,32 @@ __device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a
                  : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
+__device__ __forceinline__ u32 word_of(const uint4& v, int w) { return w == 0 ? v.x : w == 1 ? v.y : w == 2 ? v.z : v.w; }
+
+// C(16×8) += A·Bᵀ over D dimensions with bf16 rows loaded straight from memory (no shared memory): lane (grp, quad)
+// holds D/32 16-byte pieces of A row grp (a_lo), A row grp+8 (a_hi) and B row grp, each at dims i·32 + quad·8 … +8.
+// A dot product may sum its dimensions in any order, so k-step ks takes piece ks/2, words (ks%2)·2 (k = 2·quad, +1)
+// and (ks%2)·2 + 1 (k = 2·quad + 8, +9): every lane feeds the mma the dimensions it already holds.
+template <int D>
+__device__ __forceinline__ void mma_rows_dot(float* c, const uint4* a_lo, const uint4* a_hi, const uint4* b)
+{
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ks++)
+    {
+        const int w = (ks & 1) * 2, i = ks >> 1;
+        mma_bf16(c, word_of(a_lo[i], w), word_of(a_hi[i], w), word_of(a_lo[i], w + 1), word_of(a_hi[i], w + 1),
+                 word_of(b[i], w), word_of(b[i], w + 1));
+    }
+}
+
+// A row's D/32 16-byte pieces at dims i·32 + quad·8 (mma_rows_dot's layout), or zeros.
+template <int D>
+__device__ __forceinline__ void load_row_pieces(uint4* dst, const bf16_t* row, int quad, bool valid)
+{
+#pragma unroll
+    for (int i = 0; i < D / 32; i++) dst[i] = valid ? *(const uint4*)(row + i * 32 + quad * 8) : make_uint4(0u, 0u, 0u, 0u);
+}
+
 // splitmix64: a counter-based generator, so a sampled token depends only on (seed, step, row).
 __device__ __forceinline__ u64 mix64(u64 z)
 {

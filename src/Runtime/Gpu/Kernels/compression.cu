@@ -254,16 +254,27 @@ extern "C" __global__ void queries_push_decode(const bf16_t* __restrict__ q, bf1
 #define EV_GROUPS (EV_THREADS / EV_LANES)
 #define EV_PMAX 128
 
-// Shared part of the two decode re-scoring passes: the block's (split, unit, row); loads the unit's query pairs
-// (p = hh·R + rr: heads ascending, recent queries oldest first; mode 1: the ring's R = min(w, count) queries,
-// mode 2: the current query only) as fp32 into qf, and writes logits[p][t] = q_p · k · scale_log2 for the chunk's
-// keys (t < count; the step's new key is index len). Returns the pair count, or 0 when the block has nothing to do.
+// Query pair p's bf16 row (p = hh·R + rr): from the recent-query ring (mode 1) or the step's own query (mode 2).
+template <int D>
+__device__ __forceinline__ const bf16_t* rescore_query_row(const bf16_t* __restrict__ q, const bf16_t* __restrict__ ring,
+    int p, int R, int h0, int b, int qdim, long ring0, int oldest, int w, int mode)
+{
+    const int hh = p / R, rr = p % R, h = h0 + hh;
+    return mode == 1 ? ring + (ring0 + (oldest + rr) % w) * qdim + (long)h * D : q + (long)b * qdim + (long)h * D;
+}
+
+// Shared part of the two decode re-scoring passes: the block's (split, unit, row); writes logits[p][t] = q_p · k_t ·
+// scale_log2 for the unit's query pairs (p = hh·R + rr: heads ascending, recent queries oldest first; mode 1: the
+// ring's R = min(w, count) queries, mode 2: the current query only) and the chunk's keys (t < count; the step's new
+// key is index len), on tensor cores: each warp takes 8 keys at a time against 16 pairs per mma (mma_rows_dot, bf16
+// rows straight from memory, fp32 sums: the same products as an fp32 loop over bf16 values). Returns the pair count,
+// 0 when the block has nothing to do, −1 for a chunk past the unit.
 template <int D>
 __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, const bf16_t* __restrict__ ring,
     const int* __restrict__ qcount, const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ arena_k,
     const long long* __restrict__ unit_offset, const int* __restrict__ lengths, const int* __restrict__ unit_cap,
     const int* __restrict__ slots, long long kv_elements, int total_units, int layer_unit0, int heads, int kv_heads,
-    int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, int chunk, float scale_log2, float* qf, float* logits,
+    int hpu, int units_per_kv_head, int layer, int layers, int w, int mode, int chunk, float scale_log2, float* logits,
     int& len, int& count, int& start)
 {
     const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x;
@@ -287,42 +298,30 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
         oldest = c - R;
     }
     const int P = R * hpu;
-    // 16-byte loads (8 bf16), all issued before any is used: a per-element loop would wait on each load in turn.
-#pragma unroll 4
-    for (int e = threadIdx.x; e < P * (D / 8); e += blockDim.x)
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+    const int grp = lane >> 2, quad = lane & 3;
+    const int kvh = j / units_per_kv_head;
+    for (int nt = warp; nt < (count + 7) >> 3; nt += warps)
     {
-        const int p = e / (D / 8), c = (e % (D / 8)) * 8, hh = p / R, rr = p % R, h = j * hpu + hh;
-        const bf16_t* src = mode == 1 ? ring + (ring0 + (oldest + rr) % w) * qdim + (long)h * D : q + (long)b * qdim + (long)h * D;
-        bf16x8_to_f32(*(const uint4*)(src + c), qf + p * D + c);
-    }
-    __syncthreads();
-    // EV_GROUPS threads per key, each taking every EV_GROUPS-th pair; queries read from shared memory 16 bytes at a time.
-    const int g = threadIdx.x / EV_LANES;
-    for (int t = threadIdx.x % EV_LANES; t < count; t += EV_LANES)
-    {
-        const int ki = start + t;
-        const int kvh = j / units_per_kv_head;
-        const bf16_t* kp = ki < len ? arena_k + (long)slot * kv_elements + unit_offset[u] + (long)ki * D : new_k + ((long)b * kv_heads + kvh) * D;
-        // The key stays packed as bf16 pairs (D / 2 registers, not D), so two blocks fit an SM.
-        u32 kw[D / 2];
-#pragma unroll
-        for (int e = 0; e < D / 8; e++)
+        const int t = nt * 8 + grp, ki = start + t;
+        uint4 kr[D / 32];
+        load_row_pieces<D>(kr, ki < len ? arena_k + (long)slot * kv_elements + unit_offset[u] + (long)ki * D
+                                        : new_k + ((long)b * kv_heads + kvh) * D, quad, t < count);
+        for (int m0 = 0; m0 < P; m0 += 16)
         {
-            const uint4 v = ((const uint4*)kp)[e];
-            kw[4 * e] = v.x; kw[4 * e + 1] = v.y; kw[4 * e + 2] = v.z; kw[4 * e + 3] = v.w;
-        }
-        for (int p = g; p < P; p += EV_GROUPS)
-        {
-            const float4* qv = (const float4*)(qf + p * D);
-            float dot = 0.f;
+            uint4 lo[D / 32], hi[D / 32];
+            const int plo = min(m0 + grp, P - 1), phi = min(m0 + grp + 8, P - 1);
+            load_row_pieces<D>(lo, rescore_query_row<D>(q, ring, plo, R, j * hpu, b, qdim, ring0, oldest, w, mode), quad, m0 + grp < P);
+            load_row_pieces<D>(hi, rescore_query_row<D>(q, ring, phi, R, j * hpu, b, qdim, ring0, oldest, w, mode), quad, m0 + grp + 8 < P);
+            float c[4] = {0.f, 0.f, 0.f, 0.f};
+            mma_rows_dot<D>(c, lo, hi, kr);
+            // c0, c1: pair m0 + grp, keys nt·8 + 2·quad, +1; c2, c3: pair m0 + grp + 8.
 #pragma unroll
-            for (int e = 0; e < D / 4; e++)
+            for (int e = 0; e < 4; e++)
             {
-                const float4 q4 = qv[e];
-                const u32 a = kw[2 * e], b2 = kw[2 * e + 1];
-                dot += bf_lo(a) * q4.x + bf_hi(a) * q4.y + bf_lo(b2) * q4.z + bf_hi(b2) * q4.w;
+                const int p = m0 + grp + (e >> 1) * 8, tt = nt * 8 + 2 * quad + (e & 1);
+                if (p < P && tt < count) logits[p * chunk + tt] = c[e] * scale_log2;
             }
-            logits[p * chunk + t] = dot * scale_log2;
         }
     }
     __syncthreads();
@@ -330,7 +329,7 @@ __device__ __forceinline__ int rescore_logits(const bf16_t* __restrict__ q, cons
 }
 
 // Pass 1: per pair and chunk, the softmax statistics (max, Σ 2^(x − max)) into part [rows][units][splits][pmax][2].
-// Grid: (splits, units, rows); block EV_THREADS; dynamic shared memory: pmax·(D + chunk) floats (pmax ≤ EV_PMAX).
+// Grid: (splits, units, rows); block EV_THREADS; dynamic shared memory: pmax·chunk floats (the logits; pmax ≤ EV_PMAX).
 template <int D>
 __device__ __forceinline__ void rescore_stats_impl(const bf16_t* __restrict__ q, const bf16_t* __restrict__ ring,
     const int* __restrict__ qcount, const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ arena_k,
@@ -342,7 +341,7 @@ __device__ __forceinline__ void rescore_stats_impl(const bf16_t* __restrict__ q,
     int len, count, start;
     const int P = rescore_logits<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, kv_elements,
         total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, chunk, scale_log2,
-        ev_sh, ev_sh + pmax * D, len, count, start);
+        ev_sh, len, count, start);
     if (P == 0) return;
     const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x, splits = gridDim.x, units = gridDim.y;
     float* dst = part + ((((long)b * units + j) * splits) + split) * pmax * 2;
@@ -351,7 +350,7 @@ __device__ __forceinline__ void rescore_stats_impl(const bf16_t* __restrict__ q,
         for (int p = threadIdx.x; p < pmax; p += blockDim.x) { dst[p * 2] = NEG_INF; dst[p * 2 + 1] = 0.f; }
         return;
     }
-    const float* logits = ev_sh + pmax * D;
+    const float* logits = ev_sh;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
     for (int p = warp; p < P; p += warps)
     {
@@ -382,7 +381,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
     int len, count, start;
     const int P = rescore_logits<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, kv_elements,
         total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, chunk, scale_log2,
-        ev_sh, ev_sh + pmax * D, len, count, start);
+        ev_sh, len, count, start);
     if (P <= 0) return;
     const int b = blockIdx.z, j = blockIdx.y, splits = gridDim.x, units = gridDim.y;
     const float* src = part + (((long)b * units + j) * splits) * pmax * 2;
@@ -409,7 +408,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
     __syncthreads();
     const int t = threadIdx.x;
     if (t >= count) return;
-    const float* logits = ev_sh + pmax * D;
+    const float* logits = ev_sh;
     float total = 0.f;
     for (int p = 0; p < P; p++) total += exp2f(logits[p * chunk + t] - stat_m[p]) * stat_inv[p];
     const int ki = start + t;

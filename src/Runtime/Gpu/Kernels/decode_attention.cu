@@ -246,8 +246,8 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     decode_store_partial<D, GMAX>(red_o, red_m, red_l, part_o, part_ml, b, heads, h0, G, split, splits);
 }
 
-// Tensor-core variant (mma.sync m16n8k16, bf16 in, fp32 accumulation; head dimensions that are multiples of 64,
-// at most 8 query heads per unit). A warp takes 16 tokens at a time: S = Q·Kᵀ as two 16×8 tiles (query heads in
+// Tensor-core variant (mma.sync m16n8k16, bf16 in, fp32 accumulation; head dimension 32 or a multiple of 64, at
+// most 8 query heads per unit). A warp takes 16 tokens at a time: S = Q·Kᵀ as two 16×8 tiles (query heads in
 // the rows, the unit's heads padded to 16 with zeros; tokens in the columns) and Oᵀ += Vᵀ·Pᵀ (dimensions in the
 // rows, heads in the columns). Every operand is loaded straight from global memory into the fragment registers
 // with 16-byte loads, no shared memory and no shuffles in the dot products: a dot product may sum its dimensions
@@ -259,8 +259,6 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
 #define DA_MMA_UNROLL 2
 #endif
 
-__device__ __forceinline__ u32 word_of(const uint4& v, int w) { return w == 0 ? v.x : w == 1 ? v.y : w == 2 ? v.z : v.w; }
-
 // prmt: bytes of two words picked by a selector (0x5410: both low halves, 0x7632: both high halves).
 __device__ __forceinline__ u32 byte_perm(u32 x, u32 y, u32 selector)
 {
@@ -269,6 +267,30 @@ __device__ __forceinline__ u32 byte_perm(u32 x, u32 y, u32 selector)
     return r;
 }
 
+// A lane's V words (two dims each) of one token: for D ≥ 64 the 16-byte pieces at dims p·64 + grp·8, for D = 32
+// the 8 bytes at dims grp·4. Word t holds dims v_dim(t, grp) and v_dim(t, grp) + 1. Zeros for a token past the chunk.
+template <int D>
+__device__ __forceinline__ void load_v_words(u32* w, const bf16_t* row, int grp, bool valid)
+{
+    if (D == 32)
+    {
+        const uint2 v = valid ? *(const uint2*)(row + grp * 4) : make_uint2(0u, 0u);
+        w[0] = v.x; w[1] = v.y;
+    }
+    else
+    {
+#pragma unroll
+        for (int p = 0; p < D / 64; p++)
+        {
+            const uint4 v = valid ? *(const uint4*)(row + p * 64 + grp * 8) : make_uint4(0u, 0u, 0u, 0u);
+            w[p * 4] = v.x; w[p * 4 + 1] = v.y; w[p * 4 + 2] = v.z; w[p * 4 + 3] = v.w;
+        }
+    }
+}
+
+template <int D>
+__device__ __forceinline__ int v_dim(int t, int grp) { return D == 32 ? grp * 4 + 2 * t : (t >> 2) * 64 + grp * 8 + 2 * (t & 3); }
+
 template <int D, int GMAX>
 __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict__ q, const bf16_t* __restrict__ new_k,
     const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k, const bf16_t* __restrict__ arena_v,
@@ -276,10 +298,9 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
     float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements, int total_units, int layer_unit0,
     int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk, float scale_log2)
 {
-    static_assert(D % 64 == 0 && GMAX <= 8, "the tensor-core decode kernel needs D % 64 == 0 and at most 8 heads per unit");
+    static_assert((D == 32 || D % 64 == 0) && GMAX <= 8, "the tensor-core decode kernel needs D = 32 or D % 64 == 0 and at most 8 heads per unit");
     constexpr int KP = D / 32;              // K (and Q) pieces per lane and token: dims i·32 + quad·8 … +8
-    constexpr int VP = D / 64;              // V pieces per lane and token: dims p·64 + grp·8 … +8
-    constexpr int MT = D / 16;              // 16-dimension row tiles of Oᵀ
+    constexpr int MT = D / 16;              // 16-dimension row tiles of Oᵀ; also the V words (2 dims) per lane and token
     constexpr int WARPS = DA_THREADS / 32;
     constexpr int U = DA_MMA_UNROLL;
     extern __shared__ float sh[];           // as decode_partial_impl: [WARPS][GMAX][D] values, then maxima and sums
@@ -311,10 +332,9 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
     const int grp = lane >> 2, quad = lane & 3;   // the mma's groupID and thread-in-group
 
     // Q as the A operand: row grp = query head grp of the unit (rows 8–15 and heads ≥ G are zero).
-    uint4 qa[KP];
-#pragma unroll
-    for (int i = 0; i < KP; i++)
-        qa[i] = grp < G ? *(const uint4*)(q + ((long)b * heads + h0 + grp) * D + i * 32 + quad * 8) : make_uint4(0u, 0u, 0u, 0u);
+    uint4 qa[KP], zero[KP];
+    load_row_pieces<D>(qa, q + ((long)b * heads + h0 + min(grp, G - 1)) * D, quad, grp < G);
+    load_row_pieces<D>(zero, q, quad, false);
 
     float m_run = NEG_INF, l_run = 0.f;   // head grp: running maximum, this lane's share of the sum
     float acc[MT][4];                     // Oᵀ tiles: rows dims, columns heads 2·quad and 2·quad + 1
@@ -325,7 +345,8 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
     for (int g0 = warp; g0 < groups; g0 += WARPS * U)
     {
         // Loads first (U groups in flight): K row grp of each 8-token tile; V rows 2q, 2q+1, 2q+8, 2q+9.
-        uint4 kr[U][2][KP], vr[U][4][VP];
+        uint4 kr[U][2][KP];
+        u32 vr[U][4][MT];
 #pragma unroll
         for (int r = 0; r < U; r++)
         {
@@ -334,19 +355,14 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
             for (int t = 0; t < 2; t++)
             {
                 const int i = gbase + t * 8 + grp, tok = start + i;
-                const bf16_t* row = tok < len ? kc + (long)tok * D : kn;
-#pragma unroll
-                for (int p = 0; p < KP; p++)
-                    kr[r][t][p] = i < count ? *(const uint4*)(row + p * 32 + quad * 8) : make_uint4(0u, 0u, 0u, 0u);
+                load_row_pieces<D>(kr[r][t], tok < len ? kc + (long)tok * D : kn, quad, i < count);
             }
 #pragma unroll
             for (int sl = 0; sl < 4; sl++)
             {
                 const int i = gbase + 2 * quad + (sl & 1) + (sl >> 1) * 8, tok = start + i;
                 const bf16_t* row = tok < len ? vc + (long)tok * D : vn;
-#pragma unroll
-                for (int p = 0; p < VP; p++)
-                    vr[r][sl][p] = i < count ? *(const uint4*)(row + p * 64 + grp * 8) : make_uint4(0u, 0u, 0u, 0u);
+                load_v_words<D>(vr[r][sl], row, grp, i < count);
             }
         }
 
@@ -356,19 +372,13 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
             const int gbase = (g0 + r * WARPS) * 16;
             if (gbase >= count) break;   // warp-uniform
 
-            // S tiles: k-step ks uses piece ks/2, words (ks%2)·2 (k = 2q, 2q+1) and (ks%2)·2 + 1 (k = 2q+8, 2q+9).
+            // S tiles (query heads × 8 tokens; rows 8–15 zero).
             float sc[2][4];
 #pragma unroll
             for (int t = 0; t < 2; t++)
             {
                 sc[t][0] = 0.f; sc[t][1] = 0.f; sc[t][2] = 0.f; sc[t][3] = 0.f;
-#pragma unroll
-                for (int ks = 0; ks < D / 16; ks++)
-                {
-                    const int w = (ks & 1) * 2;
-                    mma_bf16(sc[t], word_of(qa[ks >> 1], w), 0u, word_of(qa[ks >> 1], w + 1), 0u,
-                             word_of(kr[r][t][ks >> 1], w), word_of(kr[r][t][ks >> 1], w + 1));
-                }
+                mma_rows_dot<D>(sc[t], qa, zero, kr[r][t]);
             }
 
             // This lane's scores: head grp, tokens 2q, 2q+1 (tile 0) and 8+2q, 9+2q (tile 1).
@@ -401,10 +411,8 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
             for (int t = 0; t < MT; t++)
             {
                 acc[t][0] *= c0; acc[t][1] *= c1; acc[t][2] *= c0; acc[t][3] *= c1;
-                // Row tile t: row grp = dim (t/4)·64 + grp·8 + 2(t%4), row grp+8 = the next dim: word t%4 of piece t/4.
-                const int w = t & 3;
-                const u32 x0 = word_of(vr[r][0][t >> 2], w), x1 = word_of(vr[r][1][t >> 2], w);
-                const u32 x2 = word_of(vr[r][2][t >> 2], w), x3 = word_of(vr[r][3][t >> 2], w);
+                // Row tile t: row grp = v_dim<D>(t, grp), row grp+8 = the next dim; V word t of each of the four tokens.
+                const u32 x0 = vr[r][0][t], x1 = vr[r][1][t], x2 = vr[r][2][t], x3 = vr[r][3][t];
                 const u32 a0 = byte_perm(x0, x1, 0x5410u), a1 = byte_perm(x0, x1, 0x7632u);
                 const u32 a2 = byte_perm(x2, x3, 0x5410u), a3 = byte_perm(x2, x3, 0x7632u);
                 mma_bf16(acc[t], a0, a1, a2, a3, ph0, ph1);
@@ -423,7 +431,7 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
 #pragma unroll
     for (int t = 0; t < MT; t++)
     {
-        const int dim = (t >> 2) * 64 + grp * 8 + 2 * (t & 3);
+        const int dim = v_dim<D>(t, grp);
 #pragma unroll
         for (int e = 0; e < 4; e++)
         {
@@ -496,7 +504,19 @@ DECODE_PARTIAL(128, 4)
 DECODE_PARTIAL(128, 8)
 #endif
 
-// The tensor-core variant: head dimensions 64 and 128.
+// The tensor-core variant: head dimensions 32, 64 and 128.
+#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(1)
+DECODE_PARTIAL_MMA(32, 1)
+#endif
+#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(2)
+DECODE_PARTIAL_MMA(32, 2)
+#endif
+#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(4)
+DECODE_PARTIAL_MMA(32, 4)
+#endif
+#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(8)
+DECODE_PARTIAL_MMA(32, 8)
+#endif
 #if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(1)
 DECODE_PARTIAL_MMA(64, 1)
 #endif
