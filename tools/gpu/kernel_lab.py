@@ -13,9 +13,13 @@ With --prefill it measures the causal flash prefill kernel instead (prefill_atte
 variants) at one 32K-token layer of 32 query / 8 KV heads against torch's scaled_dot_product_attention (bf16,
 causal, GQA) in the same process: µs per layer, TFLOP/s and the ratio to torch.
 
+With --accuracy it checks both decode kernels against a float32 softmax at head dims 32/64/128 × groups 1/4 × chunks
+64–2048, plain and peaked (--q-scale) attention, and the two kernels against each other (no timing).
+
 On the GPU machine (torch with CUDA, libnvrtc in /usr/local/cuda/lib64):
     python3 tools/gpu/kernel_lab.py --json $OUT/kernel-lab.json
     python3 tools/gpu/kernel_lab.py --prefill --json $OUT/prefill-lab.json
+    python3 tools/gpu/kernel_lab.py --accuracy --json $OUT/accuracy.json
     python3 tools/gpu/kernel_lab.py --gemv --json $OUT/gemv-lab.json      (the batch-1 GEMV's k split)
 Kernels: --kernels onepass,mma (decode_attention_partial_d128_g4 on CUDA cores, decode_attention_mma_d128_g4 on
 tensor cores, -DDA_MMA_UNROLL 16-token groups per warp in flight: --mma-unrolls 1,2,4).
