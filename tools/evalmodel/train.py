@@ -45,6 +45,28 @@ MIX = [("lm", 0.22), ("passkey", 0.08), ("needle", 0.10), ("textneedle", 0.18), 
        ("multivalue", 0.08), ("multiquery", 0.08), ("vartrack", 0.07), ("commonwords", 0.05)]
 
 
+def set_mix(spec):
+    """Overrides MIX weights from 'task=weight,...', renormalised (the trainer passes MIX to its spawned workers)."""
+    names = [n for n, _ in MIX]
+    weights = dict(MIX)
+    for part in spec.split(","):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or name not in weights:
+            raise ValueError("--mix: '%s' is not task=weight with a task of %s" % (part, ", ".join(names)))
+        try:
+            w = float(value)
+        except ValueError:
+            raise ValueError("--mix: the weight of %s ('%s') is not a number" % (name, value)) from None
+        if not w >= 0:
+            raise ValueError("--mix: the weight of %s must not be negative (got %s)" % (name, value))
+        weights[name] = w
+    total = sum(weights.values())
+    if total <= 0:
+        raise ValueError("--mix: every weight is 0")
+    MIX[:] = [(n, weights[n] / total) for n in names]
+
+
 class Sampler:
     """Builds token sequences of one task, with answer tokens weighted ANSWER_WEIGHT in the loss."""
 
@@ -103,8 +125,9 @@ class Sampler:
         return ids, w, kinds
 
 
-def worker(tokenizer_path, train_txt, seed, lengths, tokens, queue):
+def worker(tokenizer_path, train_txt, seed, lengths, tokens, queue, mix):
     try:
+        MIX[:] = mix  # spawned processes import this module afresh: the trainer's (possibly --mix'ed) weights
         tok = minibpe.load(tokenizer_path)
         s = Sampler(tok, open(train_txt, encoding="utf-8").read(), seed)
         rng = random.Random(seed + 1)
@@ -182,7 +205,7 @@ def train(args, shape, device):
     queue = ctx.Queue(maxsize=2 * args.workers)
     procs = [ctx.Process(target=worker, daemon=True,
                          args=(args.tokenizer, os.path.join(args.data, "train.txt"), args.seed * 1000 + step * 7 + i,
-                               shape.lengths, args.tokens, queue)) for i in range(args.workers)]
+                               shape.lengths, args.tokens, queue, list(MIX))) for i in range(args.workers)]
     for p in procs:
         p.start()
 
@@ -376,7 +399,14 @@ def main():
                     help="small: 8 layers x 256, 7.3 M parameters, 14.7 MB bf16 (fits the device tool's 64 MiB beside the "
                          "tracked tree and .carry); base: 8 layers x 512, 23 M parameters, 46.7 MB")
     ap.add_argument("--tiny", action="store_true", help="a 2-layer model at 512 tokens (CPU smoke test; overrides --size)")
+    ap.add_argument("--mix", default="", help="task=weight,... overriding the training mix's weights (the rest keep "
+                    "theirs; weights are renormalised), e.g. textneedle=0.34,passkey=0.04,needle=0.05")
     args = ap.parse_args()
+    if args.mix:
+        try:
+            set_mix(args.mix)
+        except ValueError as e:
+            ap.error(str(e))
     os.makedirs(args.out, exist_ok=True)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     log("torch %s, device %s" % (torch.__version__, torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu"))
