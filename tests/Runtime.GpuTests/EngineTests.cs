@@ -240,10 +240,16 @@ public sealed class EngineTests(ITestOutputHelper output)
     {
         _ = Gpu.Device;
         var model = Fixture.Value;
-        var layout = KvCacheLayout.Full(model.Config, 512);
+        // 16K slots (a 300-token prompt): the two kernels' geometries differ (129 × 128 vs 257 × 64 tokens on an H200).
+        var layout = KvCacheLayout.Full(model.Config, 16_384);
         using var switching = new CudaEngine(model, layout);
         using var steady = new CudaEngine(model, layout);
         Assert.Equal(DecodeAttentionKernel.TensorCores, switching.DecodeKernel);
+        var tensorGeometry = switching.GeometryFor(1);
+        switching.DecodeKernel = DecodeAttentionKernel.CudaCores;
+        Assert.NotEqual(tensorGeometry, switching.GeometryFor(1));
+        switching.DecodeKernel = DecodeAttentionKernel.TensorCores;
+        Assert.Equal(tensorGeometry, switching.GeometryFor(1));
         var forced = RandomTokens(12, 15, model.Config.VocabSize);
 
         var (worst, agree) = TeacherForced(switching, steady, RandomTokens(300, 13, model.Config.VocabSize), forced,
