@@ -283,6 +283,35 @@ public sealed class EngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void FusedCombineAppend_GivesBitwiseTheSeparateLaunchesLogitsAndCache()
+    {
+        // The fused kernel runs the same combine and append code: logits and kept positions must be identical. Ragged
+        // capacities below the prompt length make every step evict by recency (the append's argmin path).
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var cfg = model.Config;
+        var caps = Enumerable.Range(0, cfg.NumLayers).Select(l => Enumerable.Range(0, cfg.NumKeyValueHeads).Select(u => 40 + (9 * u) + (3 * l)).ToArray()).ToArray();
+        var layout = KvCacheLayout.FromCapacities(cfg, caps);
+        using var fused = new CudaEngine(model, layout, new CudaEngineOptions { MaxPrefillTokens = 128 });
+        using var separate = new CudaEngine(model, layout, new CudaEngineOptions { MaxPrefillTokens = 128 });
+        Assert.True(fused.FuseCombineAppend);
+        separate.FuseCombineAppend = false;
+        var forced = RandomTokens(24, 19, cfg.VocabSize);
+
+        var (worst, agree) = TeacherForced(fused, separate, RandomTokens(100, 20, cfg.VocabSize), forced);
+
+        Assert.Equal(0.0, worst);
+        Assert.Equal(forced.Length, agree);
+        for (int l = 0; l < cfg.NumLayers; l++)
+        {
+            for (int u = 0; u < cfg.NumKeyValueHeads; u++)
+            {
+                Assert.Equal(separate.Arena.ReadPositions(0, l, u), fused.Arena.ReadPositions(0, l, u));
+            }
+        }
+    }
+
+    [Fact]
     public void LongerDecodeChunks_AgreeWithTheAutomaticGeometry()
     {
         _ = Gpu.Device;

@@ -547,13 +547,13 @@ DECODE_PARTIAL_MMA(128, 8)
 // the block's lanes walk the splits side by side (many loads in flight) and add up through shared memory.
 // Dynamic shared memory: (splits + DC_THREADS * 4) floats.
 #define DC_THREADS 256
-extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_attention_combine(const float* __restrict__ part_o,
-    const float* __restrict__ part_ml, bf16_t* __restrict__ out, int heads, int splits, int d)
+__device__ __forceinline__ void combine_head(const float* __restrict__ part_o, const float* __restrict__ part_ml,
+    bf16_t* __restrict__ out, int h, int b, int heads, int splits, int d)
 {
     extern __shared__ float weight[];
     float* lane_sum = weight + splits;
     __shared__ float red[32];
-    const int h = blockIdx.x, b = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const long base = ((long)b * heads + h) * splits;
     float M = NEG_INF;
     for (int s = tid; s < splits; s += DC_THREADS) M = fmaxf(M, part_ml[(base + s) * 2]);
@@ -594,4 +594,10 @@ extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_attention_combin
         for (int k = 0; k < lanes; k++) t += lane_sum[k * d + col];
         out[((long)b * heads + h) * d + col] = f2bf(t / L);
     }
+}
+
+extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_attention_combine(const float* __restrict__ part_o,
+    const float* __restrict__ part_ml, bf16_t* __restrict__ out, int heads, int splits, int d)
+{
+    combine_head(part_o, part_ml, out, blockIdx.x, blockIdx.y, heads, splits, d);
 }
