@@ -283,6 +283,41 @@ public sealed class EngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ProgrammaticLaunch_GivesBitwiseThePlainLaunchesLogits_InGraphsAndEagerly()
+    {
+        // The same kernels in the same order: only when each may be scheduled differs, so any read before a
+        // predecessor's results are visible (a missing pdl_prologue) would show as a difference. Batch 2, graphs on.
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var cfg = model.Config;
+        var layout = KvCacheLayout.Full(cfg, 1024);
+        using var pdl = new CudaEngine(model, layout, new CudaEngineOptions { MaxBatch = 2, ProgrammaticLaunch = true });
+        using var plain = new CudaEngine(model, layout, new CudaEngineOptions { MaxBatch = 2, ProgrammaticLaunch = false });
+        output.WriteLine($"{Gpu.Device.Name}: programmatic launch {(pdl.ProgrammaticLaunch ? "on" : "unsupported (before sm_90): the test compares plain launches")}");
+        Assert.False(plain.ProgrammaticLaunch);
+        var a = new float[2 * cfg.VocabSize];
+        var b = new float[2 * cfg.VocabSize];
+        var single = new float[cfg.VocabSize];
+        var other = new float[cfg.VocabSize];
+        foreach (var (engine, slot, prompt) in new[] { (pdl, 0, 400), (pdl, 1, 250), (plain, 0, 400), (plain, 1, 250) })
+        {
+            engine.Prefill(slot, RandomTokens(prompt, 30 + slot, cfg.VocabSize), single);
+        }
+
+        var forced = RandomTokens(20, 32, cfg.VocabSize);
+        for (int i = 0; i < forced.Length; i += 2)
+        {
+            pdl.Decode([0, 1], [forced[i], forced[i + 1]], a);
+            plain.Decode([0, 1], [forced[i], forced[i + 1]], b);
+            Assert.Equal(b, a);
+        }
+
+        pdl.Prefill(0, RandomTokens(333, 33, cfg.VocabSize), single);
+        plain.Prefill(0, RandomTokens(333, 33, cfg.VocabSize), other);
+        Assert.Equal(other, single);
+    }
+
+    [Fact]
     public void FusedCombineAppend_GivesBitwiseTheSeparateLaunchesLogitsAndCache()
     {
         // The fused kernel runs the same combine and append code: logits and kept positions must be identical. Ragged

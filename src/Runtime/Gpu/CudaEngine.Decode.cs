@@ -152,6 +152,24 @@ public sealed partial class CudaEngine
         }
     }
 
+    /// <summary>
+    /// Whether the engine's kernels launch with programmatic dependent launch (starts as
+    /// <see cref="CudaEngineOptions.ProgrammaticLaunch"/>; always off before compute capability 9.0). The setting lives
+    /// on the kernel module, which engines built with shared kernels share. Changing it drops the captured graphs.
+    /// </summary>
+    public bool ProgrammaticLaunch
+    {
+        get => _kernels.Module.ProgrammaticLaunch;
+        set
+        {
+            if (value != _kernels.Module.ProgrammaticLaunch)
+            {
+                _kernels.Module.ProgrammaticLaunch = value;
+                DropGraphs();
+            }
+        }
+    }
+
     /// <summary>Whether a selection (a compression method) chooses what the arena keeps; without one, units keep the most recent tokens.</summary>
     public bool HasSelection => _selection is not null;
 

@@ -449,7 +449,7 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
         const int* __restrict__ slots, float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements,      \
         int total_units, int layer_unit0, int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk,    \
         float scale_log2)                                                                                                   \
-    {                                                                                                                       \
+    { pdl_prologue();                                                                                                                       \
         decode_partial_impl<D, G>(q, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_o, part_ml,             \
             kv_elements, total_units, layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk, scale_log2);  \
     }
@@ -461,7 +461,7 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
         const int* __restrict__ slots, float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements,      \
         int total_units, int layer_unit0, int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk,    \
         float scale_log2)                                                                                                   \
-    {                                                                                                                       \
+    { pdl_prologue();                                                                                                                       \
         decode_partial_mma_impl<D, G>(q, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_o, part_ml,         \
             kv_elements, total_units, layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk, scale_log2);  \
     }
@@ -598,6 +598,6 @@ __device__ __forceinline__ void combine_head(const float* __restrict__ part_o, c
 
 extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_attention_combine(const float* __restrict__ part_o,
     const float* __restrict__ part_ml, bf16_t* __restrict__ out, int heads, int splits, int d)
-{
+{ pdl_prologue();
     combine_head(part_o, part_ml, out, blockIdx.x, blockIdx.y, heads, splits, d);
 }

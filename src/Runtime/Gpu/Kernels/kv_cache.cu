@@ -14,7 +14,7 @@ extern "C" __global__ void kv_prefill_write(const bf16_t* __restrict__ k, const 
     const int* __restrict__ keep_len, int* __restrict__ order, const float* __restrict__ col_scores, float* __restrict__ acc,
     int slot, int n, long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int kv_heads,
     int units_per_kv_head, int d)
-{
+{ pdl_prologue();
     const int j = blockIdx.x, u = layer_unit0 + j;
     const int cap = unit_cap[u];
     const int kept = keep_len != 0 ? keep_len[j] : min(n, cap);
@@ -111,7 +111,7 @@ extern "C" __global__ void kv_append(const bf16_t* __restrict__ new_k, const bf1
     const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ slots,
     const int* __restrict__ token_pos, const int* __restrict__ dst_in, float* __restrict__ acc, const float* __restrict__ new_score,
     long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int kv_heads, int units_per_kv_head, int d)
-{
+{ pdl_prologue();
     kv_append_unit(blockIdx.x, blockIdx.y, gridDim.x, new_k, new_v, arena_k, arena_v, positions, lengths, unit_offset, unit_cap,
         slots, token_pos, dst_in, acc, new_score, kv_elements, pos_elements, total_units, layer_unit0, kv_heads, units_per_kv_head, d);
 }
@@ -127,7 +127,7 @@ extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_combine_append(c
     int* __restrict__ lengths, const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap,
     const int* __restrict__ slots, const int* __restrict__ token_pos, long long kv_elements, long long pos_elements,
     int total_units, int layer_unit0, int kv_heads, int units_per_kv_head, int d)
-{
+{ pdl_prologue();
     if ((int)blockIdx.x < heads)
         combine_head(part_o, part_ml, out, blockIdx.x, blockIdx.y, heads, splits, d);
     else
