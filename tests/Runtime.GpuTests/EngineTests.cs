@@ -192,6 +192,19 @@ public sealed class EngineTests(ITestOutputHelper output)
         return (worst, agree);
     }
 
+    /// <summary>
+    /// <see cref="TeacherForced"/>, then reports and asserts the bf16 engine-vs-engine bound: logits within
+    /// <see cref="PathTolerance"/> and every step's choice equal up to its noise. Returns the worst difference.
+    /// </summary>
+    private double AssertPathsAgree(string label, CudaEngine a, CudaEngine b, int[] prompt, int[] forced, Action<int>? beforeStep = null)
+    {
+        var (worst, agree) = TeacherForced(a, b, prompt, forced, beforeStep);
+        output.WriteLine($"{label}: max relative logit difference {worst:E2}, choices agreeing {agree}/{forced.Length}");
+        Assert.True(worst < PathTolerance, $"max relative logit difference {worst:E2}");
+        Assert.True(agree == forced.Length, $"choices agreed up to the noise on {agree} of {forced.Length} steps");
+        return worst;
+    }
+
     private static bool AgreeUpToNoise(float[] la, float[] lb)
     {
         int ia = TokenSampler.ArgMax(la), ib = TokenSampler.ArgMax(lb);
@@ -228,11 +241,8 @@ public sealed class EngineTests(ITestOutputHelper output)
         using var cuda = new CudaEngine(model, layout, new CudaEngineOptions { MaxPrefillTokens = 128, DecodeKernel = DecodeAttentionKernel.CudaCores });
         var forced = RandomTokens(40, 14, cfg.VocabSize);
 
-        var (worst, agree) = TeacherForced(tensor, cuda, RandomTokens(90, 12, cfg.VocabSize), forced);
-
-        output.WriteLine($"{granularity}: geometry {tensor.GeometryFor(1)} (tensor cores) vs {cuda.GeometryFor(1)} (CUDA cores), max relative logit difference {worst:E2}, choices agreeing {agree}/{forced.Length}");
-        Assert.True(worst < PathTolerance, $"max relative logit difference {worst:E2}");
-        Assert.True(agree == forced.Length, $"choices agreed up to the noise on {agree} of {forced.Length} steps");
+        AssertPathsAgree($"{granularity}: geometry {tensor.GeometryFor(1)} (tensor cores) vs {cuda.GeometryFor(1)} (CUDA cores)", tensor, cuda,
+            RandomTokens(90, 12, cfg.VocabSize), forced);
     }
 
     [Fact]
@@ -252,12 +262,8 @@ public sealed class EngineTests(ITestOutputHelper output)
         Assert.Equal(tensorGeometry, switching.GeometryFor(1));
         var forced = RandomTokens(12, 15, model.Config.VocabSize);
 
-        var (worst, agree) = TeacherForced(switching, steady, RandomTokens(300, 13, model.Config.VocabSize), forced,
+        AssertPathsAgree("switching kernels every step", switching, steady, RandomTokens(300, 13, model.Config.VocabSize), forced,
             i => switching.DecodeKernel = i % 2 == 0 ? DecodeAttentionKernel.CudaCores : DecodeAttentionKernel.TensorCores);
-
-        output.WriteLine($"switching kernels every step: max relative logit difference {worst:E2}, choices agreeing {agree}/{forced.Length}");
-        Assert.True(worst < PathTolerance, $"max relative logit difference {worst:E2}");
-        Assert.True(agree == forced.Length, $"choices agreed up to the noise on {agree} of {forced.Length} steps");
         Assert.Throws<ArgumentOutOfRangeException>(() => switching.DecodeKernel = (DecodeAttentionKernel)7);
     }
 
@@ -273,12 +279,8 @@ public sealed class EngineTests(ITestOutputHelper output)
         cublas.GemvMaxK = 0;
         var forced = RandomTokens(12, 17, model.Config.VocabSize);
 
-        var (worst, agree) = TeacherForced(gemv, cublas, RandomTokens(200, 18, model.Config.VocabSize), forced);
-
-        output.WriteLine($"GEMV (k split {gemv.GemvSplitK}) vs cuBLASLt: max relative logit difference {worst:E2}, choices agreeing {agree}/{forced.Length}");
+        double worst = AssertPathsAgree($"GEMV (k split {gemv.GemvSplitK}) vs cuBLASLt", gemv, cublas, RandomTokens(200, 18, model.Config.VocabSize), forced);
         Assert.True(worst > 0, "both engines ran the same products");
-        Assert.True(worst < PathTolerance, $"max relative logit difference {worst:E2}");
-        Assert.True(agree == forced.Length, $"choices agreed up to the noise on {agree} of {forced.Length} steps");
         Assert.Throws<ArgumentOutOfRangeException>(() => cublas.GemvMaxK = -1);
     }
 
@@ -358,11 +360,7 @@ public sealed class EngineTests(ITestOutputHelper output)
         Assert.True(longer.GeometryFor(1).Splits < auto.GeometryFor(1).Splits, $"{longer.GeometryFor(1)} vs {auto.GeometryFor(1)}");
         var forced = RandomTokens(16, 16, model.Config.VocabSize);
 
-        var (worst, agree) = TeacherForced(auto, longer, RandomTokens(1500, 11, model.Config.VocabSize), forced);
-
-        output.WriteLine($"geometry {auto.GeometryFor(1)} vs {longer.GeometryFor(1)}: max relative logit difference {worst:E2}, choices agreeing {agree}/{forced.Length}");
-        Assert.True(worst < PathTolerance, $"max relative logit difference {worst:E2}");
-        Assert.True(agree == forced.Length, $"choices agreed up to the noise on {agree} of {forced.Length} steps");
+        AssertPathsAgree($"geometry {auto.GeometryFor(1)} vs {longer.GeometryFor(1)}", auto, longer, RandomTokens(1500, 11, model.Config.VocabSize), forced);
     }
 
     [Fact]

@@ -30,11 +30,7 @@ public sealed partial class CudaEngine
         get => _useGemv;
         set
         {
-            if (value != _useGemv)
-            {
-                _useGemv = value;
-                DropGraphs();
-            }
+            Retune(ref _useGemv, value);
         }
     }
 
@@ -50,11 +46,9 @@ public sealed partial class CudaEngine
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
-            if (value != _decodeMinChunk)
+            if (Retune(ref _decodeMinChunk, value))
             {
-                _decodeMinChunk = value;
-                FillGeometry(_arena.Layout, value);
-                DropGraphs();
+                FillGeometry(_arena.Layout, _decodeMinChunk);
             }
         }
     }
@@ -64,7 +58,7 @@ public sealed partial class CudaEngine
     /// (q|k|v and o of an 8B model; gate|up and lm_head already keep the GPU busy). Starts at 2 (H200, Llama-3-8B shapes,
     /// 32K: 173.3 tok/s vs 170.5 with 1, and 143.3 vs 141.7 in an earlier run: o has only 256 row groups of 16 rows
     /// without the split, two per multiprocessor); changing it drops the
-    /// captured graphs. <c>uncomp bench --device cuda</c> times batch-1 decode with 2.
+    /// captured graphs. <c>uncomp bench --device cuda</c> times batch-1 decode with the other two.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not 1, 2 or 4.</exception>
     public int GemvSplitK
@@ -77,11 +71,7 @@ public sealed partial class CudaEngine
                 throw new ArgumentOutOfRangeException(nameof(value), value, "GemvSplitK is 1, 2 or 4.");
             }
 
-            if (value != _gemvSplitK)
-            {
-                _gemvSplitK = value;
-                DropGraphs();
-            }
+            Retune(ref _gemvSplitK, value);
         }
     }
 
@@ -97,11 +87,7 @@ public sealed partial class CudaEngine
         get => _gemvFusedNorm;
         set
         {
-            if (value != _gemvFusedNorm)
-            {
-                _gemvFusedNorm = value;
-                DropGraphs();
-            }
+            Retune(ref _gemvFusedNorm, value);
         }
     }
 
@@ -117,11 +103,7 @@ public sealed partial class CudaEngine
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
-            if (value != _gemvMaxK)
-            {
-                _gemvMaxK = value;
-                DropGraphs();
-            }
+            Retune(ref _gemvMaxK, value);
         }
     }
 
@@ -143,11 +125,9 @@ public sealed partial class CudaEngine
                 throw new ArgumentOutOfRangeException(nameof(value), value, "DecodeKernel is CudaCores or TensorCores.");
             }
 
-            if (value != _decodeKernel)
+            if (Retune(ref _decodeKernel, value))
             {
-                _decodeKernel = value;
                 FillGeometry(_arena.Layout, _decodeMinChunk);
-                DropGraphs();
             }
         }
     }
@@ -198,6 +178,19 @@ public sealed partial class CudaEngine
         {
             _geometry[b] = DecodeGeometry.For(_device, layout, b, minChunk, _decodeKernel);
         }
+    }
+
+    /// <summary>Sets a tuning field; when its value changes, drops the captured graphs (they hold the old launches) and says so.</summary>
+    private bool Retune<T>(ref T field, T value)
+    {
+        if (EqualityComparer<T>.Default.Equals(field, value))
+        {
+            return false;
+        }
+
+        field = value;
+        DropGraphs();
+        return true;
     }
 
     private void DropGraphs()
