@@ -250,8 +250,10 @@ public sealed class EngineTests(ITestOutputHelper output)
     {
         _ = Gpu.Device;
         var model = Fixture.Value;
-        // 16K slots (a 300-token prompt): the two kernels' geometries differ (129 × 128 vs 257 × 64 tokens on an H200).
-        var layout = KvCacheLayout.Full(model.Config, 16_384);
+        // One unit per query head (8) at the model's whole context (4,096 slots, a 300-token prompt): the two kernels'
+        // geometries differ (33 × 128 vs 65 × 64 tokens with 132 SMs). With 2 units the two coincide (65 × 64), and
+        // more slots than max_position_embeddings are refused by the layout.
+        var layout = KvCacheLayout.Full(model.Config, model.Config.MaxPositionEmbeddings, CacheGranularity.QueryHead);
         using var switching = new CudaEngine(model, layout);
         using var steady = new CudaEngine(model, layout);
         Assert.Equal(DecodeAttentionKernel.TensorCores, switching.DecodeKernel);
