@@ -250,8 +250,10 @@ public sealed class EngineTests(ITestOutputHelper output)
     {
         _ = Gpu.Device;
         var model = Fixture.Value;
-        // 16K slots (a 300-token prompt): the two kernels' geometries differ (129 × 128 vs 257 × 64 tokens on an H200).
-        var layout = KvCacheLayout.Full(model.Config, 16_384);
+        // One unit per query head (8) at the model's whole context (4,096 slots, a 300-token prompt): the two kernels'
+        // geometries differ (33 × 128 vs 65 × 64 tokens with 132 SMs). With 2 units the two coincide (65 × 64), and
+        // more slots than max_position_embeddings are refused by the layout.
+        var layout = KvCacheLayout.Full(model.Config, model.Config.MaxPositionEmbeddings, CacheGranularity.QueryHead);
         using var switching = new CudaEngine(model, layout);
         using var steady = new CudaEngine(model, layout);
         Assert.Equal(DecodeAttentionKernel.TensorCores, switching.DecodeKernel);
@@ -282,6 +284,70 @@ public sealed class EngineTests(ITestOutputHelper output)
         double worst = AssertPathsAgree($"GEMV (k split {gemv.GemvSplitK}) vs cuBLASLt", gemv, cublas, RandomTokens(200, 18, model.Config.VocabSize), forced);
         Assert.True(worst > 0, "both engines ran the same products");
         Assert.Throws<ArgumentOutOfRangeException>(() => cublas.GemvMaxK = -1);
+    }
+
+    [Fact]
+    public void ProgrammaticLaunch_GivesBitwiseThePlainLaunchesLogits_InGraphsAndEagerly()
+    {
+        // The same kernels in the same order: only when each may be scheduled differs, so any read before a
+        // predecessor's results are visible (a missing pdl_prologue) would show as a difference. Batch 2, graphs on.
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var cfg = model.Config;
+        var layout = KvCacheLayout.Full(cfg, 1024);
+        using var pdl = new CudaEngine(model, layout, new CudaEngineOptions { MaxBatch = 2, ProgrammaticLaunch = true });
+        using var plain = new CudaEngine(model, layout, new CudaEngineOptions { MaxBatch = 2, ProgrammaticLaunch = false });
+        output.WriteLine($"{Gpu.Device.Name}: programmatic launch {(pdl.ProgrammaticLaunch ? "on" : "unsupported (before sm_90): the test compares plain launches")}");
+        Assert.False(plain.ProgrammaticLaunch);
+        var a = new float[2 * cfg.VocabSize];
+        var b = new float[2 * cfg.VocabSize];
+        var single = new float[cfg.VocabSize];
+        var other = new float[cfg.VocabSize];
+        foreach (var (engine, slot, prompt) in new[] { (pdl, 0, 400), (pdl, 1, 250), (plain, 0, 400), (plain, 1, 250) })
+        {
+            engine.Prefill(slot, RandomTokens(prompt, 30 + slot, cfg.VocabSize), single);
+        }
+
+        var forced = RandomTokens(20, 32, cfg.VocabSize);
+        for (int i = 0; i < forced.Length; i += 2)
+        {
+            pdl.Decode([0, 1], [forced[i], forced[i + 1]], a);
+            plain.Decode([0, 1], [forced[i], forced[i + 1]], b);
+            Assert.Equal(b, a);
+        }
+
+        pdl.Prefill(0, RandomTokens(333, 33, cfg.VocabSize), single);
+        plain.Prefill(0, RandomTokens(333, 33, cfg.VocabSize), other);
+        Assert.Equal(other, single);
+    }
+
+    [Fact]
+    public void FusedCombineAppend_GivesBitwiseTheSeparateLaunchesLogitsAndCache()
+    {
+        // The fused kernel runs the same combine and append code: logits and kept positions must be identical. Ragged
+        // capacities below the prompt length make every step evict by recency (the append's argmin path).
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var cfg = model.Config;
+        var caps = Enumerable.Range(0, cfg.NumLayers).Select(l => Enumerable.Range(0, cfg.NumKeyValueHeads).Select(u => 40 + (9 * u) + (3 * l)).ToArray()).ToArray();
+        var layout = KvCacheLayout.FromCapacities(cfg, caps);
+        using var fused = new CudaEngine(model, layout, new CudaEngineOptions { MaxPrefillTokens = 128 });
+        using var separate = new CudaEngine(model, layout, new CudaEngineOptions { MaxPrefillTokens = 128 });
+        Assert.True(fused.FuseCombineAppend);
+        separate.FuseCombineAppend = false;
+        var forced = RandomTokens(24, 19, cfg.VocabSize);
+
+        var (worst, agree) = TeacherForced(fused, separate, RandomTokens(100, 20, cfg.VocabSize), forced);
+
+        Assert.Equal(0.0, worst);
+        Assert.Equal(forced.Length, agree);
+        for (int l = 0; l < cfg.NumLayers; l++)
+        {
+            for (int u = 0; u < cfg.NumKeyValueHeads; u++)
+            {
+                Assert.Equal(separate.Arena.ReadPositions(0, l, u), fused.Arena.ReadPositions(0, l, u));
+            }
+        }
     }
 
     [Fact]

@@ -232,6 +232,27 @@ internal static class GpuBench
         output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the {kernelName} decode attention ({otherGeometry.Chunk} × {otherGeometry.Splits}): {kernelTokS:F1} tok/s ({100 * kernelTokS / bound:F1} % of the bound), attention {kernelProfile.GetValueOrDefault("attention"):F3} ms, combine {kernelProfile.GetValueOrDefault("attention combine"):F3} ms"));
         json.WriteNumber($"decode_b1_{kernelName.Replace('-', '_')}_attention_tok_s", Math.Round(kernelTokS, 2));
         engine.DecodeKernel = kernel;
+
+        // And with the other launch mode (programmatic dependent launch or plain), for the record.
+        bool programmatic = engine.ProgrammaticLaunch;
+        engine.ProgrammaticLaunch = !programmatic;
+        if (engine.ProgrammaticLaunch != programmatic)
+        {
+            double launchTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with programmatic dependent launch {(engine.ProgrammaticLaunch ? "on" : "off")}: {launchTokS:F1} tok/s ({100 * launchTokS / bound:F1} % of the bound)"));
+            json.WriteNumber($"decode_b1_pdl_{(engine.ProgrammaticLaunch ? "on" : "off")}_tok_s", Math.Round(launchTokS, 2));
+            engine.ProgrammaticLaunch = programmatic;
+        }
+        if (engine.FuseCombineAppend && !engine.HasSelection)
+        {
+            // And with the combine and the KV append as separate launches (fused by default), for the record.
+            engine.FuseCombineAppend = false;
+            double separateTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the combine and the KV append as separate launches: {separateTokS:F1} tok/s ({100 * separateTokS / bound:F1} % of the bound)"));
+            json.WriteNumber("decode_b1_separate_combine_append_tok_s", Math.Round(separateTokS, 2));
+            engine.FuseCombineAppend = true;
+        }
+
         if (engine.UseGemv)
         {
             // The GEMV with the other k splits for the short matrices (q|k|v, o), for the record.

@@ -1,4 +1,5 @@
 using System.Text;
+using UNComp.Runtime.Cuda.Interop;
 using static UNComp.Runtime.Cuda.Interop.CudaDriverApi;
 
 namespace UNComp.Runtime.Cuda;
@@ -9,6 +10,7 @@ public sealed unsafe class CudaModule : IDisposable
     private readonly CudaDevice _device;
     private readonly Dictionary<string, nint> _functions = [];
     private nint _module;
+    private bool _programmatic;
 
     /// <summary>Loads a CUBIN image.</summary>
     public CudaModule(CudaDevice device, byte[] cubin)
@@ -26,6 +28,18 @@ public sealed unsafe class CudaModule : IDisposable
     /// <summary>Compiles <paramref name="source"/> (through the disk cache) and loads it.</summary>
     public static CudaModule Compile(CudaDevice device, string name, string source, IReadOnlyList<string>? defines = null) =>
         new(device, KernelCompiler.Compile(device, name, source, defines ?? [], out _));
+
+    /// <summary>
+    /// Launch every kernel with programmatic dependent launch (Hopper, compute capability 9.0 and later): a kernel may be
+    /// scheduled while its predecessor in the stream finishes, and waits for the predecessor's results in its first
+    /// instruction (<c>pdl_prologue</c>, which every kernel of the project's sources calls). Off by default; setting it
+    /// on a device before 9.0 leaves it off.
+    /// </summary>
+    public bool ProgrammaticLaunch
+    {
+        get => _programmatic;
+        set => _programmatic = value && _device.ComputeMajor >= 9;
+    }
 
     /// <summary>The kernel <paramref name="name"/> (an <c>extern "C"</c> function).</summary>
     public nint Function(string name)
@@ -80,10 +94,25 @@ public sealed unsafe class CudaModule : IDisposable
                 p[i] = &a[i];
             }
 
-            int r = cuLaunchKernel(f, (uint)grid.X, (uint)grid.Y, (uint)grid.Z, (uint)block, 1, 1, (uint)sharedBytes, _device.Stream, p, null);
+            int r;
+            if (_programmatic)
+            {
+                var attribute = new LaunchAttribute { Id = LaunchAttribute.ProgrammaticStreamSerialization, Value = 1 };
+                var config = new LaunchConfig
+                {
+                    GridX = (uint)grid.X, GridY = (uint)grid.Y, GridZ = (uint)grid.Z, BlockX = (uint)block, BlockY = 1, BlockZ = 1,
+                    SharedBytes = (uint)sharedBytes, Stream = _device.Stream, Attributes = &attribute, AttributeCount = 1,
+                };
+                r = cuLaunchKernelEx(&config, f, p, null);
+            }
+            else
+            {
+                r = cuLaunchKernel(f, (uint)grid.X, (uint)grid.Y, (uint)grid.Z, (uint)block, 1, 1, (uint)sharedBytes, _device.Stream, p, null);
+            }
+
             if (r != 0)
             {
-                throw Error(r, $"cuLaunchKernel({name}, grid {grid}, block {block}, shared {sharedBytes})");
+                throw Error(r, $"{(_programmatic ? "cuLaunchKernelEx" : "cuLaunchKernel")}({name}, grid {grid}, block {block}, shared {sharedBytes})");
             }
         }
     }

@@ -16,6 +16,7 @@ public sealed partial class CudaEngine
     private bool _useGemv;
     private int _decodeMinChunk;
     private DecodeAttentionKernel _decodeKernel;
+    private bool _fuseCombineAppend = true;
     private int _gemvSplitK = 2;
     private int _gemvMaxK;
     private bool _gemvFusedNorm;
@@ -127,6 +128,45 @@ public sealed partial class CudaEngine
             if (Retune(ref _decodeKernel, value))
             {
                 FillGeometry(_arena.Layout, _decodeMinChunk);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the engine's kernels launch with programmatic dependent launch (starts as
+    /// <see cref="CudaEngineOptions.ProgrammaticLaunch"/>; always off before compute capability 9.0). The setting lives
+    /// on the kernel module, which engines built with shared kernels share. Changing it drops the captured graphs.
+    /// </summary>
+    public bool ProgrammaticLaunch
+    {
+        get => _kernels.Module.ProgrammaticLaunch;
+        set
+        {
+            if (value != _kernels.Module.ProgrammaticLaunch)
+            {
+                _kernels.Module.ProgrammaticLaunch = value;
+                DropGraphs();
+            }
+        }
+    }
+
+    /// <summary>Whether a selection (a compression method) chooses what the arena keeps; without one, units keep the most recent tokens.</summary>
+    public bool HasSelection => _selection is not null;
+
+    /// <summary>
+    /// Without a selection, the split-KV combine and the KV append of each layer run as one launch
+    /// (<c>decode_combine_append</c>, 32 launches fewer per step of an 8B model; starts on). Eager profiles
+    /// (<see cref="ProfileDecode"/>) always time them apart. Changing it drops the captured graphs.
+    /// </summary>
+    public bool FuseCombineAppend
+    {
+        get => _fuseCombineAppend;
+        set
+        {
+            if (value != _fuseCombineAppend)
+            {
+                _fuseCombineAppend = value;
+                DropGraphs();
             }
         }
     }
@@ -405,15 +445,24 @@ public sealed partial class CudaEngine
                 Kernel = _decodeKernel,
             });
             Mark("attention");
-            _kernels.DecodeCombine(_partO.Address, _partMl.Address, _att, rows, _heads, geometry.Splits, _headDim);
-            Mark("attention combine");
-            if (_selection is null)
+            if (_selection is null && _fuseCombineAppend && !_profiling)
             {
-                _kernels.KvAppend(WriteArgs(layer), _k, _v, slots, positions, rows);
+                // One launch for the combine and the recency append (eager profiles keep them apart to time each).
+                _kernels.DecodeCombineAppend(_partO.Address, _partMl.Address, _att, rows, _heads, geometry.Splits, WriteArgs(layer), _k, _v, slots, positions);
+                Mark("attention combine + kv append");
             }
             else
             {
-                _selection.Append(layer, rows, _q, _k, _v, slots, positions, WriteArgs(layer), _profiling ? Mark : null);
+                _kernels.DecodeCombine(_partO.Address, _partMl.Address, _att, rows, _heads, geometry.Splits, _headDim);
+                Mark("attention combine");
+                if (_selection is null)
+                {
+                    _kernels.KvAppend(WriteArgs(layer), _k, _v, slots, positions, rows);
+                }
+                else
+                {
+                    _selection.Append(layer, rows, _q, _k, _v, slots, positions, WriteArgs(layer), _profiling ? Mark : null);
+                }
             }
 
             Mark("kv append");

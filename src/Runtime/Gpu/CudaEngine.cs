@@ -103,6 +103,7 @@ public sealed partial class CudaEngine : IDisposable
             _kernels = shared?.Kernels ?? Own(new LlamaKernels(_device, options.KernelDefines));
             _gemm = shared?.Gemm ?? Own(new CublasLtGemm(_device));
             _kernels.CheckShape(_headDim, layout.QueryHeadsPerUnit);
+            _kernels.Module.ProgrammaticLaunch = options.ProgrammaticLaunch;
             _arena = Own(new KvArena(_device, layout, batch));
             _x = Scratch(DType.F32, rows, _hidden, "x");
             _xn = Scratch(DType.BF16, rows, _hidden, "normed x");

@@ -56,6 +56,7 @@ public sealed partial class LlamaKernels : IDisposable
         Module.SetMaxDynamicSharedMemory("gemv_bf16", device.MaxSharedMemoryPerBlock);
         Module.SetMaxDynamicSharedMemory("evict_select", device.MaxSharedMemoryPerBlock);
         Module.SetMaxDynamicSharedMemory("decode_attention_combine", device.MaxSharedMemoryPerBlock);
+        Module.SetMaxDynamicSharedMemory("decode_combine_append", device.MaxSharedMemoryPerBlock);
     }
 
     /// <summary>The only head dimension the module was built for (a compiled profile's <c>UNCOMP_HEAD_DIM</c>), or null for all.</summary>
@@ -149,6 +150,16 @@ public sealed partial class LlamaKernels : IDisposable
     /// <summary>Merges the split partials into bf16 attention outputs [rows, heads, d].</summary>
     internal void DecodeCombine(ulong partialO, ulong partialMl, DeviceTensor output, int rows, int heads, int splits, int headDim) =>
         Module.Launch("decode_attention_combine", (heads, rows, 1), CombineThreads, (splits + (CombineThreads * 4)) * 4, partialO, partialMl, output, heads, splits, headDim);
+
+    /// <summary>
+    /// The split-KV combine of every head and the recency KV append of every unit of one layer in one launch (decode
+    /// without a selection): grid (heads + units, rows), the combine's block and shared memory.
+    /// </summary>
+    internal void DecodeCombineAppend(ulong partialO, ulong partialMl, DeviceTensor output, int rows, int heads, int splits, in KvWriteArgs a, DeviceTensor newK, DeviceTensor newV, ulong slots, ulong tokenPositions) =>
+        Module.Launch("decode_combine_append", (heads + a.UnitsPerLayer, rows, 1), CombineThreads, (splits + (CombineThreads * 4)) * 4,
+            partialO, partialMl, output, heads, splits, newK, newV, a.ArenaK, a.ArenaV, a.Positions, a.Lengths, a.UnitOffsets,
+            a.UnitCapacities, slots, tokenPositions, a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, a.KvHeads,
+            a.UnitsPerKvHead, a.HeadDim);
 
     /// <summary>
     /// y = W · x (+ y) for a single token: a bandwidth-bound matrix-vector product (batch-1 decode), fp32 or bf16 y.

@@ -37,6 +37,25 @@ public class DecodeGeometryTests
     }
 
     [Theory]
+    [InlineData(CacheGranularity.QueryHead, 33, 128, 65, 64)]
+    [InlineData(CacheGranularity.KvHead, 65, 64, 65, 64)]
+    public void FixtureShapes_AtTheirWholeContext_KernelsDifferOnlyWithAUnitPerQueryHead(
+        CacheGranularity granularity, int tensorSplits, int tensorChunk, int cudaSplits, int cudaChunk)
+    {
+        // The fixture model (6 layers, 8 query heads, 2 KV heads, context 4,096): the GPU test that switches the decode
+        // kernel on a live engine needs the two geometries to differ, and a layout may not exceed the context.
+        var config = new ModelConfig
+        {
+            Architecture = "LlamaForCausalLM", NumLayers = 6, HiddenSize = 256, NumAttentionHeads = 8, NumKeyValueHeads = 2,
+            HeadDim = 32, IntermediateSize = 768, VocabSize = 4096, MaxPositionEmbeddings = 4096,
+        };
+        var layout = KvCacheLayout.Full(config, config.MaxPositionEmbeddings, granularity);
+
+        Assert.Equal(new DecodeGeometry(tensorSplits, tensorChunk), DecodeGeometry.For(132, layout, 1, kernel: DecodeAttentionKernel.TensorCores));
+        Assert.Equal(new DecodeGeometry(cudaSplits, cudaChunk), DecodeGeometry.For(132, layout, 1, kernel: DecodeAttentionKernel.CudaCores));
+    }
+
+    [Theory]
     [InlineData(1_600, 1)]
     [InlineData(1_600, 5)]
     [InlineData(33_536, 1)]

@@ -60,6 +60,7 @@ internal static unsafe partial class CudaDriverApi
     [LibraryImport(NativeLibraries.Driver)]
     internal static partial int cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedBytes, nint stream, void** parameters, void** extra);
+    [LibraryImport(NativeLibraries.Driver)] internal static partial int cuLaunchKernelEx(LaunchConfig* config, nint function, void** parameters, void** extra);
     [LibraryImport(NativeLibraries.Driver, EntryPoint = "cuStreamBeginCapture_v2")] internal static partial int cuStreamBeginCapture(nint stream, int mode);
     [LibraryImport(NativeLibraries.Driver)] internal static partial int cuStreamEndCapture(nint stream, out nint graph);
     [LibraryImport(NativeLibraries.Driver)] internal static partial int cuGraphInstantiateWithFlags(out nint graphExec, nint graph, ulong flags);

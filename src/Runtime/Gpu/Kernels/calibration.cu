@@ -25,7 +25,7 @@ __device__ __forceinline__ float calib_query(const float* __restrict__ qkv, cons
 extern "C" __global__ void __launch_bounds__(256) query_covariance(const float* __restrict__ qkv, const float* __restrict__ bias,
     const int* __restrict__ positions, const float* __restrict__ inv_freq, const int* __restrict__ pairs, double* __restrict__ out,
     int n, int width, int d, int rope)
-{
+{ pdl_prologue();
     extern __shared__ double qc_sh[];
     double* mean = qc_sh;
     double* rows = qc_sh + d;

@@ -129,6 +129,18 @@ __device__ __forceinline__ void load_row_pieces(uint4* dst, const bf16_t* row, i
     for (int i = 0; i < D / 32; i++) dst[i] = valid ? *(const uint4*)(row + i * 32 + quad * 8) : make_uint4(0u, 0u, 0u, 0u);
 }
 
+// Programmatic dependent launch (sm_90+): a kernel launched with the programmatic-stream-serialization attribute
+// (CudaModule.ProgrammaticLaunch) may be scheduled while its predecessor in the stream is still finishing. Every
+// kernel calls this first: it waits until the predecessor has completed and its writes are visible, then lets its own
+// successor be scheduled early. A no-op for a normal launch and before sm_90.
+__device__ __forceinline__ void pdl_prologue()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
 // splitmix64: a counter-based generator, so a sampled token depends only on (seed, step, row).
 __device__ __forceinline__ u64 mix64(u64 z)
 {

@@ -92,7 +92,7 @@ __device__ __forceinline__ void column_sums_impl(const bf16_t* __restrict__ q, c
     extern "C" __global__ void __launch_bounds__(CS_KEYS) attention_column_sums_d##D(const bf16_t* __restrict__ q,     \
         const bf16_t* __restrict__ k, const float* __restrict__ lse, float* __restrict__ out, int n, int row0, int heads, \
         int kv_heads, int hps, float scale_log2)                                                                         \
-    {                                                                                                                    \
+    { pdl_prologue();                                                                                                                    \
         column_sums_impl<D>(q, k, lse, out, n, row0, heads, kv_heads, hps, scale_log2);                                 \
     }
 
@@ -109,7 +109,7 @@ COLUMN_SUMS(128)
 // out[u][j] = −‖k_j‖₂ of the KV head of unit u (KeyNorm). Grid: (ceil(n / 128), units); block 128.
 extern "C" __global__ void key_norm_scores(const bf16_t* __restrict__ k, float* __restrict__ out, int n, int kv_heads,
     int units_per_kv_head, int d)
-{
+{ pdl_prologue();
     const int u = blockIdx.y, j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= n) return;
     const bf16_t* kp = k + ((long)j * kv_heads + u / units_per_kv_head) * d;
@@ -126,7 +126,7 @@ extern "C" __global__ void key_norm_scores(const bf16_t* __restrict__ k, float* 
 extern "C" __global__ void __launch_bounds__(1024) select_topk(const float* __restrict__ scores, const int* __restrict__ plan,
     int* __restrict__ keep, int* __restrict__ keep_len, u64* __restrict__ keys, int n, int keep_stride, int pool, int kernel,
     int recency)
-{
+{ pdl_prologue();
     __shared__ int hist[256];
     __shared__ int warp_base[32];
     __shared__ int s_total, s_remaining;
@@ -212,7 +212,7 @@ extern "C" __global__ void __launch_bounds__(1024) select_topk(const float* __re
 // Grid: rows kept; block 256.
 extern "C" __global__ void gather_rows(const float* __restrict__ src, float* __restrict__ dst, const int* __restrict__ pos_src,
     int* __restrict__ pos_dst, const int* __restrict__ keep, int cols)
-{
+{ pdl_prologue();
     const int t = blockIdx.x, from = keep[t];
     for (int c = threadIdx.x; c < cols; c += blockDim.x) dst[(long)t * cols + c] = src[(long)from * cols + c];
     if (threadIdx.x == 0) pos_dst[t] = pos_src[from];
@@ -223,7 +223,7 @@ extern "C" __global__ void gather_rows(const float* __restrict__ src, float* __r
 // to w'. Grid: w'; block 256.
 extern "C" __global__ void queries_push_prefill(const bf16_t* __restrict__ q, bf16_t* __restrict__ ring, int* __restrict__ qcount,
     int slot, int layer, int layers, int n, int w, int qdim)
-{
+{ pdl_prologue();
     const int wp = gridDim.x, i = blockIdx.x;
     const uint4* src = (const uint4*)(q + (long)(n - wp + i) * qdim);
     uint4* dst = (uint4*)(ring + (((long)slot * layers + layer) * w + i) * qdim);
@@ -234,7 +234,7 @@ extern "C" __global__ void queries_push_prefill(const bf16_t* __restrict__ q, bf
 // Decode: each batch row's query goes to slot count mod w of its ring; the count grows by one. Grid: rows; block 256.
 extern "C" __global__ void queries_push_decode(const bf16_t* __restrict__ q, bf16_t* __restrict__ ring, int* __restrict__ qcount,
     const int* __restrict__ slots, int layer, int layers, int w, int qdim)
-{
+{ pdl_prologue();
     const int b = blockIdx.x, slot = slots[b];
     int* count = qcount + (long)slot * layers + layer;
     const int c = *count;
@@ -428,7 +428,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
         const int* __restrict__ unit_cap, const int* __restrict__ slots, float* __restrict__ part, long long kv_elements, \
         int total_units, int layer_unit0, int heads, int kv_heads, int hpu, int units_per_kv_head, int layer, int layers,\
         int w, int mode, int pmax, int chunk, float scale_log2)                                                           \
-    {                                                                                                                     \
+    { pdl_prologue();                                                                                                                     \
         rescore_stats_impl<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, part, kv_elements,  \
             total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head, layer, layers, w, mode, pmax, chunk,       \
             scale_log2);                                                                                                  \
@@ -440,7 +440,7 @@ __device__ __forceinline__ void rescore_probs_impl(const bf16_t* __restrict__ q,
         float* __restrict__ scores, float* __restrict__ acc, float* __restrict__ new_score, long long kv_elements,         \
         long long pos_elements, int total_units, int layer_unit0, int heads, int kv_heads, int hpu, int units_per_kv_head,\
         int layer, int layers, int w, int mode, int score_stride, int pmax, int chunk, float scale_log2)                 \
-    {                                                                                                                     \
+    { pdl_prologue();                                                                                                                     \
         rescore_probs_impl<D>(q, ring, qcount, new_k, arena_k, unit_offset, lengths, unit_cap, slots, part, scores, acc,  \
             new_score, kv_elements, pos_elements, total_units, layer_unit0, heads, kv_heads, hpu, units_per_kv_head,      \
             layer, layers, w, mode, score_stride, pmax, chunk, scale_log2);                                               \
@@ -468,7 +468,7 @@ extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __r
     const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ decode_plan,
     const int* __restrict__ slots, int* __restrict__ dst, long long kv_elements, long long pos_elements, int total_units,
     int layer_unit0, int source, int pool, int kernel, int score_stride, int d)
-{
+{ pdl_prologue();
     extern __shared__ float vals[];
     __shared__ u32 best_hi[32], best_lo[32];
     __shared__ int s_rank;

@@ -45,6 +45,48 @@ __device__ __forceinline__ void decode_empty_partial(float* __restrict__ part_ml
     }
 }
 
+// The block's (batch row, unit, split) of a split-KV decode launch, grid (splits, units, rows): its chunk of the
+// unit's cached tokens plus the step's own key/value at index len, and where their K and V rows lie.
+struct DecodeBlock
+{
+    int b, split, splits, G, h0, start, count, len;
+    const bf16_t *kc, *vc, *kn, *vn;   // the unit's cached K and V rows of the row's slot; the step's new K and V row
+};
+
+// Fills blk for this block; for a chunk wholly past the unit's length writes an empty partial and returns false.
+template <int D>
+__device__ __forceinline__ bool decode_block(DecodeBlock& blk, const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v,
+    const bf16_t* __restrict__ arena_k, const bf16_t* __restrict__ arena_v, const long long* __restrict__ unit_offset,
+    const int* __restrict__ lengths, const int* __restrict__ slots, float* __restrict__ part_ml, long long kv_elements,
+    int total_units, int layer_unit0, int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk)
+{
+    const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x;
+    const int slot = slots[b];
+    const int u = layer_unit0 + j;
+    const int len = lengths[(long)slot * total_units + u];
+    const int total = len + 1;
+    const int kvh = j / units_per_kv_head;
+    blk.b = b;
+    blk.split = split;
+    blk.splits = gridDim.x;
+    blk.G = heads_per_unit;
+    blk.h0 = j * heads_per_unit;
+    blk.start = split * chunk;
+    blk.len = len;
+    if (blk.start >= total)
+    {
+        decode_empty_partial(part_ml, b, heads, blk.h0, blk.G, split, blk.splits);
+        return false;
+    }
+
+    blk.count = min(blk.start + chunk, total) - blk.start;
+    blk.kc = arena_k + (long)slot * kv_elements + unit_offset[u];
+    blk.vc = arena_v + (long)slot * kv_elements + unit_offset[u];
+    blk.kn = new_k + ((long)b * kv_heads + kvh) * D;
+    blk.vn = new_v + ((long)b * kv_heads + kvh) * D;
+    return true;
+}
+
 // The block's partial (relative to its own maximum) from its warps' states in shared memory:
 // red_o [WARPS][GMAX][D] weighted values, red_m / red_l [WARPS][GMAX] maxima and sums. Synchronises first.
 template <int D, int GMAX>
@@ -96,26 +138,12 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     float* red_m = sh + WARPS * GMAX * D;
     float* red_l = red_m + WARPS * GMAX;
 
-    const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
-    const int slot = slots[b];
-    const int u = layer_unit0 + j;
-    const int len = lengths[(long)slot * total_units + u];
-    const int total = len + 1;
-    const int start = split * chunk;
-    const int G = heads_per_unit;
-    const int h0 = j * heads_per_unit;
-    const int kvh = j / units_per_kv_head;
-    if (start >= total)
-    {
-        decode_empty_partial(part_ml, b, heads, h0, G, split, splits);
+    DecodeBlock blk;
+    if (!decode_block<D>(blk, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_ml, kv_elements, total_units,
+                         layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk))
         return;
-    }
-
-    const int count = min(start + chunk, total) - start;
-    const bf16_t* kc = arena_k + (long)slot * kv_elements + unit_offset[u];
-    const bf16_t* vc = arena_v + (long)slot * kv_elements + unit_offset[u];
-    const bf16_t* kn = new_k + ((long)b * kv_heads + kvh) * D;
-    const bf16_t* vn = new_v + ((long)b * kv_heads + kvh) * D;
+    const int b = blk.b, G = blk.G, h0 = blk.h0, start = blk.start, count = blk.count, len = blk.len;
+    const bf16_t *kc = blk.kc, *vc = blk.vc, *kn = blk.kn, *vn = blk.vn;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int sub = lane / LPT, piece = lane % LPT;
 
@@ -243,7 +271,7 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
             }
         }
     }
-    decode_store_partial<D, GMAX>(red_o, red_m, red_l, part_o, part_ml, b, heads, h0, G, split, splits);
+    decode_store_partial<D, GMAX>(red_o, red_m, red_l, part_o, part_ml, b, heads, h0, G, blk.split, blk.splits);
 }
 
 // Tensor-core variant (mma.sync m16n8k16, bf16 in, fp32 accumulation; head dimension 32 or a multiple of 64, at
@@ -308,26 +336,12 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
     float* red_m = sh + WARPS * GMAX * D;
     float* red_l = red_m + WARPS * GMAX;
 
-    const int b = blockIdx.z, j = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
-    const int slot = slots[b];
-    const int u = layer_unit0 + j;
-    const int len = lengths[(long)slot * total_units + u];
-    const int total = len + 1;
-    const int start = split * chunk;
-    const int G = heads_per_unit;
-    const int h0 = j * heads_per_unit;
-    const int kvh = j / units_per_kv_head;
-    if (start >= total)
-    {
-        decode_empty_partial(part_ml, b, heads, h0, G, split, splits);
+    DecodeBlock blk;
+    if (!decode_block<D>(blk, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_ml, kv_elements, total_units,
+                         layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk))
         return;
-    }
-
-    const int count = min(start + chunk, total) - start;
-    const bf16_t* kc = arena_k + (long)slot * kv_elements + unit_offset[u];
-    const bf16_t* vc = arena_v + (long)slot * kv_elements + unit_offset[u];
-    const bf16_t* kn = new_k + ((long)b * kv_heads + kvh) * D;
-    const bf16_t* vn = new_v + ((long)b * kv_heads + kvh) * D;
+    const int b = blk.b, G = blk.G, h0 = blk.h0, start = blk.start, count = blk.count, len = blk.len;
+    const bf16_t *kc = blk.kc, *vc = blk.vc, *kn = blk.kn, *vn = blk.vn;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int grp = lane >> 2, quad = lane & 3;   // the mma's groupID and thread-in-group
 
@@ -439,107 +453,63 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
             if (head < G) red_o[(warp * GMAX + head) * D + dim + (e >> 1)] = acc[t][e];
         }
     }
-    decode_store_partial<D, GMAX>(red_o, red_m, red_l, part_o, part_ml, b, heads, h0, G, split, splits);
+    decode_store_partial<D, GMAX>(red_o, red_m, red_l, part_o, part_ml, b, heads, h0, G, blk.split, blk.splits);
 }
 
-#define DECODE_PARTIAL(D, G)                                                                                                \
-    extern "C" __global__ void DA_BOUNDS decode_attention_partial_d##D##_g##G(const bf16_t* __restrict__ q, \
+#define DECODE_KERNEL(NAME, IMPL, D, G)                                                                                                \
+    extern "C" __global__ void DA_BOUNDS NAME##_d##D##_g##G(const bf16_t* __restrict__ q, \
         const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k,             \
         const bf16_t* __restrict__ arena_v, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,     \
         const int* __restrict__ slots, float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements,      \
         int total_units, int layer_unit0, int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk,    \
         float scale_log2)                                                                                                   \
-    {                                                                                                                       \
-        decode_partial_impl<D, G>(q, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_o, part_ml,             \
+    { pdl_prologue();                                                                                                                       \
+        IMPL<D, G>(q, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_o, part_ml,             \
             kv_elements, total_units, layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk, scale_log2);  \
     }
 
-#define DECODE_PARTIAL_MMA(D, G)                                                                                            \
-    extern "C" __global__ void DA_BOUNDS decode_attention_mma_d##D##_g##G(const bf16_t* __restrict__ q,                    \
-        const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k,             \
-        const bf16_t* __restrict__ arena_v, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,     \
-        const int* __restrict__ slots, float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements,      \
-        int total_units, int layer_unit0, int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk,    \
-        float scale_log2)                                                                                                   \
-    {                                                                                                                       \
-        decode_partial_mma_impl<D, G>(q, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_o, part_ml,         \
-            kv_elements, total_units, layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk, scale_log2);  \
-    }
+// Both decode kernels (CUDA cores, tensor cores) for one head dimension and query-head group bound.
+#define DECODE_KERNELS(D, G)                                                                                                \
+    DECODE_KERNEL(decode_attention_partial, decode_partial_impl, D, G)                                                      \
+    DECODE_KERNEL(decode_attention_mma, decode_partial_mma_impl, D, G)
 
-// One instantiation per head dimension and (power-of-two) query-head group bound, so register arrays fit the group.
+// One instantiation of each kernel per head dimension and (power-of-two) query-head group bound, so register arrays fit
+// the group.
 #if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(1)
-DECODE_PARTIAL(32, 1)
+DECODE_KERNELS(32, 1)
 #endif
 #if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(2)
-DECODE_PARTIAL(32, 2)
+DECODE_KERNELS(32, 2)
 #endif
 #if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(4)
-DECODE_PARTIAL(32, 4)
+DECODE_KERNELS(32, 4)
 #endif
 #if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(8)
-DECODE_PARTIAL(32, 8)
+DECODE_KERNELS(32, 8)
 #endif
 #if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(1)
-DECODE_PARTIAL(64, 1)
+DECODE_KERNELS(64, 1)
 #endif
 #if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(2)
-DECODE_PARTIAL(64, 2)
+DECODE_KERNELS(64, 2)
 #endif
 #if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(4)
-DECODE_PARTIAL(64, 4)
+DECODE_KERNELS(64, 4)
 #endif
 #if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(8)
-DECODE_PARTIAL(64, 8)
+DECODE_KERNELS(64, 8)
 #endif
 #if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(1)
-DECODE_PARTIAL(128, 1)
+DECODE_KERNELS(128, 1)
 #endif
 #if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(2)
-DECODE_PARTIAL(128, 2)
+DECODE_KERNELS(128, 2)
 #endif
 #if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(4)
-DECODE_PARTIAL(128, 4)
+DECODE_KERNELS(128, 4)
 #endif
 #if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(8)
-DECODE_PARTIAL(128, 8)
-#endif
-
-// The tensor-core variant: head dimensions 32, 64 and 128.
-#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(1)
-DECODE_PARTIAL_MMA(32, 1)
-#endif
-#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(2)
-DECODE_PARTIAL_MMA(32, 2)
-#endif
-#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(4)
-DECODE_PARTIAL_MMA(32, 4)
-#endif
-#if UNCOMP_WANTS_D(32) && UNCOMP_WANTS_G(8)
-DECODE_PARTIAL_MMA(32, 8)
-#endif
-#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(1)
-DECODE_PARTIAL_MMA(64, 1)
-#endif
-#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(2)
-DECODE_PARTIAL_MMA(64, 2)
-#endif
-#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(4)
-DECODE_PARTIAL_MMA(64, 4)
-#endif
-#if UNCOMP_WANTS_D(64) && UNCOMP_WANTS_G(8)
-DECODE_PARTIAL_MMA(64, 8)
-#endif
-#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(1)
-DECODE_PARTIAL_MMA(128, 1)
-#endif
-#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(2)
-DECODE_PARTIAL_MMA(128, 2)
-#endif
-#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(4)
-DECODE_PARTIAL_MMA(128, 4)
-#endif
-#if UNCOMP_WANTS_D(128) && UNCOMP_WANTS_G(8)
-DECODE_PARTIAL_MMA(128, 8)
+DECODE_KERNELS(128, 8)
 #endif
 
 // Merges the split partials of each (row, query head): out = Σ_s 2^(m_s−M)·o_s / Σ_s 2^(m_s−M)·l_s.
@@ -547,13 +517,13 @@ DECODE_PARTIAL_MMA(128, 8)
 // the block's lanes walk the splits side by side (many loads in flight) and add up through shared memory.
 // Dynamic shared memory: (splits + DC_THREADS * 4) floats.
 #define DC_THREADS 256
-extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_attention_combine(const float* __restrict__ part_o,
-    const float* __restrict__ part_ml, bf16_t* __restrict__ out, int heads, int splits, int d)
+__device__ __forceinline__ void combine_head(const float* __restrict__ part_o, const float* __restrict__ part_ml,
+    bf16_t* __restrict__ out, int h, int b, int heads, int splits, int d)
 {
     extern __shared__ float weight[];
     float* lane_sum = weight + splits;
     __shared__ float red[32];
-    const int h = blockIdx.x, b = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const long base = ((long)b * heads + h) * splits;
     float M = NEG_INF;
     for (int s = tid; s < splits; s += DC_THREADS) M = fmaxf(M, part_ml[(base + s) * 2]);
@@ -594,4 +564,10 @@ extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_attention_combin
         for (int k = 0; k < lanes; k++) t += lane_sum[k * d + col];
         out[((long)b * heads + h) * d + col] = f2bf(t / L);
     }
+}
+
+extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_attention_combine(const float* __restrict__ part_o,
+    const float* __restrict__ part_ml, bf16_t* __restrict__ out, int heads, int splits, int d)
+{ pdl_prologue();
+    combine_head(part_o, part_ml, out, blockIdx.x, blockIdx.y, heads, splits, d);
 }

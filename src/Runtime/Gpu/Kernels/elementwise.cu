@@ -2,7 +2,7 @@
 
 // x[t, :] = table[tokens[t], :] (bf16 → fp32). Grid: rows.
 extern "C" __global__ void embed_rows(const int* __restrict__ tokens, const bf16_t* __restrict__ table, float* __restrict__ x, int hidden)
-{
+{ pdl_prologue();
     long tok = tokens[blockIdx.x];
     const bf16_t* row = table + tok * hidden;
     float* out = x + (long)blockIdx.x * hidden;
@@ -14,7 +14,7 @@ extern "C" __global__ void embed_rows(const int* __restrict__ tokens, const bf16
 __device__ __forceinline__ u32 bf16x2_of(float lo, float hi) { return (u32)f2bf(lo) | ((u32)f2bf(hi) << 16); }
 
 extern "C" __global__ void rmsnorm_rows(const float* __restrict__ x, const float* __restrict__ w, bf16_t* __restrict__ out, int hidden, float eps)
-{
+{ pdl_prologue();
     const float* row = x + (long)blockIdx.x * hidden;
     bf16_t* o = out + (long)blockIdx.x * hidden;
     float ss = 0.f;
@@ -46,7 +46,7 @@ extern "C" __global__ void rmsnorm_rows(const float* __restrict__ x, const float
 extern "C" __global__ void qkv_rope(const float* __restrict__ qkv, const float* __restrict__ bias, const int* __restrict__ positions,
     const float* __restrict__ inv_freq, bf16_t* __restrict__ q, bf16_t* __restrict__ k, bf16_t* __restrict__ v,
     int heads, int kv_heads, int d)
-{
+{ pdl_prologue();
     int t = blockIdx.y;
     int half = d / 2;
     int q_dim = heads * d, kv_dim = kv_heads * d, width = q_dim + 2 * kv_dim;
@@ -83,7 +83,7 @@ extern "C" __global__ void qkv_rope(const float* __restrict__ qkv, const float* 
 // h[r, j] = bf16(silu(gu[r, j]) · gu[r, ff + j]): the fused [gate | up] projection to the SwiGLU activation.
 // ff a multiple of 8: eight columns per thread with 16-byte loads and stores. Grid: (ceil(ff / (8 or 1) / blockDim), rows).
 extern "C" __global__ void swiglu_rows(const bf16_t* __restrict__ gu, bf16_t* __restrict__ h, int ff)
-{
+{ pdl_prologue();
     const int j = blockIdx.x * blockDim.x + threadIdx.x;
     const bf16_t* row = gu + (long)blockIdx.y * 2 * ff;
     bf16_t* out = h + (long)blockIdx.y * ff;
@@ -109,14 +109,14 @@ extern "C" __global__ void swiglu_rows(const bf16_t* __restrict__ gu, bf16_t* __
 
 // y[r, :] += b. Grid: rows.
 extern "C" __global__ void add_bias_rows(float* __restrict__ y, const float* __restrict__ b, int cols)
-{
+{ pdl_prologue();
     float* row = y + (long)blockIdx.x * cols;
     for (int j = threadIdx.x; j < cols; j += blockDim.x) row[j] += b[j];
 }
 
 // Gathers rows: dst[i, :] = src[index[i], :] (fp32), for the last-token logits of a prefill.
 extern "C" __global__ void gather_rows_f32(const float* __restrict__ src, const int* __restrict__ index, float* __restrict__ dst, int cols)
-{
+{ pdl_prologue();
     const float* s = src + (long)index[blockIdx.x] * cols;
     float* o = dst + (long)blockIdx.x * cols;
     for (int j = threadIdx.x; j < cols; j += blockDim.x) o[j] = s[j];
@@ -124,7 +124,7 @@ extern "C" __global__ void gather_rows_f32(const float* __restrict__ src, const 
 
 // fp32 → bf16 conversion of n elements (tests and weight conversion).
 extern "C" __global__ void f32_to_bf16(const float* __restrict__ src, bf16_t* __restrict__ dst, long n)
-{
+{ pdl_prologue();
     for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) dst[i] = f2bf(src[i]);
 }
 
@@ -141,7 +141,7 @@ extern "C" __global__ void f32_to_bf16(const float* __restrict__ src, bf16_t* __
 extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf16_t* __restrict__ w, const bf16_t* __restrict__ x,
     void* __restrict__ y, int m, int k, int accumulate, int out_bf16, int ksplit, const float* __restrict__ xf,
     const float* __restrict__ norm_w, float eps)
-{
+{ pdl_prologue();
     extern __shared__ __attribute__((aligned(16))) unsigned char gemv_smem[];
     __shared__ float partial[GEMV_WARPS][GEMV_ROWS];
     uint4* xs = (uint4*)gemv_smem;

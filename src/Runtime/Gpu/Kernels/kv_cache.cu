@@ -14,7 +14,7 @@ extern "C" __global__ void kv_prefill_write(const bf16_t* __restrict__ k, const 
     const int* __restrict__ keep_len, int* __restrict__ order, const float* __restrict__ col_scores, float* __restrict__ acc,
     int slot, int n, long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int kv_heads,
     int units_per_kv_head, int d)
-{
+{ pdl_prologue();
     const int j = blockIdx.x, u = layer_unit0 + j;
     const int cap = unit_cap[u];
     const int kept = keep_len != 0 ? keep_len[j] : min(n, cap);
@@ -46,7 +46,8 @@ extern "C" __global__ void kv_prefill_write(const bf16_t* __restrict__ k, const 
 // a selection chose the slot (evict_select), else into the next free row or, when the unit is full, over the row
 // with the smallest position (lowest row on ties). acc (H2O) receives the new token's score from new_score.
 // Grid: (units of the layer, batch rows); block: 128.
-extern "C" __global__ void kv_append(const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v,
+// One (unit j of the layer's `units`, batch row b) of kv_append; any block size that is a multiple of 32.
+__device__ __forceinline__ void kv_append_unit(int j, int b, int units, const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v,
     bf16_t* __restrict__ arena_k, bf16_t* __restrict__ arena_v, int* __restrict__ positions, int* __restrict__ lengths,
     const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ slots,
     const int* __restrict__ token_pos, const int* __restrict__ dst_in, float* __restrict__ acc, const float* __restrict__ new_score,
@@ -54,14 +55,13 @@ extern "C" __global__ void kv_append(const bf16_t* __restrict__ new_k, const bf1
 {
     __shared__ int best_val[32], best_idx[32];
     __shared__ int dst_s;
-    const int j = blockIdx.x, b = blockIdx.y;
     const int slot = slots[b], u = layer_unit0 + j;
     int* len_p = lengths + (long)slot * total_units + u;
     const int len = *len_p, cap = unit_cap[u];
     int* pos = positions + (long)slot * pos_elements + unit_offset[u] / d;
     if (dst_in != 0)
     {
-        if (threadIdx.x == 0) dst_s = dst_in[(long)b * gridDim.x + j];
+        if (threadIdx.x == 0) dst_s = dst_in[(long)b * units + j];
     }
     else if (len < cap)
     {
@@ -101,7 +101,37 @@ extern "C" __global__ void kv_append(const bf16_t* __restrict__ new_k, const bf1
     if (threadIdx.x == 0)
     {
         pos[dst] = token_pos[b];
-        if (acc != 0) acc[(long)slot * pos_elements + unit_offset[u] / d + dst] = new_score[(long)b * gridDim.x + j];
+        if (acc != 0) acc[(long)slot * pos_elements + unit_offset[u] / d + dst] = new_score[(long)b * units + j];
         if (len < cap) *len_p = len + 1;
     }
+}
+
+extern "C" __global__ void kv_append(const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v,
+    bf16_t* __restrict__ arena_k, bf16_t* __restrict__ arena_v, int* __restrict__ positions, int* __restrict__ lengths,
+    const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ slots,
+    const int* __restrict__ token_pos, const int* __restrict__ dst_in, float* __restrict__ acc, const float* __restrict__ new_score,
+    long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int kv_heads, int units_per_kv_head, int d)
+{ pdl_prologue();
+    kv_append_unit(blockIdx.x, blockIdx.y, gridDim.x, new_k, new_v, arena_k, arena_v, positions, lengths, unit_offset, unit_cap,
+        slots, token_pos, dst_in, acc, new_score, kv_elements, pos_elements, total_units, layer_unit0, kv_heads, units_per_kv_head, d);
+}
+
+// Decode without a selection: the split-KV combine of every head (blocks x < heads, as decode_attention_combine) and
+// the KV append of every unit (blocks x ≥ heads, as kv_append) in one launch instead of two. Safe together: the
+// combine reads only the partials, the append reads only the step's k/v and the unit's positions and writes arena
+// rows no combine reads. Grid: (heads + units of the layer, batch rows); block: DC_THREADS; dynamic shared memory as
+// decode_attention_combine.
+extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_combine_append(const float* __restrict__ part_o,
+    const float* __restrict__ part_ml, bf16_t* __restrict__ out, int heads, int splits, const bf16_t* __restrict__ new_k,
+    const bf16_t* __restrict__ new_v, bf16_t* __restrict__ arena_k, bf16_t* __restrict__ arena_v, int* __restrict__ positions,
+    int* __restrict__ lengths, const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap,
+    const int* __restrict__ slots, const int* __restrict__ token_pos, long long kv_elements, long long pos_elements,
+    int total_units, int layer_unit0, int kv_heads, int units_per_kv_head, int d)
+{ pdl_prologue();
+    if ((int)blockIdx.x < heads)
+        combine_head(part_o, part_ml, out, blockIdx.x, blockIdx.y, heads, splits, d);
+    else
+        kv_append_unit(blockIdx.x - heads, blockIdx.y, gridDim.x - heads, new_k, new_v, arena_k, arena_v, positions, lengths,
+            unit_offset, unit_cap, slots, token_pos, 0, 0, 0, kv_elements, pos_elements, total_units, layer_unit0, kv_heads,
+            units_per_kv_head, d);
 }

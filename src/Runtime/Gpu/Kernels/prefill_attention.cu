@@ -215,7 +215,7 @@ __device__ __forceinline__ void flash_prefill_impl(const bf16_t* __restrict__ Q,
     extern "C" __global__ void __launch_bounds__(FW_THREADS) flash_prefill_d##D(const bf16_t* __restrict__ q,          \
         const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, bf16_t* __restrict__ o, float* __restrict__ lse, int n,  \
         int heads, int kv_heads, float scale_log2)                                                                           \
-    {                                                                                                                        \
+    { pdl_prologue();                                                                                                                        \
         flash_prefill_impl<D>(q, k, v, o, lse, n, heads, kv_heads, scale_log2);                                         \
     }
 

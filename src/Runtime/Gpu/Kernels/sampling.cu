@@ -42,7 +42,7 @@ __device__ int block_argmax(float bv, int bi)
 
 // Greedy: tokens[r] = argmax logits[r, :], lowest id on ties (the CPU sampler's rule).
 extern "C" __global__ void argmax_rows(const float* __restrict__ logits, int vocab, int* __restrict__ tokens)
-{
+{ pdl_prologue();
     const float* row = logits + (long)blockIdx.x * vocab;
     float bv = NEG_INF;
     int bi = 0x7fffffff, bad = 0;
@@ -63,7 +63,7 @@ extern "C" __global__ void argmax_rows(const float* __restrict__ logits, int voc
 // splitmix64(seeds[r]) picks a kept token in id order.
 extern "C" __global__ void sample_rows(const float* __restrict__ logits, int vocab, float inv_temp, int top_k, float top_p,
     const u64* __restrict__ seeds, int* __restrict__ tokens)
-{
+{ pdl_prologue();
     __shared__ float scan[1024];
     __shared__ int chosen;
     const float* row = logits + (long)blockIdx.x * vocab;
