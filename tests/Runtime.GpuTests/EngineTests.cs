@@ -321,6 +321,30 @@ public sealed class EngineTests(ITestOutputHelper output)
         Assert.Equal(other, single);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GemvPrefetch_GivesBitwiseTheSameLogits_AsLoadingAfterTheWait(bool fusedNorm)
+    {
+        // Batch 1 (the GEMV path), graphs and programmatic launch on: the prefetch moves the first weight loads before
+        // the wait for the previous kernel; the arithmetic is the same, so any difference means an input was read early.
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var layout = KvCacheLayout.Full(model.Config, 1024);
+        using var prefetch = new CudaEngine(model, layout);
+        using var after = new CudaEngine(model, layout, new CudaEngineOptions { GemvPrefetch = false });
+        Assert.True(prefetch.GemvPrefetch);
+        Assert.False(after.GemvPrefetch);
+        prefetch.GemvFusedNorm = fusedNorm;
+        after.GemvFusedNorm = fusedNorm;
+        var forced = RandomTokens(16, 41, model.Config.VocabSize);
+
+        var (worst, agree) = TeacherForced(prefetch, after, RandomTokens(300, 40, model.Config.VocabSize), forced);
+
+        Assert.Equal(0.0, worst);
+        Assert.Equal(forced.Length, agree);
+    }
+
     [Fact]
     public void FusedCombineAppend_GivesBitwiseTheSeparateLaunchesLogitsAndCache()
     {

@@ -293,20 +293,22 @@ def gemv_lab(args, base_options, copy_gbps):
         torch_ms = time_cuda(lambda: [torch.mv(w[i], x) for i in range(copies)], args.reps) / copies
         row["torch_us"] = round(torch_ms * 1000, 2)
         line = f"{name:8s} {m:6d}×{k:5d}: torch {torch_ms * 1000:7.2f} µs ({m * k * 2 / torch_ms / 1e6:5.0f} GB/s)"
-        for split in (1, 2, 4):
+        for split, prefetch in ((1, 0), (2, 0), (4, 0), (2, 1)):
             per_block = 16 // split
 
-            def run(i, split=split, per_block=per_block):
+            def run(i, split=split, per_block=per_block, prefetch=prefetch):
                 launch(f, ((m + per_block - 1) // per_block, 1, 1), (128,), 2 * k, [ptr(w[i]), ptr(x), ptr(y), ctypes.c_int(m),
-                       ctypes.c_int(k), ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(split)])
+                       ctypes.c_int(k), ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(split), vp(0), vp(0), ctypes.c_float(0),
+                       ctypes.c_int(prefetch)])
 
             run(0)
             torch.cuda.synchronize()
             err = float((y - ref).abs().max() / ref.abs().max())
             ms = time_cuda(lambda: [run(i) for i in range(copies)], args.reps) / copies
-            row[f"split{split}_us"] = round(ms * 1000, 2)
-            row[f"split{split}_error"] = err
-            line += f" | split {split}: {ms * 1000:7.2f} µs ({m * k * 2 / ms / 1e6:5.0f} GB/s){' WRONG' if err > 1e-4 else ''}"
+            tag = f"split{split}" + ("_prefetch" if prefetch else "")
+            row[f"{tag}_us"] = round(ms * 1000, 2)
+            row[f"{tag}_error"] = err
+            line += f" | {tag}: {ms * 1000:7.2f} µs ({m * k * 2 / ms / 1e6:5.0f} GB/s){' WRONG' if err > 1e-4 else ''}"
         print(line)
         rows.append(row)
         del w

@@ -243,6 +243,17 @@ internal static class GpuBench
             json.WriteNumber($"decode_b1_pdl_{(engine.ProgrammaticLaunch ? "on" : "off")}_tok_s", Math.Round(launchTokS, 2));
             engine.ProgrammaticLaunch = programmatic;
         }
+        if (engine.UseGemv)
+        {
+            // And with the GEMV's weight prefetch (before the wait for the previous kernel) switched, for the record.
+            bool prefetch = engine.GemvPrefetch;
+            engine.GemvPrefetch = !prefetch;
+            double prefetchTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the GEMV's weight prefetch {(engine.GemvPrefetch ? "on" : "off")}: {prefetchTokS:F1} tok/s ({100 * prefetchTokS / bound:F1} % of the bound)"));
+            json.WriteNumber($"decode_b1_gemv_prefetch_{(engine.GemvPrefetch ? "on" : "off")}_tok_s", Math.Round(prefetchTokS, 2));
+            engine.GemvPrefetch = prefetch;
+        }
+
         if (engine.FuseCombineAppend && !engine.HasSelection)
         {
             // And with the combine and the KV append as separate launches (fused by default), for the record.

@@ -20,6 +20,7 @@ public sealed partial class CudaEngine
     private int _gemvSplitK = 2;
     private int _gemvMaxK;
     private bool _gemvFusedNorm;
+    private bool _gemvPrefetch;
 
     /// <summary>
     /// Whether batch-1 decode steps use the GEMV kernel instead of cuBLASLt (starts as <see cref="CudaEngineOptions.UseGemv"/>;
@@ -88,6 +89,20 @@ public sealed partial class CudaEngine
         set
         {
             Retune(ref _gemvFusedNorm, value);
+        }
+    }
+
+    /// <summary>
+    /// Whether the batch-1 GEMV issues its first weight loads before waiting for the previous kernel (starts as
+    /// <see cref="CudaEngineOptions.GemvPrefetch"/>); the same arithmetic either way. Changing it drops the captured
+    /// graphs; <c>uncomp bench --device cuda</c> times the other setting.
+    /// </summary>
+    public bool GemvPrefetch
+    {
+        get => _gemvPrefetch;
+        set
+        {
+            Retune(ref _gemvPrefetch, value);
         }
     }
 
@@ -493,7 +508,7 @@ public sealed partial class CudaEngine
     {
         if (rows == 1 && _useGemv && _gemvFusedNorm && w.Cols <= Math.Min(_gemvMaxK, _kernels.GemvMaxK))
         {
-            _kernels.GemvNormed(w, _x.Take(1), norm, eps, y, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1);
+            _kernels.GemvNormed(w, _x.Take(1), norm, eps, y, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1, _gemvPrefetch);
             return;
         }
 
@@ -507,7 +522,7 @@ public sealed partial class CudaEngine
     {
         if (x.Rows == 1 && _useGemv && w.Cols <= Math.Min(_gemvMaxK, _kernels.GemvMaxK))
         {
-            _kernels.Gemv(w, x, y, accumulate, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1);
+            _kernels.Gemv(w, x, y, accumulate, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1, _gemvPrefetch);
         }
         else
         {

@@ -142,6 +142,7 @@ public sealed partial class CudaEngine : IDisposable
         _active = new bool[batch];
         _profiler = new StreamProfiler(_device);
         _useGemv = options.UseGemv;
+        _gemvPrefetch = options.GemvPrefetch;
     }
 
     /// <summary>

@@ -37,6 +37,13 @@ public sealed record CudaEngineOptions
     /// </summary>
     public bool ProgrammaticLaunch { get; init; } = true;
 
+    /// <summary>
+    /// The batch-1 GEMV issues each lane's first weight loads before it waits for the previous kernel and before it
+    /// stages its input (the weights depend on no earlier kernel), so a product's first loads overlap the previous
+    /// kernel's tail under <see cref="ProgrammaticLaunch"/>. The same arithmetic either way: the same logits.
+    /// </summary>
+    public bool GemvPrefetch { get; init; } = true;
+
     /// <summary>Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt).</summary>
     public int GemvMaxK { get; init; } = 8192;
 

@@ -166,8 +166,15 @@ public sealed partial class LlamaKernels : IDisposable
     /// <paramref name="splitK"/> warps (1, 2 or 4) share each group of rows, each reading a contiguous part of k: more
     /// warps and shorter load chains for matrices with few rows.
     /// </summary>
+    /// <param name="w">bf16 weights [m, k], k a multiple of 8.</param>
+    /// <param name="x">bf16 input [1, k].</param>
+    /// <param name="y">fp32 or bf16 output [1, m].</param>
+    /// <param name="accumulate">Add the product to y instead of overwriting it.</param>
+    /// <param name="splitK">Warps per row group (1, 2 or 4).</param>
+    /// <param name="prefetch">Issue each lane's first weight loads before waiting for the predecessor kernel (programmatic
+    /// dependent launch) and before staging x; the same arithmetic, so the same result.</param>
     /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
-    public void Gemv(DeviceTensor w, DeviceTensor x, DeviceTensor y, bool accumulate, int splitK = 1)
+    public void Gemv(DeviceTensor w, DeviceTensor x, DeviceTensor y, bool accumulate, int splitK = 1, bool prefetch = false)
     {
         if (w.Type != DType.BF16 || x.Type != DType.BF16 || x.Rows != 1 || y.Rows != 1 || x.Cols != w.Cols || y.Cols != w.Rows || w.Cols % 8 != 0)
         {
@@ -175,15 +182,22 @@ public sealed partial class LlamaKernels : IDisposable
         }
 
         Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
-            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK, 0UL, 0UL, 0f);
+            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK, 0UL, 0UL, 0f, prefetch ? 1 : 0);
     }
 
     /// <summary>
     /// y = W · RMSNorm(x) for a single token with the norm fused into the product (no separate <see cref="RmsNorm"/>
     /// launch): x is the fp32 residual row [1, k], <paramref name="normWeight"/> the fp32 norm weights [1, k].
     /// </summary>
+    /// <param name="w">bf16 weights [m, k], k a multiple of 8.</param>
+    /// <param name="x">fp32 residual row [1, k].</param>
+    /// <param name="normWeight">fp32 norm weights [1, k].</param>
+    /// <param name="eps">The norm's epsilon.</param>
+    /// <param name="y">fp32 or bf16 output [1, m].</param>
+    /// <param name="splitK">Warps per row group (1, 2 or 4).</param>
+    /// <param name="prefetch">As for <see cref="Gemv"/>.</param>
     /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
-    public void GemvNormed(DeviceTensor w, DeviceTensor x, DeviceTensor normWeight, float eps, DeviceTensor y, int splitK = 1)
+    public void GemvNormed(DeviceTensor w, DeviceTensor x, DeviceTensor normWeight, float eps, DeviceTensor y, int splitK = 1, bool prefetch = false)
     {
         if (w.Type != DType.BF16 || x.Type != DType.F32 || normWeight.Type != DType.F32 || x.Rows != 1 || y.Rows != 1
             || x.Cols != w.Cols || normWeight.Cols != w.Cols || y.Cols != w.Rows || w.Cols % 8 != 0)
@@ -192,7 +206,7 @@ public sealed partial class LlamaKernels : IDisposable
         }
 
         Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
-            w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps);
+            w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps, prefetch ? 1 : 0);
     }
 
     /// <summary>Blocks of the GEMV for <paramref name="rows"/> matrix rows with the k split over <paramref name="splitK"/> warps.</summary>

@@ -130,15 +130,29 @@ __device__ __forceinline__ void load_row_pieces(uint4* dst, const bf16_t* row, i
 }
 
 // Programmatic dependent launch (sm_90+): a kernel launched with the programmatic-stream-serialization attribute
-// (CudaModule.ProgrammaticLaunch) may be scheduled while its predecessor in the stream is still finishing. Every
-// kernel calls this first: it waits until the predecessor has completed and its writes are visible, then lets its own
-// successor be scheduled early. A no-op for a normal launch and before sm_90.
-__device__ __forceinline__ void pdl_prologue()
+// (CudaModule.ProgrammaticLaunch) may be scheduled while its predecessor in the stream is still finishing.
+// pdl_wait blocks until the predecessor has completed and its writes are visible; pdl_launch_dependents lets the
+// kernel's own successor be scheduled early (its blocks then run up to their own pdl_wait). Both are no-ops for a
+// normal launch and before sm_90. Work that reads nothing a predecessor writes (weights) may run before pdl_wait.
+__device__ __forceinline__ void pdl_wait()
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_launch_dependents()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
+}
+
+// Every kernel's first statement unless it has work that may precede the wait: wait, then let the next one launch.
+__device__ __forceinline__ void pdl_prologue()
+{
+    pdl_wait();
+    pdl_launch_dependents();
 }
 
 // splitmix64: a counter-based generator, so a sampled token depends only on (seed, step, row).
