@@ -321,6 +321,19 @@ public sealed class EngineTests(ITestOutputHelper output)
         Assert.Equal(other, single);
     }
 
+    [Fact]
+    public void PrefillKernel_Wgmma_FallsBackToMmaSync_WhereItCannotRun()
+    {
+        // The fixture's head dim is 32: the wgmma kernel (head dim 128, compute capability 9.0) never runs for it.
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        using var engine = new CudaEngine(model, KvCacheLayout.Full(model.Config, 256));
+        Assert.Equal(PrefillAttentionKernel.MmaSync, engine.PrefillKernel);
+        engine.PrefillKernel = PrefillAttentionKernel.Wgmma;
+        Assert.Equal(PrefillAttentionKernel.MmaSync, engine.PrefillKernel);
+        Assert.Throws<ArgumentOutOfRangeException>(() => engine.PrefillKernel = (PrefillAttentionKernel)5);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -176,8 +176,29 @@ internal static class GpuBench
             prefill = Math.Min(prefill, sw.Elapsed.TotalSeconds);
         }
 
-        output.WriteLine(string.Create(c, $"[{name}] prefill {prompt.Length} tokens: {prefill:F3} s ({prompt.Length / prefill:F0} tok/s), best of 2"));
+        output.WriteLine(string.Create(c, $"[{name}] prefill {prompt.Length} tokens: {prefill:F3} s ({prompt.Length / prefill:F0} tok/s), best of 2, attention kernel {engine.PrefillKernel}"));
         json.WriteNumber("prefill_s", Math.Round(prefill, 4));
+        json.WriteString("prefill_attention_kernel", engine.PrefillKernel.ToString());
+        var prefillKernel = engine.PrefillKernel;
+        engine.PrefillKernel = prefillKernel == PrefillAttentionKernel.Wgmma ? PrefillAttentionKernel.MmaSync : PrefillAttentionKernel.Wgmma;
+        if (engine.PrefillKernel != prefillKernel)
+        {
+            // And with the other attention kernel (Hopper wgmma or mma.sync), for the record.
+            engine.Prefill(0, prompt.AsSpan(0, Math.Min(prompt.Length, 256)), [], null, token);
+            double otherPrefill = double.MaxValue;
+            for (int r = 0; r < 2; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                engine.Prefill(0, prompt, [], null, token);
+                otherPrefill = Math.Min(otherPrefill, sw.Elapsed.TotalSeconds);
+            }
+
+            var otherProfile = engine.ProfilePrefill(0, prompt);
+            output.WriteLine(string.Create(c, $"[{name}] prefill with the {engine.PrefillKernel} attention kernel: {otherPrefill:F3} s, attention {otherProfile.GetValueOrDefault("flash attention"):F1} ms, best of 2"));
+            json.WriteNumber($"prefill_{engine.PrefillKernel.ToString().ToLowerInvariant()}_s", Math.Round(otherPrefill, 4));
+            engine.PrefillKernel = prefillKernel;
+        }
+
         if (selection is not null)
         {
             var stages = BenchStages(model.Config, prompt.Length);

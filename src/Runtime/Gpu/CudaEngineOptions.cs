@@ -32,6 +32,12 @@ public sealed record CudaEngineOptions
     public DecodeAttentionKernel DecodeKernel { get; init; } = DecodeAttentionKernel.TensorCores;
 
     /// <summary>
+    /// The prefill's causal attention kernel (<see cref="PrefillAttentionKernel.Wgmma"/> unless set; devices other than
+    /// compute capability 9.0 and head dims other than 128 run <see cref="PrefillAttentionKernel.MmaSync"/> either way).
+    /// </summary>
+    public PrefillAttentionKernel PrefillKernel { get; init; } = PrefillAttentionKernel.Wgmma;
+
+    /// <summary>
     /// Launch the kernels with programmatic dependent launch on compute capability 9.0 and later (each kernel may be
     /// scheduled while its predecessor finishes, hiding part of the ~380 launch gaps of an 8B decode step); starts on.
     /// </summary>

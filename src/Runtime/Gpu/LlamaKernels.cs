@@ -18,7 +18,7 @@ public sealed partial class LlamaKernels : IDisposable
     private const int RopeHeadsPerItem = 8;
     private const int DecodeMaxGroup = 8;
 
-    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "calibration.cu", "sampling.cu"];
+    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "prefill_attention_wgmma.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "calibration.cu", "sampling.cu"];
 
     private readonly CudaDevice _device;
 
@@ -51,6 +51,12 @@ public sealed partial class LlamaKernels : IDisposable
                     Module.SetMaxDynamicSharedMemory($"decode_attention_mma_d{d}_g{g}", device.MaxSharedMemoryPerBlock);
                 }
             }
+        }
+
+        HasWgmmaPrefill = device.HasWarpgroupMma && HeadDim is null or 128;
+        if (HasWgmmaPrefill)
+        {
+            Module.SetMaxDynamicSharedMemory("flash_prefill_wgmma_d128", WgmmaPrefillSharedBytes);
         }
 
         Module.SetMaxDynamicSharedMemory("gemv_bf16", device.MaxSharedMemoryPerBlock);
@@ -136,6 +142,47 @@ public sealed partial class LlamaKernels : IDisposable
         Module.Launch($"flash_prefill_d{headDim}", (blocks, heads, 1), 128, FlashSharedBytes(headDim),
             q, k, v, o, lse, n, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
     }
+
+    /// <summary>
+    /// Causal flash attention on Hopper's warpgroup tensor cores (head dim 128, <see cref="HasWgmmaPrefill"/>): first
+    /// <c>transpose_v_d128</c> writes Vᵀ into <paramref name="vt"/> ([kv heads × 128, padded keys], padding zeroed),
+    /// then <c>flash_prefill_wgmma_d128</c> reads Q, K and Vᵀ; o and lse as <see cref="FlashPrefill"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="vt"/> is not [kvHeads · 128, ≥ WgmmaPaddedKeys(n)] bf16.</exception>
+    /// <exception cref="NotSupportedException">The kernels have no wgmma prefill (not compute capability 9.0, or another head dim).</exception>
+    public void FlashPrefillWgmma(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor vt, DeviceTensor o, int n, int heads, int kvHeads, float scale, ulong lse = 0)
+    {
+        if (!HasWgmmaPrefill)
+        {
+            throw new NotSupportedException("the wgmma prefill kernel needs compute capability 9.0 and head dim 128.");
+        }
+
+        int padded = vt.Cols;
+        if (vt.Type != DType.BF16 || vt.Rows != kvHeads * 128 || padded < WgmmaPaddedKeys(n) || padded % WgmmaKeyPadding != 0)
+        {
+            throw new ArgumentException($"Vᵀ must be bf16 [{kvHeads * 128}, a multiple of {WgmmaKeyPadding} ≥ {WgmmaPaddedKeys(n)}]; got {vt.Type} [{vt.Rows}, {vt.Cols}].", nameof(vt));
+        }
+
+        // Only the first WgmmaPaddedKeys(n) columns are written and read: the row stride is the buffer's width.
+        Module.Launch("transpose_v_d128", (WgmmaPaddedKeys(n) / 64, 2, kvHeads), 256, 0, v, vt, n, padded, kvHeads);
+        Module.Launch("flash_prefill_wgmma_d128", ((n + WgmmaBlockRows - 1) / WgmmaBlockRows, heads, 1), 2 * WgmmaBlockRows, WgmmaPrefillSharedBytes,
+            q, k, vt, o, lse, n, padded, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
+    }
+
+    /// <summary>Whether <see cref="FlashPrefillWgmma"/> is available (compute capability 9.0 and head dim 128 compiled in).</summary>
+    public bool HasWgmmaPrefill { get; }
+
+    /// <summary>Keys of Vᵀ the wgmma prefill reads for an n-token prompt: n rounded up to <see cref="WgmmaKeyPadding"/>.</summary>
+    public static int WgmmaPaddedKeys(int n) => (n + WgmmaKeyPadding - 1) / WgmmaKeyPadding * WgmmaKeyPadding;
+
+    /// <summary>Vᵀ's key padding (a multiple of every key tile the kernel may be built with).</summary>
+    public const int WgmmaKeyPadding = 128;
+
+    /// <summary>Query rows of one wgmma prefill block (FW3_WG = 2 warpgroups × 64).</summary>
+    private const int WgmmaBlockRows = 128;
+
+    /// <summary>Dynamic shared memory of one wgmma prefill block (FW3_SMEM: Q, two stages of K and Vᵀ tiles of 64 keys, 1 KB alignment).</summary>
+    private const int WgmmaPrefillSharedBytes = (WgmmaBlockRows * 256) + (2 * ((64 * 256) + (128 * 64 * 2))) + 1024;
 
     /// <summary>Dynamic shared memory of one flash prefill block: the Q tile and two stages of K and V tiles.</summary>
     public static int FlashSharedBytes(int headDim) => (128 + (2 * 2 * 64)) * (headDim + 8) * 2;
