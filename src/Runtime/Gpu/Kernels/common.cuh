@@ -155,6 +155,27 @@ __device__ __forceinline__ void pdl_prologue()
     pdl_launch_dependents();
 }
 
+// Block-wide minimum of (key, index) pairs, ties to the lower index: every thread passes its running best and thread 0
+// ends with the block's. Has a __syncthreads: every thread of the block must call it (blocks of up to 1,024 threads).
+__device__ __forceinline__ void block_argmin(u32& key, u32& idx)
+{
+    __shared__ u32 s_key[32], s_idx[32];
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1)
+    {
+        const u32 ok = __shfl_xor_sync(0xffffffffu, key, o), oi = __shfl_xor_sync(0xffffffffu, idx, o);
+        if (ok < key || (ok == key && oi < idx)) { key = ok; idx = oi; }
+    }
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) { s_key[warp] = key; s_idx[warp] = idx; }
+    __syncthreads();
+    if (threadIdx.x == 0)
+    {
+        for (int w = 1; w < (int)(blockDim.x >> 5); w++)
+            if (s_key[w] < key || (s_key[w] == key && s_idx[w] < idx)) { key = s_key[w]; idx = s_idx[w]; }
+    }
+}
+
 // splitmix64: a counter-based generator, so a sampled token depends only on (seed, step, row).
 __device__ __forceinline__ u64 mix64(u64 z)
 {

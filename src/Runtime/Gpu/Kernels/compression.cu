@@ -470,7 +470,6 @@ extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __r
     int layer_unit0, int source, int pool, int kernel, int score_stride, int d)
 { pdl_prologue();
     extern __shared__ float vals[];
-    __shared__ u32 best_hi[32], best_lo[32];
     __shared__ int s_rank;
     const int j = blockIdx.x, b = blockIdx.y, units = gridDim.x;
     const int slot = slots[b], u = layer_unit0 + j;
@@ -510,21 +509,8 @@ extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __r
         const u32 kh = v != v ? 0u : select_key(v) + 1u;
         if (kh < bh || (kh == bh && (u32)i < bl)) { bh = kh; bl = (u32)i; }
     }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1)
-    {
-        const u32 oh = (u32)__shfl_xor_sync(0xffffffffu, (int)bh, o), ol = (u32)__shfl_xor_sync(0xffffffffu, (int)bl, o);
-        if (oh < bh || (oh == bh && ol < bl)) { bh = oh; bl = ol; }
-    }
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    if (lane == 0) { best_hi[warp] = bh; best_lo[warp] = bl; }
-    __syncthreads();
-    if (threadIdx.x == 0)
-    {
-        for (int w2 = 1; w2 < (int)(blockDim.x >> 5); w2++)
-            if (best_hi[w2] < bh || (best_hi[w2] == bh && best_lo[w2] < bl)) { bh = best_hi[w2]; bl = best_lo[w2]; }
-        s_rank = lo + (int)bl;
-    }
+    block_argmin(bh, bl);
+    if (threadIdx.x == 0) s_rank = lo + (int)bl;
     __syncthreads();
     const int rank = s_rank;
     const int evicted = ord[rank];

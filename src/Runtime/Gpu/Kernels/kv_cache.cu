@@ -53,7 +53,6 @@ __device__ __forceinline__ void kv_append_unit(int j, int b, int units, const bf
     const int* __restrict__ token_pos, const int* __restrict__ dst_in, float* __restrict__ acc, const float* __restrict__ new_score,
     long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int kv_heads, int units_per_kv_head, int d)
 {
-    __shared__ int best_val[32], best_idx[32];
     __shared__ int dst_s;
     const int slot = slots[b], u = layer_unit0 + j;
     int* len_p = lengths + (long)slot * total_units + u;
@@ -69,27 +68,15 @@ __device__ __forceinline__ void kv_append_unit(int j, int b, int units, const bf
     }
     else
     {
-        int bv = 0x7fffffff, bi = 0x7fffffff;
+        // A full unit holds cap positions, all ≥ 0: compared as unsigned they order the same.
+        u32 bv = 0xffffffffu, bi = 0xffffffffu;
         for (int i = threadIdx.x; i < cap; i += blockDim.x)
         {
-            int p = pos[i];
-            if (p < bv || (p == bv && i < bi)) { bv = p; bi = i; }
+            const u32 p = (u32)pos[i];
+            if (p < bv || (p == bv && (u32)i < bi)) { bv = p; bi = (u32)i; }
         }
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1)
-        {
-            int ov = __shfl_xor_sync(0xffffffffu, bv, o), oi = __shfl_xor_sync(0xffffffffu, bi, o);
-            if (ov < bv || (ov == bv && oi < bi)) { bv = ov; bi = oi; }
-        }
-        const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-        if (lane == 0) { best_val[warp] = bv; best_idx[warp] = bi; }
-        __syncthreads();
-        if (threadIdx.x == 0)
-        {
-            for (int w = 1; w < (int)(blockDim.x >> 5); w++)
-                if (best_val[w] < bv || (best_val[w] == bv && best_idx[w] < bi)) { bv = best_val[w]; bi = best_idx[w]; }
-            dst_s = bi;
-        }
+        block_argmin(bv, bi);
+        if (threadIdx.x == 0) dst_s = (int)bi;
     }
     __syncthreads();
     const int dst = dst_s;
