@@ -275,6 +275,16 @@ internal static class GpuBench
             engine.GemvPrefetch = prefetch;
         }
 
+        if (engine.FuseEvictAppend && engine.HasSelection)
+        {
+            // And with the eviction choice and the KV append as separate launches (fused by default), for the record.
+            engine.FuseEvictAppend = false;
+            double separateTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the eviction choice and the KV append as separate launches: {separateTokS:F1} tok/s ({100 * separateTokS / bound:F1} % of the bound)"));
+            json.WriteNumber("decode_b1_separate_evict_append_tok_s", Math.Round(separateTokS, 2));
+            engine.FuseEvictAppend = true;
+        }
+
         if (engine.FuseCombineAppend && !engine.HasSelection)
         {
             // And with the combine and the KV append as separate launches (fused by default), for the record.

@@ -17,6 +17,7 @@ public sealed partial class CudaEngine
     private int _decodeMinChunk;
     private DecodeAttentionKernel _decodeKernel;
     private bool _fuseCombineAppend = true;
+    private bool _fuseEvictAppend = true;
     private int _gemvSplitK = 2;
     private int _gemvMaxK;
     private bool _gemvFusedNorm;
@@ -183,6 +184,20 @@ public sealed partial class CudaEngine
                 _fuseCombineAppend = value;
                 DropGraphs();
             }
+        }
+    }
+
+    /// <summary>
+    /// With a selection, the eviction choice and the KV append of each layer run as one launch
+    /// (<c>evict_select_append</c>, 32 launches fewer per step of an 8B model; starts on). Eager profiles
+    /// (<see cref="ProfileDecode"/>) always time them apart. Changing it drops the captured graphs.
+    /// </summary>
+    public bool FuseEvictAppend
+    {
+        get => _fuseEvictAppend;
+        set
+        {
+            Retune(ref _fuseEvictAppend, value);
         }
     }
 
@@ -476,7 +491,7 @@ public sealed partial class CudaEngine
                 }
                 else
                 {
-                    _selection.Append(layer, rows, _q, _k, _v, slots, positions, WriteArgs(layer), _profiling ? Mark : null);
+                    _selection.Append(layer, rows, _q, _k, _v, slots, positions, WriteArgs(layer), _profiling ? Mark : null, _fuseEvictAppend && !_profiling);
                 }
             }
 

@@ -463,12 +463,14 @@ RESCORE(128)
 // appends its slot (the new token is the newest). dst[row][unit] = the slot the new token takes.
 // source: 0 recency (score = rank), 1 scores[row][unit][slot], 2 acc[slot row], 3 −‖k‖.
 // Grid: (units, rows); block 1024 (a unit's candidates in one or two strides); dynamic shared memory: max capacity floats.
-extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __restrict__ scores, const float* __restrict__ acc,
-    const bf16_t* __restrict__ arena_k, int* __restrict__ order, const int* __restrict__ lengths,
+// One (unit blockIdx.x, batch row blockIdx.y) of evict_select; thread 0 writes dst[row][unit], and every thread gets
+// the chosen slot back. acc, arena_k and lengths are not const: evict_select_append appends through them afterwards.
+__device__ __forceinline__ int evict_select_unit(const float* __restrict__ scores, float* __restrict__ acc,
+    bf16_t* __restrict__ arena_k, int* __restrict__ order, int* __restrict__ lengths,
     const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ decode_plan,
     const int* __restrict__ slots, int* __restrict__ dst, long long kv_elements, long long pos_elements, int total_units,
     int layer_unit0, int source, int pool, int kernel, int score_stride, int d)
-{ pdl_prologue();
+{
     extern __shared__ float vals[];
     __shared__ int s_rank;
     const int j = blockIdx.x, b = blockIdx.y, units = gridDim.x;
@@ -479,7 +481,7 @@ extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __r
     if (len < cap)
     {
         if (threadIdx.x == 0) { ord[len] = len; *out = len; }
-        return;
+        return len;
     }
     const int s = decode_plan[u * 2], r = decode_plan[u * 2 + 1];
     const int lo = min(s, len - 1), hi = max(lo + 1, len - max(0, r - 1));
@@ -524,4 +526,31 @@ extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __r
         __syncthreads();
     }
     if (threadIdx.x == 0) { ord[len - 1] = evicted; *out = evicted; }
+    return evicted;
+}
+
+#define EVICT_SELECT_PARAMS const float* __restrict__ scores, float* __restrict__ acc, bf16_t* __restrict__ arena_k, \
+    int* __restrict__ order, int* __restrict__ lengths, const long long* __restrict__ unit_offset, \
+    const int* __restrict__ unit_cap, const int* __restrict__ decode_plan, const int* __restrict__ slots, int* __restrict__ dst, \
+    long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int source, int pool, int kernel, \
+    int score_stride, int d
+#define EVICT_SELECT_ARGS scores, acc, arena_k, order, lengths, unit_offset, unit_cap, decode_plan, slots, dst, kv_elements, \
+    pos_elements, total_units, layer_unit0, source, pool, kernel, score_stride, d
+
+extern "C" __global__ void __launch_bounds__(1024) evict_select(EVICT_SELECT_PARAMS)
+{ pdl_prologue();
+    evict_select_unit(EVICT_SELECT_ARGS);
+}
+
+// evict_select, then kv_append's body for the same (unit, row) into the slot just chosen: one launch per layer instead
+// of two. The extra arguments are kv_append's; acc (H2O's accumulated scores) receives the new token's score there.
+extern "C" __global__ void __launch_bounds__(1024) evict_select_append(EVICT_SELECT_PARAMS, const bf16_t* __restrict__ new_k,
+    const bf16_t* __restrict__ new_v, bf16_t* __restrict__ arena_v, int* __restrict__ positions, const int* __restrict__ token_pos,
+    const float* __restrict__ new_score, int kv_heads, int units_per_kv_head)
+{ pdl_prologue();
+    const int chosen = evict_select_unit(EVICT_SELECT_ARGS);
+    __syncthreads();   // every thread is done with the order list and the scores before the append
+    kv_append_unit(blockIdx.x, blockIdx.y, gridDim.x, new_k, new_v, arena_k, arena_v, positions, lengths,
+        unit_offset, unit_cap, slots, token_pos, 0, chosen, acc, new_score, kv_elements, pos_elements, total_units, layer_unit0,
+        kv_heads, units_per_kv_head, d);
 }
