@@ -56,10 +56,11 @@ def key_of(s):
     return (s["task"], s["contextLength"], s["method"], round(s["budget"], 4))
 
 
-def load(paths, warn=None):
+def load(paths, warn=None, lengths=None):
     """(task, length, method, budget) -> summary row over every file (the first file's row wins), plus the model name.
 
-    Length 0 = all lengths pooled, recomputed here from the per-length rows."""
+    Length 0 = all lengths pooled, recomputed here from the per-length rows; with `lengths`, only those lengths are
+    read (and pooled)."""
     warn = warn or (lambda msg: print(msg, file=sys.stderr))
     rows, model, pooled_in_files = {}, None, {}
     for path in paths:
@@ -70,6 +71,8 @@ def load(paths, warn=None):
         model = model or doc.get("model")
         for s in doc["summaries"]:
             k = key_of(s)
+            if lengths and k[1] not in lengths:
+                continue
             if k[1] == 0:
                 pooled_in_files.setdefault(k, s)
                 continue
@@ -80,7 +83,7 @@ def load(paths, warn=None):
                          f"{old['correct']}/{old['samples']}")
                 continue
             rows[k] = s
-    return pool(rows, pooled_in_files), model
+    return pool(rows, {} if lengths else pooled_in_files), model
 
 
 def pool(rows, pooled_in_files=None):
@@ -96,7 +99,7 @@ def pool(rows, pooled_in_files=None):
         out[(task, 0, method, budget)] = {
             "task": task, "contextLength": 0, "method": method, "budget": budget, "samples": samples,
             "correct": correct, "accuracy": correct / samples if samples else 0.0,
-            "low": round(low, 4), "high": round(high, 4)}
+            "low": round(low, 4), "high": round(high, 4), "lengths": sorted(s["contextLength"] for s in ss)}
     for k, s in (pooled_in_files or {}).items():
         out.setdefault(k, s)
     return out
@@ -146,6 +149,10 @@ def prompts_table(checks):
     return "\n".join(out)
 
 
+def lengths_text(s):
+    return ", ".join(str(n) for n in s.get("lengths", [])) or "?"
+
+
 def pct(x):
     """Percent with one decimal, half rounded up (as results.md prints it)."""
     return f"{math.floor(1000 * x + 0.5) / 10:.1f}".rstrip("0").rstrip(".")
@@ -193,6 +200,10 @@ def share_table(rows, method="uncomp"):
             f, u = rows.get((task, length, "full", 1.0)), rows.get((task, length, method, 0.1))
             if f is None or u is None:
                 continue
+            if f.get("lengths") != u.get("lengths"):
+                out.append(f"| {task} | all | {pct(f['accuracy'])} | {cell(u)} | lengths differ "
+                           f"({lengths_text(f)} vs {lengths_text(u)}) | — |")
+                continue
             share = u["accuracy"] / f["accuracy"] if f["accuracy"] > 0 else None
             verdict = "—" if task not in SHARE_TASKS or share is None else ("met" if share >= SHARE_TARGET else "not met")
             out.append(f"| {task} | {length or 'all'} | {pct(f['accuracy'])} | {cell(u)} | "
@@ -207,7 +218,7 @@ def beats(u, b):
 
 
 def win_table(rows, method="uncomp", budget=0.05):
-    out = [f"| task (all lengths) | full | {method} {pct(budget)} % | " + " | ".join(BASELINES) + " |",
+    out = [f"| task (lengths pooled) | full | {method} {pct(budget)} % | " + " | ".join(BASELINES) + " |",
            "|---|---:|---:|" + "---:|" * len(BASELINES)]
     counts = {b: [0, 0, 0] for b in BASELINES}   # disjoint wins, half-width wins, tasks
     able = {b: [0, 0] for b in BASELINES}        # disjoint wins, tasks, over tasks the full cache mostly answers
@@ -220,6 +231,9 @@ def win_table(rows, method="uncomp", budget=0.05):
             s = rows.get((task, 0, b, budget))
             if s is None:
                 cells.append("—")
+                continue
+            if s.get("lengths") != u.get("lengths"):
+                cells.append(f"— (lengths differ: {lengths_text(s)} vs {lengths_text(u)})")
                 continue
             strict, lenient = beats(u, s)
             counts[b][0] += strict
@@ -237,6 +251,8 @@ def win_table(rows, method="uncomp", budget=0.05):
                + " | ".join(f"{c[0]} / {c[1]} of {c[2]}" for c in counts.values()) + " |")
     out.append(f"| **tasks won, only tasks with full cache ≥ {pct(ABLE)} % (disjoint rule)** | | | "
                + " | ".join(f"{c[0]} of {c[1]}" for c in able.values()) + " |")
+    if any(c[2] == 0 for c in counts.values()):
+        return "\n".join(out), None, None  # some baseline compared on no task: not judged
     need = {b: (c[2] + 1) // 2 for b, c in counts.items()}
     strict_met = all(c[0] >= need[b] for b, c in counts.items())
     lenient_met = all(c[1] >= need[b] for b, c in counts.items())
@@ -251,8 +267,10 @@ def main(argv=None):
                     help="the method judged as UNComp: uncomp (default, with the profile's hidden-state stages) or uncomp-kv")
     ap.add_argument("--records", nargs="+", default=[],
                     help="per-prompt records (records-*.jsonl.gz or results.json) of the merged runs: check they asked the same prompts")
+    ap.add_argument("--lengths", help="comma list: judge only these context lengths (pooled over them)")
     args = ap.parse_args(argv)
-    rows, model = load(args.summaries)
+    only = {int(x) for x in args.lengths.split(",")} if args.lengths else None
+    rows, model = load(args.summaries, lengths=only)
     method = args.uncomp_method
     if not any(k[2] == method for k in rows):
         found = sorted({k[2] for k in rows})
@@ -281,9 +299,13 @@ def main(argv=None):
           "upper bound (intervals disjoint); \"half-width only\" = the difference exceeds the wider half-width but "
           f"the intervals overlap; \"behind\" = the baseline's lower bound above {method}'s upper bound.\n")
     print(table)
-    print(f"\nTarget (a win on at least half the tasks against every baseline): "
-          f"{'met' if strict_met else 'not met'} under the disjoint rule, "
-          f"{'met' if lenient_met else 'not met'} under the half-width rule.")
+    if strict_met is None:
+        print("\nTarget (a win on at least half the tasks against every baseline): not judged, some baseline has no "
+              "task compared on the same lengths (pass every length's summaries, or --lengths).")
+    else:
+        print(f"\nTarget (a win on at least half the tasks against every baseline): "
+              f"{'met' if strict_met else 'not met'} under the disjoint rule, "
+              f"{'met' if lenient_met else 'not met'} under the half-width rule.")
     return 0
 
 

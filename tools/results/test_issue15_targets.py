@@ -81,6 +81,22 @@ class TargetsTests(unittest.TestCase):
         _, strict_stages, _ = t.win_table(rows, "uncomp")
         self.assertFalse(strict_stages)
 
+    def test_cells_over_different_lengths_are_not_compared_and_the_target_is_not_judged(self):
+        rows = {}
+        for length in (4096, 8064):
+            rows[("passkey", length, "full", 1.0)] = row("passkey", length, "full", 1.0, 100)
+            for b in t.BASELINES:
+                rows[("passkey", length, b, 0.05)] = row("passkey", length, b, 0.05, 10)
+        rows[("passkey", 4096, "uncomp-kv", 0.05)] = row("passkey", 4096, "uncomp-kv", 0.05, 90)
+        rows = t.pool(rows)
+        table, strict, lenient = t.win_table(rows, "uncomp-kv")
+        self.assertIn("lengths differ: 4096, 8064 vs 4096", table)
+        self.assertIsNone(strict)
+        self.assertIsNone(lenient)
+        only_4096 = t.pool({k: v for k, v in rows.items() if k[1] == 4096})
+        _, strict, _ = t.win_table(only_4096, "uncomp-kv")
+        self.assertTrue(strict)
+
     def test_same_prompts_flags_a_run_that_numbers_its_prompts_differently(self):
         def rec(index, answer, length=8064):
             return {"task": "passkey", "contextLength": length, "index": index, "answer": answer,
