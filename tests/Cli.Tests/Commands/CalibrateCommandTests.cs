@@ -1,3 +1,4 @@
+using UNComp.Cli.Commands;
 using UNComp.Runtime.Profiles;
 using UNComp.Runtime.Tests.TestSupport;
 
@@ -66,6 +67,26 @@ public sealed class CalibrateCommandTests : IDisposable
         Assert.Contains("mean ρ 1.000", text, StringComparison.Ordinal);
         Assert.Contains("0 of 4 kvHead units would change", text, StringComparison.Ordinal);
         Assert.True(File.Exists(updated));
+    }
+
+    [Fact]
+    public void DescribeStages_NamesWhatEachStageKeeps_AndHowToCheckIt_OnlyWithMoreThanOneStage()
+    {
+        ProfileStage[] two =
+        [
+            new() { FirstLayer = 0, LastLayer = 1, KeepTokens = 8192 },
+            new() { FirstLayer = 2, LastLayer = 7, KeepTokens = 1536 },
+        ];
+        ProfileStage[] three = [two[0], new() { FirstLayer = 2, LastLayer = 2, KeepTokens = 4096 }, new() { FirstLayer = 3, LastLayer = 7, KeepTokens = 1536 }];
+
+        string? text = CalibrateCommand.DescribeStages(two);
+
+        Assert.NotNull(text);
+        Assert.StartsWith("Hidden-state stages: layers 0–1 keep 8192 tokens; layers 2–7 keep 1536 tokens.", text, StringComparison.Ordinal);
+        Assert.Contains("uncomp-kv", text, StringComparison.Ordinal);
+        Assert.Contains("--no-hidden-states", text, StringComparison.Ordinal);
+        Assert.Contains("layer 2 keep 4096 tokens; layers 3–7 keep 1536", CalibrateCommand.DescribeStages(three), StringComparison.Ordinal);
+        Assert.Null(CalibrateCommand.DescribeStages([new ProfileStage { FirstLayer = 0, LastLayer = 7, KeepTokens = 8192 }]));
     }
 
     [Fact]
