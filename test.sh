@@ -25,6 +25,25 @@ if [ "$status" -eq 0 ]; then
   fi
 fi
 
+# The standard-library Python tests of tools/ (results scripts): counted with the rest; skipped without python3.
+if command -v python3 > /dev/null; then
+  for dir in $(find tools -name 'test_*.py' -printf '%h\n' | sort -u); do
+    pylog=$(mktemp)
+    python3 -m unittest discover -s "$dir" -p 'test_*.py' > "$pylog" 2>&1
+    pystatus=$?
+    ran=$(sed -n 's/^Ran \([0-9]*\) tests\?.*/\1/p' "$pylog")
+    ran=${ran:-0}
+    if [ "$pystatus" -eq 0 ]; then
+      passed=$((passed + ran)); echo "python tests in $dir: $ran passed"
+    else
+      tail -30 "$pylog"; echo "python tests in $dir FAILED"; failed=$((failed + 1)); status=1
+    fi
+    rm -f "$pylog"
+  done
+else
+  echo "python3 not found: the Python tests of tools/ were skipped"
+fi
+
 # One plain closing line summed over every test project (and the packaging test).
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -13,12 +13,22 @@ full-cache accuracy), and prints three Markdown tables:
    rule "half-width": the difference of the accuracies exceeds the wider of the two intervals' half-widths
    (a lenient reading). Target: a win under the rule on at least half the tasks against every baseline.
 
+"UNComp" is the method named by --uncomp-method: `uncomp` (default; the profile as calibrated, hidden-state stages
+included) or `uncomp-kv` (KV selection only). The files may come from different runs, e.g. the baselines from a
+GPU grid and uncomp-kv from CPU runs, one per length: cells are merged by (task, length, method, budget), a cell
+found in several files keeps the first file's row (a differing duplicate is reported on stderr), and the rows of
+all lengths pooled are recomputed from the per-length rows (correct / prompts summed, 95 % Wilson interval), so
+one file per length pools correctly. --records checks that such runs asked the same prompts: it compares the
+expected answer of every (task, length, index) across the per-prompt records of the given files.
+
 Usage: python3 tools/results/issue15_targets.py SUMMARY.json [SUMMARY.json ...] [--metrics metrics.json]
+       [--uncomp-method uncomp-kv] [--records RECORDS.jsonl.gz|results.json ...]
 Standard library only.
 """
 import argparse
-import math
+import gzip
 import json
+import math
 import sys
 
 FULL_TARGETS = {"passkey": 0.99, "textneedle": 0.90, "multikey": 0.90}
@@ -28,9 +38,31 @@ ABLE = 0.5  # a task the full cache answers at least this often says something a
 BASELINES = ("snapkv", "pyramidkv", "streamingllm", "h2o")
 
 
-def load(paths):
-    """(task, length, method, budget) -> summary row, over every file; context length 0 = all lengths pooled."""
-    rows, model, commands = {}, None, []
+Z95 = 1.959963984540054  # as the harness (src/Runtime/Evaluation/WilsonInterval.cs)
+
+
+def wilson(correct, samples, z=Z95):
+    """95 % Wilson score interval of correct / samples, as the harness computes it; (0, 1) with no samples."""
+    if samples == 0:
+        return 0.0, 1.0
+    p, z2 = correct / samples, z * z
+    den = 1 + z2 / samples
+    centre = (p + z2 / (2 * samples)) / den
+    half = z * math.sqrt(p * (1 - p) / samples + z2 / (4 * samples * samples)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def key_of(s):
+    return (s["task"], s["contextLength"], s["method"], round(s["budget"], 4))
+
+
+def load(paths, warn=None, lengths=None):
+    """(task, length, method, budget) -> summary row over every file (the first file's row wins), plus the model name.
+
+    Length 0 = all lengths pooled, recomputed here from the per-length rows; with `lengths`, only those lengths are
+    read (and pooled)."""
+    warn = warn or (lambda msg: print(msg, file=sys.stderr))
+    rows, model, pooled_in_files = {}, None, {}
     for path in paths:
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
@@ -38,8 +70,87 @@ def load(paths):
             sys.exit(f"{path}: no 'summaries' array; pass a results.json written by `uncomp eval`")
         model = model or doc.get("model")
         for s in doc["summaries"]:
-            rows[(s["task"], s["contextLength"], s["method"], round(s["budget"], 4))] = s
-    return rows, model
+            k = key_of(s)
+            if lengths and k[1] not in lengths:
+                continue
+            if k[1] == 0:
+                pooled_in_files.setdefault(k, s)
+                continue
+            if k in rows:
+                old = rows[k]
+                if (old["correct"], old["samples"]) != (s["correct"], s["samples"]):
+                    warn(f"{path}: {k} is {s['correct']}/{s['samples']}, kept the earlier file's "
+                         f"{old['correct']}/{old['samples']}")
+                continue
+            rows[k] = s
+    return pool(rows, {} if lengths else pooled_in_files), model
+
+
+def pool(rows, pooled_in_files=None):
+    """Adds a length-0 row per (task, method, budget): per-length rows summed (or a file's own pooled row when the
+    files hold no per-length rows for that cell)."""
+    groups = {}
+    for (task, length, method, budget), s in rows.items():
+        groups.setdefault((task, method, budget), []).append(s)
+    out = dict(rows)
+    for (task, method, budget), ss in groups.items():
+        correct, samples = sum(s["correct"] for s in ss), sum(s["samples"] for s in ss)
+        low, high = wilson(correct, samples)
+        out[(task, 0, method, budget)] = {
+            "task": task, "contextLength": 0, "method": method, "budget": budget, "samples": samples,
+            "correct": correct, "accuracy": correct / samples if samples else 0.0,
+            "low": round(low, 4), "high": round(high, 4), "lengths": sorted(s["contextLength"] for s in ss)}
+    for k, s in (pooled_in_files or {}).items():
+        out.setdefault(k, s)
+    return out
+
+
+def read_records(path):
+    """Per-prompt records from a records-*.jsonl(.gz) file (one JSON object a line) or a results.json."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        if path.endswith((".jsonl", ".jsonl.gz")):
+            return [json.loads(line) for line in fh if line.strip()]
+        doc = json.load(fh)
+    if "records" not in doc:
+        sys.exit(f"{path}: no 'records' array; pass records-*.jsonl.gz or a results.json with records")
+    return doc["records"]
+
+
+def same_prompts(paths):
+    """Per (task, length) found in two or more record files: [first file, other file, prompts of the other file,
+    prompts with the same index in both, of which the expected answer, prompt tokens and depth agree].
+
+    The harness numbers a task's prompts across all lengths of one run and seeds each prompt by its number, so a run
+    over fewer lengths (e.g. one length per run) numbers from 0 and asks other prompts than a run over all lengths."""
+    prompts = []  # per file: (task, length) -> {index: (answer, prompt tokens, depth)}
+    for path in paths:
+        by = {}
+        for r in read_records(path):
+            by.setdefault((r["task"], r["contextLength"]), {}).setdefault(
+                r["index"], (r["answer"], r.get("promptTokens"), r.get("depth")))
+        prompts.append(by)
+    out = []
+    for i, first in enumerate(prompts):
+        for j in range(i + 1, len(prompts)):
+            for tl, other in prompts[j].items():
+                if tl not in first or any(tl in prompts[k] for k in range(i)):
+                    continue
+                common = [n for n in other if n in first[tl]]
+                agree = sum(other[n] == first[tl][n] for n in common)
+                out.append((tl, paths[i], paths[j], len(other), len(common), agree))
+    return out
+
+
+def prompts_table(checks):
+    out = ["| task | length | first file | other file | prompts | same index | agree |", "|---|---:|---|---|---:|---:|---:|"]
+    for (task, length), p1, p2, n, common, agree in sorted(checks):
+        out.append(f"| {task} | {length} | {p1} | {p2} | {n} | {common} | {agree} |")
+    return "\n".join(out)
+
+
+def lengths_text(s):
+    return ", ".join(str(n) for n in s.get("lengths", [])) or "?"
 
 
 def pct(x):
@@ -82,12 +193,16 @@ def full_table(rows, metrics):
     return "\n".join(out)
 
 
-def share_table(rows):
-    out = ["| task | length | full | uncomp 10 % | share of full | target ≥ 95 % |", "|---|---:|---:|---:|---:|---|"]
+def share_table(rows, method="uncomp"):
+    out = [f"| task | length | full | {method} 10 % | share of full | target ≥ 95 % |", "|---|---:|---:|---:|---:|---|"]
     for task in tasks_of(rows):
         for length in lengths_of(rows) + [0]:
-            f, u = rows.get((task, length, "full", 1.0)), rows.get((task, length, "uncomp", 0.1))
+            f, u = rows.get((task, length, "full", 1.0)), rows.get((task, length, method, 0.1))
             if f is None or u is None:
+                continue
+            if f.get("lengths") != u.get("lengths"):
+                out.append(f"| {task} | all | {pct(f['accuracy'])} | {cell(u)} | lengths differ "
+                           f"({lengths_text(f)} vs {lengths_text(u)}) | — |")
                 continue
             share = u["accuracy"] / f["accuracy"] if f["accuracy"] > 0 else None
             verdict = "—" if task not in SHARE_TASKS or share is None else ("met" if share >= SHARE_TARGET else "not met")
@@ -102,13 +217,13 @@ def beats(u, b):
     return u["low"] > b["high"], u["accuracy"] - b["accuracy"] > half
 
 
-def win_table(rows, budget=0.05):
-    out = ["| task (all lengths) | full | uncomp 5 % | " + " | ".join(BASELINES) + " |",
+def win_table(rows, method="uncomp", budget=0.05):
+    out = [f"| task (lengths pooled) | full | {method} {pct(budget)} % | " + " | ".join(BASELINES) + " |",
            "|---|---:|---:|" + "---:|" * len(BASELINES)]
     counts = {b: [0, 0, 0] for b in BASELINES}   # disjoint wins, half-width wins, tasks
     able = {b: [0, 0] for b in BASELINES}        # disjoint wins, tasks, over tasks the full cache mostly answers
     for task in tasks_of(rows):
-        f, u = rows.get((task, 0, "full", 1.0)), rows.get((task, 0, "uncomp", budget))
+        f, u = rows.get((task, 0, "full", 1.0)), rows.get((task, 0, method, budget))
         if f is None or u is None:
             continue
         cells = []
@@ -116,6 +231,9 @@ def win_table(rows, budget=0.05):
             s = rows.get((task, 0, b, budget))
             if s is None:
                 cells.append("—")
+                continue
+            if s.get("lengths") != u.get("lengths"):
+                cells.append(f"— (lengths differ: {lengths_text(s)} vs {lengths_text(u)})")
                 continue
             strict, lenient = beats(u, s)
             counts[b][0] += strict
@@ -133,36 +251,63 @@ def win_table(rows, budget=0.05):
                + " | ".join(f"{c[0]} / {c[1]} of {c[2]}" for c in counts.values()) + " |")
     out.append(f"| **tasks won, only tasks with full cache ≥ {pct(ABLE)} % (disjoint rule)** | | | "
                + " | ".join(f"{c[0]} of {c[1]}" for c in able.values()) + " |")
+    if any(c[2] == 0 for c in counts.values()):
+        return "\n".join(out), None, None  # some baseline compared on no task: not judged
     need = {b: (c[2] + 1) // 2 for b, c in counts.items()}
     strict_met = all(c[0] >= need[b] for b, c in counts.items())
     lenient_met = all(c[1] >= need[b] for b, c in counts.items())
     return "\n".join(out), strict_met, lenient_met
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("summaries", nargs="+", help="results.json / summary json files of `uncomp eval`")
     ap.add_argument("--metrics", help="the training run's metrics.json (transformers' full-cache accuracy)")
-    args = ap.parse_args()
-    rows, model = load(args.summaries)
+    ap.add_argument("--uncomp-method", default="uncomp",
+                    help="the method judged as UNComp: uncomp (default, with the profile's hidden-state stages) or uncomp-kv")
+    ap.add_argument("--records", nargs="+", default=[],
+                    help="per-prompt records (records-*.jsonl.gz or results.json) of the merged runs: check they asked the same prompts")
+    ap.add_argument("--lengths", help="comma list: judge only these context lengths (pooled over them)")
+    args = ap.parse_args(argv)
+    only = {int(x) for x in args.lengths.split(",")} if args.lengths else None
+    rows, model = load(args.summaries, lengths=only)
+    method = args.uncomp_method
+    if not any(k[2] == method for k in rows):
+        found = sorted({k[2] for k in rows})
+        sys.exit(f"no summary row of method '{method}' in the files (methods found: {', '.join(found)}); "
+                 "pass the files that hold it or another --uncomp-method")
     metrics = None
     if args.metrics:
         with open(args.metrics, encoding="utf-8") as fh:
             metrics = json.load(fh)
+    if args.records:
+        checks = same_prompts(args.records)
+        print("### Same prompts? (expected answer, prompt tokens and depth per prompt index)\n")
+        print(prompts_table(checks) if checks else "No (task, length) appears in more than one record file.")
+        if any(agree < n for _, _, _, n, _, agree in checks):
+            print("\nSome prompts differ: those cells compare different prompts (drawn from the same templates, so "
+                  "the interval comparison still holds, unpaired). A run over fewer lengths numbers its prompts from "
+                  "0 and so asks other prompts than a grid over all lengths.")
+        print()
     print(f"### {model}: full-cache accuracy, % [95 % Wilson] (correct/prompts)\n")
     print(full_table(rows, metrics))
-    print("\n### UNComp at a 10 % mean budget, share of full-cache accuracy\n")
-    print(share_table(rows))
-    table, strict_met, lenient_met = win_table(rows)
-    print("\n### At a 5 % budget: does UNComp beat each baseline by more than the interval width?\n")
-    print("Accuracy % [95 % Wilson], 2 lengths pooled. Rule: **wins** = UNComp's lower bound above the baseline's "
+    print(f"\n### {method} at a 10 % mean budget, share of full-cache accuracy\n")
+    print(share_table(rows, method))
+    table, strict_met, lenient_met = win_table(rows, method)
+    print(f"\n### At a 5 % budget: does {method} beat each baseline by more than the interval width?\n")
+    print(f"Accuracy % [95 % Wilson], lengths pooled. Rule: **wins** = {method}'s lower bound above the baseline's "
           "upper bound (intervals disjoint); \"half-width only\" = the difference exceeds the wider half-width but "
-          "the intervals overlap; \"behind\" = the baseline's lower bound above UNComp's upper bound.\n")
+          f"the intervals overlap; \"behind\" = the baseline's lower bound above {method}'s upper bound.\n")
     print(table)
-    print(f"\nTarget (a win on at least half the tasks against every baseline): "
-          f"{'met' if strict_met else 'not met'} under the disjoint rule, "
-          f"{'met' if lenient_met else 'not met'} under the half-width rule.")
+    if strict_met is None:
+        print("\nTarget (a win on at least half the tasks against every baseline): not judged, some baseline has no "
+              "task compared on the same lengths (pass every length's summaries, or --lengths).")
+    else:
+        print(f"\nTarget (a win on at least half the tasks against every baseline): "
+              f"{'met' if strict_met else 'not met'} under the disjoint rule, "
+              f"{'met' if lenient_met else 'not met'} under the half-width rule.")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

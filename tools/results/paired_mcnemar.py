@@ -5,7 +5,10 @@ Each side is RECORDS:METHOD, RECORDS being an `uncomp eval` results.json (with "
 of records (one JSON object a line). Prompts are matched by (task, context length, depth, index), so both runs must
 use the same prompts (same --seed, tasks, lengths, depths and sample counts).
 
-Usage: python3 tools/results/paired_mcnemar.py A.jsonl.gz:uncomp-kv B.jsonl.gz:snapkv [--budgets 5,10]
+With --common only the prompts both runs hold are paired (e.g. a one-length run against a grid over two lengths);
+--by-task prints one row per task.
+
+Usage: python3 tools/results/paired_mcnemar.py A.jsonl.gz:uncomp-kv B.jsonl.gz:snapkv [--budgets 5,10] [--common] [--by-task]
 Standard library only.
 """
 import argparse
@@ -52,19 +55,25 @@ def main():
     ap.add_argument("a")
     ap.add_argument("b")
     ap.add_argument("--budgets", default="5,10", help="budgets in %% (comma list)")
+    ap.add_argument("--common", action="store_true", help="pair only the prompts both runs hold")
+    ap.add_argument("--by-task", action="store_true", help="one row per task")
     args = ap.parse_args()
-    print("| budget | A correct | B correct | only A | only B | exact McNemar p |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(f"| budget |{' task |' if args.by_task else ''} A correct | B correct | only A | only B | exact McNemar p |")
+    print(f"|---:|{'---|' if args.by_task else ''}---:|---:|---:|---:|---:|")
     for pct in args.budgets.split(","):
         budget = float(pct) / 100
         a, b = outcomes(args.a, budget), outcomes(args.b, budget)
         keys = sorted(set(a) & set(b), key=str)
-        if len(keys) != len(a) or len(keys) != len(b):
-            raise SystemExit(f"the runs do not share their prompts at {pct} % ({len(a)} vs {len(b)}, {len(keys)} common)")
-        only_a = sum(a[k] and not b[k] for k in keys)
-        only_b = sum(b[k] and not a[k] for k in keys)
-        print(f"| {pct} % | {sum(a[k] for k in keys)}/{len(keys)} | {sum(b[k] for k in keys)}/{len(keys)} | "
-              f"{only_a} | {only_b} | {mcnemar_exact(only_a, only_b):.3f} |")
+        if not keys or (not args.common and (len(keys) != len(a) or len(keys) != len(b))):
+            raise SystemExit(f"the runs do not share their prompts at {pct} % ({len(a)} vs {len(b)}, {len(keys)} common)"
+                             + ("" if args.common else "; --common pairs the shared ones"))
+        groups = sorted({k[0] for k in keys}) if args.by_task else [None]
+        for task in groups:
+            ks = [k for k in keys if task is None or k[0] == task]
+            only_a = sum(a[k] and not b[k] for k in ks)
+            only_b = sum(b[k] and not a[k] for k in ks)
+            print(f"| {pct} % |{f' {task} |' if args.by_task else ''} {sum(a[k] for k in ks)}/{len(ks)} | "
+                  f"{sum(b[k] for k in ks)}/{len(ks)} | {only_a} | {only_b} | {mcnemar_exact(only_a, only_b):.3f} |")
 
 
 if __name__ == "__main__":
