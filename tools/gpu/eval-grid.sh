@@ -6,7 +6,8 @@
 # There:  run(command="tools/gpu/eval-grid.sh", carry=[".carry/uncomp.tar.xz"])
 # Knobs: MODEL (default models/fixture-llama), PROFILE, LENGTHS (default 2048,3968: the fixture's context is 4096),
 #        SAMPLES (per cell, default 100), TASKS, NAME (output names, default eval-grid: two runs in one call need two
-#        names), LIMIT (seconds before the eval is stopped, default 560; a stopped eval writes nothing, so split big grids).
+#        names), LIMIT (seconds before the eval is stopped, default 560; a stopped eval writes nothing, so split big grids),
+#        METHODS (default: the harness's, full,uncomp,snapkv,pyramidkv,streamingllm,h2o), BUDGETS (default 2,5,10,25).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/uncomp-gpu-out}
@@ -17,6 +18,8 @@ SAMPLES=${SAMPLES:-100}
 TASKS=${TASKS:-passkey,needle,multikey,multivalue,vartrack,commonwords}
 NAME=${NAME:-eval-grid}
 LIMIT=${LIMIT:-560}
+METHODS=${METHODS:-full,uncomp,snapkv,pyramidkv,streamingllm,h2o}
+BUDGETS=${BUDGETS:-2,5,10,25}
 mkdir -p "$OUT" /tmp/apps "/tmp/$NAME"
 [ -x /tmp/apps/uncomp/uncomp ] || tar xJf .carry/uncomp.tar.xz -C /tmp/apps
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
@@ -25,7 +28,7 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu
 needle=$(( (SAMPLES + 4) / 5 ))
 start=$(date +%s)
 timeout "$LIMIT" /tmp/apps/uncomp/uncomp eval --device cuda --model "$MODEL" --profile "$PROFILE" --tasks "$TASKS" \
-  --budgets 2,5,10,25 --lengths "$LENGTHS" --sample-lengths "$LENGTHS" --depths 0,25,50,75,100 --needle-samples "$needle" \
+  --methods "$METHODS" --budgets "$BUDGETS" --lengths "$LENGTHS" --sample-lengths "$LENGTHS" --depths 0,25,50,75,100 --needle-samples "$needle" \
   --passkey-samples "$SAMPLES" --multikey-samples "$SAMPLES" --ruler-samples "$SAMPLES" --out "/tmp/$NAME" 2>&1 \
   | grep -v "^eval [0-9]" | tail -120 | tee "$OUT/$NAME.log"
 echo "$NAME: exit ${PIPESTATUS[0]} in $(( $(date +%s) - start )) s" | tee -a "$OUT/$NAME.log"
