@@ -26,10 +26,11 @@ Usage: python3 tools/results/issue15_targets.py SUMMARY.json [SUMMARY.json ...] 
 Standard library only.
 """
 import argparse
-import gzip
 import json
 import math
 import sys
+
+from paired_mcnemar import records  # the one reader of records-*.jsonl(.gz) and results.json
 
 FULL_TARGETS = {"passkey": 0.99, "textneedle": 0.90, "multikey": 0.90}
 SHARE_TARGET = 0.95
@@ -105,18 +106,6 @@ def pool(rows, pooled_in_files=None):
     return out
 
 
-def read_records(path):
-    """Per-prompt records from a records-*.jsonl(.gz) file (one JSON object a line) or a results.json."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        if path.endswith((".jsonl", ".jsonl.gz")):
-            return [json.loads(line) for line in fh if line.strip()]
-        doc = json.load(fh)
-    if "records" not in doc:
-        sys.exit(f"{path}: no 'records' array; pass records-*.jsonl.gz or a results.json with records")
-    return doc["records"]
-
-
 def same_prompts(paths):
     """Per (task, length) found in two or more record files: [first file, other file, prompts of the other file,
     prompts with the same index in both, of which the expected answer, prompt tokens and depth agree].
@@ -126,7 +115,7 @@ def same_prompts(paths):
     prompts = []  # per file: (task, length) -> {index: (answer, prompt tokens, depth)}
     for path in paths:
         by = {}
-        for r in read_records(path):
+        for r in records(path):
             by.setdefault((r["task"], r["contextLength"]), {}).setdefault(
                 r["index"], (r["answer"], r.get("promptTokens"), r.get("depth")))
         prompts.append(by)

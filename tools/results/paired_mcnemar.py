@@ -18,6 +18,7 @@ import math
 
 
 def records(path):
+    """Per-prompt records from a records-*.jsonl(.gz) file (one JSON object a line) or a results.json with records."""
     if path.endswith((".jsonl", ".jsonl.gz")):
         with (gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8")) as fh:
             return [json.loads(line) for line in fh if line.strip()]

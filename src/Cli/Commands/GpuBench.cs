@@ -233,13 +233,19 @@ internal static class GpuBench
 
         WriteProfile(json, output, $"[{name}] where a batch-1 step's time goes (eager, events between operations)", "decode_b1_profile_ms", engine.ProfileDecode([0], next));
 
+        // Batch-1 decode timed again with one setting changed, printed beside the bound and recorded under jsonKey.
+        void TimeVariant(string with, string jsonKey)
+        {
+            double variantTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with {with}: {variantTokS:F1} tok/s ({100 * variantTokS / bound:F1} % of the bound)"));
+            json.WriteNumber(jsonKey, Math.Round(variantTokS, 2));
+        }
+
         // The same batch-1 decode with the other matrix-vector path (GEMV kernel vs cuBLASLt), for the record.
         bool primary = engine.UseGemv;
         string other = primary ? "cublaslt" : "gemv";
         engine.UseGemv = !primary;
-        double otherTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
-        output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with {other} for the products: {otherTokS:F1} tok/s ({100 * otherTokS / bound:F1} % of the bound)"));
-        json.WriteNumber($"decode_b1_{other}_tok_s", Math.Round(otherTokS, 2));
+        TimeVariant($"{other} for the products", $"decode_b1_{other}_tok_s");
         WriteProfile(json, output, $"[{name}] with {other}", $"decode_b1_{other}_profile_ms", engine.ProfileDecode([0], next));
         engine.UseGemv = primary;
 
@@ -259,9 +265,8 @@ internal static class GpuBench
         engine.ProgrammaticLaunch = !programmatic;
         if (engine.ProgrammaticLaunch != programmatic)
         {
-            double launchTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
-            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with programmatic dependent launch {(engine.ProgrammaticLaunch ? "on" : "off")}: {launchTokS:F1} tok/s ({100 * launchTokS / bound:F1} % of the bound)"));
-            json.WriteNumber($"decode_b1_pdl_{(engine.ProgrammaticLaunch ? "on" : "off")}_tok_s", Math.Round(launchTokS, 2));
+            string state = engine.ProgrammaticLaunch ? "on" : "off";
+            TimeVariant($"programmatic dependent launch {state}", $"decode_b1_pdl_{state}_tok_s");
             engine.ProgrammaticLaunch = programmatic;
         }
         if (engine.UseGemv)
@@ -289,9 +294,7 @@ internal static class GpuBench
         {
             // And with the combine and the KV append as separate launches (fused by default), for the record.
             engine.FuseCombineAppend = false;
-            double separateTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
-            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the combine and the KV append as separate launches: {separateTokS:F1} tok/s ({100 * separateTokS / bound:F1} % of the bound)"));
-            json.WriteNumber("decode_b1_separate_combine_append_tok_s", Math.Round(separateTokS, 2));
+            TimeVariant("the combine and the KV append as separate launches", "decode_b1_separate_combine_append_tok_s");
             engine.FuseCombineAppend = true;
         }
 
@@ -307,9 +310,7 @@ internal static class GpuBench
                 }
 
                 engine.GemvSplitK = warps;
-                double splitTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
-                output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the GEMV's k split over {warps} warp(s) (matrices ≤ {CudaEngine.GemvSplitKMaxRows} rows; default {splitK}): {splitTokS:F1} tok/s ({100 * splitTokS / bound:F1} % of the bound)"));
-                json.WriteNumber($"decode_b1_gemv_splitk{warps}_tok_s", Math.Round(splitTokS, 2));
+                TimeVariant(string.Create(c, $"the GEMV's k split over {warps} warp(s) (matrices ≤ {CudaEngine.GemvSplitKMaxRows} rows; default {splitK})"), $"decode_b1_gemv_splitk{warps}_tok_s");
             }
 
             engine.GemvSplitK = splitK;
@@ -317,17 +318,13 @@ internal static class GpuBench
             // And the GEMV for the products past GemvMaxK too (down_proj of an 8B model, k = 14336), for the record.
             int maxK = engine.GemvMaxK;
             engine.GemvMaxK = int.MaxValue;
-            double allTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
-            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the GEMV for every product (GemvMaxK {maxK} → unlimited): {allTokS:F1} tok/s ({100 * allTokS / bound:F1} % of the bound)"));
-            json.WriteNumber("decode_b1_gemv_all_tok_s", Math.Round(allTokS, 2));
+            TimeVariant(string.Create(c, $"the GEMV for every product (GemvMaxK {maxK} → unlimited)"), "decode_b1_gemv_all_tok_s");
             WriteProfile(json, output, $"[{name}] with the GEMV for every product", "decode_b1_gemv_all_profile_ms", engine.ProfileDecode([0], next));
             engine.GemvMaxK = maxK;
 
             // And with RMSNorm fused into the normed products (off by default: slower so far), for the record.
             engine.GemvFusedNorm = true;
-            double fusedTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
-            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with RMSNorm fused into the GEMV: {fusedTokS:F1} tok/s ({100 * fusedTokS / bound:F1} % of the bound)"));
-            json.WriteNumber("decode_b1_fused_norm_tok_s", Math.Round(fusedTokS, 2));
+            TimeVariant("RMSNorm fused into the GEMV", "decode_b1_fused_norm_tok_s");
             engine.GemvFusedNorm = false;
         }
 

@@ -179,11 +179,7 @@ public sealed partial class CudaEngine
         get => _fuseCombineAppend;
         set
         {
-            if (value != _fuseCombineAppend)
-            {
-                _fuseCombineAppend = value;
-                DropGraphs();
-            }
+            Retune(ref _fuseCombineAppend, value);
         }
     }
 
