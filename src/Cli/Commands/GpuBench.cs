@@ -168,13 +168,7 @@ internal static class GpuBench
         json.WriteNumber("max_batch", maxBatch);
 
         engine.Prefill(0, prompt.AsSpan(0, Math.Min(prompt.Length, 256)), [], null, token); // module load, GEMM plans
-        double prefill = double.MaxValue;
-        for (int r = 0; r < 2; r++)
-        {
-            var sw = Stopwatch.StartNew();
-            engine.Prefill(0, prompt, [], null, token);
-            prefill = Math.Min(prefill, sw.Elapsed.TotalSeconds);
-        }
+        double prefill = BestPrefillSeconds(engine, prompt, null, token);
 
         output.WriteLine(string.Create(c, $"[{name}] prefill {prompt.Length} tokens: {prefill:F3} s ({prompt.Length / prefill:F0} tok/s), best of 2, attention kernel {engine.PrefillKernel}"));
         json.WriteNumber("prefill_s", Math.Round(prefill, 4));
@@ -185,13 +179,7 @@ internal static class GpuBench
         {
             // And with the other attention kernel (Hopper wgmma or mma.sync), for the record.
             engine.Prefill(0, prompt.AsSpan(0, Math.Min(prompt.Length, 256)), [], null, token);
-            double otherPrefill = double.MaxValue;
-            for (int r = 0; r < 2; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                engine.Prefill(0, prompt, [], null, token);
-                otherPrefill = Math.Min(otherPrefill, sw.Elapsed.TotalSeconds);
-            }
+            double otherPrefill = BestPrefillSeconds(engine, prompt, null, token);
 
             var otherProfile = engine.ProfilePrefill(0, prompt);
             output.WriteLine(string.Create(c, $"[{name}] prefill with the {engine.PrefillKernel} attention kernel: {otherPrefill:F3} s, attention {otherProfile.GetValueOrDefault("flash attention"):F1} ms, best of 2"));
@@ -202,13 +190,7 @@ internal static class GpuBench
         if (selection is not null)
         {
             var stages = BenchStages(model.Config, prompt.Length);
-            double staged = double.MaxValue;
-            for (int r = 0; r < 2; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                engine.Prefill(0, prompt, [], stages, null, token);
-                staged = Math.Min(staged, sw.Elapsed.TotalSeconds);
-            }
+            double staged = BestPrefillSeconds(engine, prompt, stages, token);
 
             string keep = string.Join(",", stages.KeepTokensPerLayer.Select(k => k == int.MaxValue ? "all" : k.ToString(c)).Distinct());
             output.WriteLine(string.Create(c, $"[{name}] prefill with hidden-state stages (layers keep {keep} tokens): {staged:F3} s = {prefill / staged:F2}× faster than without, best of 2"));
@@ -274,9 +256,8 @@ internal static class GpuBench
             // And with the GEMV's weight prefetch (before the wait for the previous kernel) switched, for the record.
             bool prefetch = engine.GemvPrefetch;
             engine.GemvPrefetch = !prefetch;
-            double prefetchTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
-            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the GEMV's weight prefetch {(engine.GemvPrefetch ? "on" : "off")}: {prefetchTokS:F1} tok/s ({100 * prefetchTokS / bound:F1} % of the bound)"));
-            json.WriteNumber($"decode_b1_gemv_prefetch_{(engine.GemvPrefetch ? "on" : "off")}_tok_s", Math.Round(prefetchTokS, 2));
+            string prefetchState = engine.GemvPrefetch ? "on" : "off";
+            TimeVariant($"the GEMV's weight prefetch {prefetchState}", $"decode_b1_gemv_prefetch_{prefetchState}_tok_s");
             engine.GemvPrefetch = prefetch;
         }
 
@@ -284,9 +265,7 @@ internal static class GpuBench
         {
             // And with the eviction choice and the KV append as separate launches (fused by default), for the record.
             engine.FuseEvictAppend = false;
-            double separateTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
-            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the eviction choice and the KV append as separate launches: {separateTokS:F1} tok/s ({100 * separateTokS / bound:F1} % of the bound)"));
-            json.WriteNumber("decode_b1_separate_evict_append_tok_s", Math.Round(separateTokS, 2));
+            TimeVariant("the eviction choice and the KV append as separate launches", "decode_b1_separate_evict_append_tok_s");
             engine.FuseEvictAppend = true;
         }
 
@@ -342,6 +321,20 @@ internal static class GpuBench
         }
 
         json.WriteEndObject();
+    }
+
+    /// <summary>The faster of two timed prefills of <paramref name="prompt"/> into slot 0 (with <paramref name="stages"/> if given), in wall seconds.</summary>
+    private static double BestPrefillSeconds(CudaEngine engine, int[] prompt, HiddenStateSpec? stages, CancellationToken token)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r < 2; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            engine.Prefill(0, prompt, [], stages, null, token);
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+
+        return best;
     }
 
     /// <summary>
