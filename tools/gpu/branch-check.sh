@@ -7,10 +7,11 @@
 #                              beside torch SDPA and the mma.sync kernel (sm_90 only)
 #   2. kernel_lab.py --gemv    the batch-1 GEMV per k split, and with the weight prefetch
 #   3. tools/gpu/test.sh       every GPU test (needs .carry/gputests.tar.xz)
-#   4. tools/gpu/bench.sh      SKIP_HF=1 SKIP_CALIBRATE=1 BENCH_ARGS=--no-sweep (needs .carry/uncomp.tar.xz)
+#   4. tools/gpu/bench.sh      SKIP_HF=1 SKIP_CALIBRATE=1 BENCH_ARGS=--no-sweep (needs .carry/uncomp.tar.xz), then
+#                              the transformers peer at batch 1 on the same weights (prefill baseline; SKIP_HF=1 skips)
 # Here:  tools/gpu/build-carry.sh
 # There: run(command="tools/gpu/branch-check.sh", carry=[".carry/gputests.tar.xz", ".carry/uncomp.tar.xz"])
-# Knobs: SKIP_LABS=1, SKIP_TESTS=1, SKIP_BENCH=1, WGMMA_VARIANTS (default 2x64,1x64,2x128,1x128).
+# Knobs: SKIP_LABS=1, SKIP_TESTS=1, SKIP_BENCH=1, SKIP_HF=1, WGMMA_VARIANTS (default 2x64,1x64,2x128,1x128).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/uncomp-gpu-out}
@@ -37,6 +38,11 @@ if [ "${SKIP_BENCH:-0}" != 1 ] && [ -f .carry/uncomp.tar.xz ]; then
   say "bench: exit $? at $(( $(date +%s) - start )) s"
   grep -E "bandwidth|prefill|decode batch 1" "$work/ours.log" | cut -c1-400 | tee -a "$summary"
   cp "$work/ours.json" "$OUT/" 2>/dev/null
+  # The transformers peer at batch 1 on the same weights in the same call: the prefill target's baseline.
+  if [ "${SKIP_HF:-0}" != 1 ]; then
+    python3 tools/bench/hf_gpu_peer.py --model /tmp/rand --context 32768 --no-sweep --json "$OUT/hf.json" 2>&1 | grep -v -i warn > "$work/hf.log"
+    say "transformers peer: exit $? at $(( $(date +%s) - start )) s"; grep -E "^HF" "$work/hf.log" | tee -a "$summary"
+  fi
 fi
 tar czf "$OUT/branch-check.tgz" -C "$work" .
 say "done in $(( $(date +%s) - start )) s; logs in branch-check.tgz"
