@@ -344,8 +344,8 @@ public sealed class EngineTests(ITestOutputHelper output)
         _ = Gpu.Device;
         var model = Fixture.Value;
         var layout = KvCacheLayout.Full(model.Config, 1024);
-        using var prefetch = new CudaEngine(model, layout);
-        using var after = new CudaEngine(model, layout, new CudaEngineOptions { GemvPrefetch = false });
+        using var prefetch = new CudaEngine(model, layout, new CudaEngineOptions { GemvPrefetch = true });
+        using var after = new CudaEngine(model, layout);
         Assert.True(prefetch.GemvPrefetch);
         Assert.False(after.GemvPrefetch);
         prefetch.GemvFusedNorm = fusedNorm;
@@ -353,6 +353,27 @@ public sealed class EngineTests(ITestOutputHelper output)
         var forced = RandomTokens(16, 41, model.Config.VocabSize);
 
         var (worst, agree) = TeacherForced(prefetch, after, RandomTokens(300, 40, model.Config.VocabSize), forced);
+
+        Assert.Equal(0.0, worst);
+        Assert.Equal(forced.Length, agree);
+    }
+
+    [Fact]
+    public void FusedSwiGlu_GivesBitwiseTheSeparateLaunchesLogits()
+    {
+        // Batch 1 on the GEMV path: gate|up writing the SwiGLU activation itself must give the very logits of the product
+        // followed by swiglu_rows (the same row sums, rounded to bf16 the same way before the activation).
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var layout = KvCacheLayout.Full(model.Config, 1024);
+        using var fused = new CudaEngine(model, layout);
+        using var separate = new CudaEngine(model, layout);
+        Assert.True(fused.FuseSwiGlu);
+        Assert.True(fused.UseGemv);
+        separate.FuseSwiGlu = false;
+        var forced = RandomTokens(16, 43, model.Config.VocabSize);
+
+        var (worst, agree) = TeacherForced(fused, separate, RandomTokens(200, 42, model.Config.VocabSize), forced);
 
         Assert.Equal(0.0, worst);
         Assert.Equal(forced.Length, agree);

@@ -270,6 +270,42 @@ public sealed class KernelTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(14336, 4096, 1)]   // Llama-3-8B's gate|up
+    [InlineData(100, 264, 2)]
+    [InlineData(6, 256, 4)]
+    public void GemvSwiGlu_IsBitwiseTheProductThenSwiGlu(int ff, int k, int splitK)
+    {
+        // The fused kernel pairs gate row j with up row ff + j in one warp and applies SwiGLU to the bf16-rounded sums:
+        // every element must equal the separate bf16 GEMV followed by swiglu_rows, bit for bit.
+        var device = Gpu.Device;
+        var x = Gpu.RandomBf16(k, 51, 2);
+        var w = Gpu.RandomBf16(2 * ff * k, 52, 0.1f);
+        var dx = Gpu.UploadBf16(device, x, 1, k);
+        var dw = Gpu.UploadBf16(device, w, 2 * ff, k);
+        var dgu = Gpu.Poisoned(device, DType.BF16, 1, 2 * ff);
+        var separate = Gpu.Poisoned(device, DType.BF16, 1, ff);
+        var fused = Gpu.Poisoned(device, DType.BF16, 1, ff);
+        Kernels.Gemv(dw, dx, dgu, false, splitK);
+        Kernels.SwiGlu(dgu, separate, 1);
+        Kernels.GemvSwiGlu(dw, dx, fused, splitK);
+
+        var expected = Gpu.Download(separate);
+        var actual = Gpu.Download(fused);
+        Assert.Equal(ff, actual.Length);
+        Assert.Contains(actual, v => v != 0f);
+        for (int j = 0; j < ff; j++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[j]) == BitConverter.SingleToInt32Bits(actual[j]), $"h[{j}]: fused {actual[j]} vs separate {expected[j]}");
+        }
+
+        Assert.Throws<ArgumentException>(() => Kernels.GemvSwiGlu(dw, dx, dgu, splitK));   // h must be [1, ff], not [1, 2·ff]
+        foreach (var t in new[] { dx, dw, dgu, separate, fused })
+        {
+            t.Buffer.Dispose();
+        }
+    }
+
+    [Theory]
     [InlineData(1000)]   // multiple of 8: eight columns per thread
     [InlineData(1001)]   // scalar path
     public void SwiGlu_MatchesReference(int ff)

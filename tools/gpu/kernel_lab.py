@@ -395,7 +395,7 @@ def gemv_lab(args, base_options, copy_gbps):
             def run(i, split=split, per_block=per_block, prefetch=prefetch):
                 launch(f, ((m + per_block - 1) // per_block, 1, 1), (128,), 2 * k, [ptr(w[i]), ptr(x), ptr(y), ctypes.c_int(m),
                        ctypes.c_int(k), ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(split), vp(0), vp(0), ctypes.c_float(0),
-                       ctypes.c_int(prefetch)])
+                       ctypes.c_int(prefetch), ctypes.c_int(0)])
 
             run(0)
             torch.cuda.synchronize()

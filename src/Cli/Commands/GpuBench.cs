@@ -261,6 +261,14 @@ internal static class GpuBench
             engine.GemvPrefetch = prefetch;
         }
 
+        if (engine.FuseSwiGlu && engine.UseGemv)
+        {
+            // And with the SwiGLU as its own launch after the gate|up product (fused into the GEMV by default), for the record.
+            engine.FuseSwiGlu = false;
+            TimeVariant("the SwiGLU as a separate launch", "decode_b1_separate_swiglu_tok_s");
+            engine.FuseSwiGlu = true;
+        }
+
         if (engine.FuseEvictAppend && engine.HasSelection)
         {
             // And with the eviction choice and the KV append as separate launches (fused by default), for the record.

@@ -46,9 +46,11 @@ public sealed record CudaEngineOptions
     /// <summary>
     /// The batch-1 GEMV issues each lane's first weight loads before it waits for the previous kernel and before it
     /// stages its input (the weights depend on no earlier kernel), so a product's first loads overlap the previous
-    /// kernel's tail under <see cref="ProgrammaticLaunch"/>. The same arithmetic either way: the same logits.
+    /// kernel's tail under <see cref="ProgrammaticLaunch"/>. The same arithmetic either way: the same logits. Starts
+    /// off: on an H200 (Llama-3-8B shapes, 32K) it measured no gain (175.1 tok/s on vs 175.9 off with the full cache,
+    /// 179.2 vs 181.8 with UNComp 4.74 %; docs/benchmarks/gpu/gpu-next2); <c>uncomp bench --device cuda</c> times it on.
     /// </summary>
-    public bool GemvPrefetch { get; init; } = true;
+    public bool GemvPrefetch { get; init; }
 
     /// <summary>Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt).</summary>
     public int GemvMaxK { get; init; } = 8192;

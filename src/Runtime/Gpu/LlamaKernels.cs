@@ -181,8 +181,11 @@ public sealed partial class LlamaKernels : IDisposable
     /// <summary>Query rows of one wgmma prefill block (FW3_WG = 2 warpgroups × 64).</summary>
     private const int WgmmaBlockRows = 128;
 
-    /// <summary>Dynamic shared memory of one wgmma prefill block (FW3_SMEM: Q, two stages of K and Vᵀ tiles of 64 keys, 1 KB alignment).</summary>
-    private const int WgmmaPrefillSharedBytes = (WgmmaBlockRows * 256) + (2 * ((64 * 256) + (128 * 64 * 2))) + 1024;
+    /// <summary>Keys per tile of the wgmma prefill (FW3_BN).</summary>
+    private const int WgmmaKeyTile = 128;
+
+    /// <summary>Dynamic shared memory of one wgmma prefill block (FW3_SMEM: Q, two stages of K and Vᵀ tiles, 1 KB alignment).</summary>
+    private const int WgmmaPrefillSharedBytes = (WgmmaBlockRows * 256) + (2 * ((WgmmaKeyTile * 256) + (128 * WgmmaKeyTile * 2))) + 1024;
 
     /// <summary>Dynamic shared memory of one flash prefill block: the Q tile and two stages of K and V tiles.</summary>
     public static int FlashSharedBytes(int headDim) => (128 + (2 * 2 * 64)) * (headDim + 8) * 2;
@@ -229,7 +232,30 @@ public sealed partial class LlamaKernels : IDisposable
         }
 
         Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
-            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK, 0UL, 0UL, 0f, prefetch ? 1 : 0);
+            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK, 0UL, 0UL, 0f, prefetch ? 1 : 0, 0);
+    }
+
+    /// <summary>
+    /// h = SwiGLU(W · x) for a single token with the activation fused into the product: W is the fused [gate | up]
+    /// projection [2·ff, k], h the bf16 activation [1, ff], h[j] = bf16(silu(g[j]) · u[j]) from the bf16-rounded
+    /// products, bitwise what <see cref="Gemv"/> into a bf16 [1, 2·ff] followed by <see cref="SwiGlu"/> gives.
+    /// </summary>
+    /// <param name="w">bf16 [gate | up] weights [2·ff, k], ff even, k a multiple of 8.</param>
+    /// <param name="x">bf16 input [1, k].</param>
+    /// <param name="h">bf16 activation [1, ff].</param>
+    /// <param name="splitK">Warps per row group (1, 2 or 4).</param>
+    /// <param name="prefetch">As for <see cref="Gemv"/>.</param>
+    /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
+    public void GemvSwiGlu(DeviceTensor w, DeviceTensor x, DeviceTensor h, int splitK = 1, bool prefetch = false)
+    {
+        if (w.Type != DType.BF16 || x.Type != DType.BF16 || h.Type != DType.BF16 || x.Rows != 1 || h.Rows != 1 || x.Cols != w.Cols
+            || w.Rows != 2 * h.Cols || h.Cols % 2 != 0 || w.Cols % 8 != 0)
+        {
+            throw new ArgumentException($"GemvSwiGlu takes bf16 w [2·ff, k] (ff even, k a multiple of 8), bf16 x [1, k] and h [1, ff]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}] {x.Type}, h [{h.Rows}, {h.Cols}] {h.Type}.");
+        }
+
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
+            w, x, h, w.Rows, w.Cols, 0, 1, splitK, 0UL, 0UL, 0f, prefetch ? 1 : 0, h.Cols);
     }
 
     /// <summary>
@@ -253,7 +279,7 @@ public sealed partial class LlamaKernels : IDisposable
         }
 
         Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
-            w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps, prefetch ? 1 : 0);
+            w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps, prefetch ? 1 : 0, 0);
     }
 
     /// <summary>Blocks of the GEMV for <paramref name="rows"/> matrix rows with the k split over <paramref name="splitK"/> warps.</summary>

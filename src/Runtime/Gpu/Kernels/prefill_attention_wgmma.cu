@@ -13,8 +13,8 @@
 #ifndef FW3_WG   // warpgroups per block (64 query rows each); tools/gpu/kernel_lab.py --wgmma tries others
 #define FW3_WG 2
 #endif
-#ifndef FW3_BN   // keys per tile: 64 or 128
-#define FW3_BN 64
+#ifndef FW3_BN   // keys per tile: 64 or 128 (128: 25.7 vs 28.6 ms per 32K layer on an H200, docs/benchmarks/gpu/gpu-next2)
+#define FW3_BN 128
 #endif
 #define FW3_BM (64 * FW3_WG)
 #define FW3_THREADS (128 * FW3_WG)
