@@ -344,8 +344,8 @@ public sealed class EngineTests(ITestOutputHelper output)
         _ = Gpu.Device;
         var model = Fixture.Value;
         var layout = KvCacheLayout.Full(model.Config, 1024);
-        using var prefetch = new CudaEngine(model, layout, new CudaEngineOptions { GemvPrefetch = true });
-        using var after = new CudaEngine(model, layout);
+        using var prefetch = new CudaEngine(model, layout);
+        using var after = new CudaEngine(model, layout, new CudaEngineOptions { GemvPrefetch = false });
         Assert.True(prefetch.GemvPrefetch);
         Assert.False(after.GemvPrefetch);
         prefetch.GemvFusedNorm = fusedNorm;

@@ -47,10 +47,10 @@ public sealed record CudaEngineOptions
     /// The batch-1 GEMV issues each lane's first weight loads before it waits for the previous kernel and before it
     /// stages its input (the weights depend on no earlier kernel), so a product's first loads overlap the previous
     /// kernel's tail under <see cref="ProgrammaticLaunch"/>. The same arithmetic either way: the same logits. Starts
-    /// off: on an H200 (Llama-3-8B shapes, 32K) it measured no gain (175.1 tok/s on vs 175.9 off with the full cache,
-    /// 179.2 vs 181.8 with UNComp 4.74 %; docs/benchmarks/gpu/gpu-next2); <c>uncomp bench --device cuda</c> times it on.
+    /// on; its gain is within the run-to-run spread (H200, Llama-3-8B shapes, 32K, docs/benchmarks/gpu/gpu-next2: 179.3
+    /// tok/s on vs 176.9 off in one run, 175.1 on vs 175.9 off in another); <c>uncomp bench --device cuda</c> times it off.
     /// </summary>
-    public bool GemvPrefetch { get; init; }
+    public bool GemvPrefetch { get; init; } = true;
 
     /// <summary>Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt).</summary>
     public int GemvMaxK { get; init; } = 8192;
