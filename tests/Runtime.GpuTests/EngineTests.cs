@@ -322,6 +322,64 @@ public sealed class EngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void PrefillKernel_Wgmma_FallsBackToMmaSync_WhereItCannotRun()
+    {
+        // The fixture's head dim is 32: the wgmma kernel (head dim 128, compute capability 9.0) never runs for it.
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        using var engine = new CudaEngine(model, KvCacheLayout.Full(model.Config, 256));
+        Assert.Equal(PrefillAttentionKernel.MmaSync, engine.PrefillKernel);
+        engine.PrefillKernel = PrefillAttentionKernel.Wgmma;
+        Assert.Equal(PrefillAttentionKernel.MmaSync, engine.PrefillKernel);
+        Assert.Throws<ArgumentOutOfRangeException>(() => engine.PrefillKernel = (PrefillAttentionKernel)5);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GemvPrefetch_GivesBitwiseTheSameLogits_AsLoadingAfterTheWait(bool fusedNorm)
+    {
+        // Batch 1 (the GEMV path), graphs and programmatic launch on: the prefetch moves the first weight loads before
+        // the wait for the previous kernel; the arithmetic is the same, so any difference means an input was read early.
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var layout = KvCacheLayout.Full(model.Config, 1024);
+        using var prefetch = new CudaEngine(model, layout);
+        using var after = new CudaEngine(model, layout, new CudaEngineOptions { GemvPrefetch = false });
+        Assert.True(prefetch.GemvPrefetch);
+        Assert.False(after.GemvPrefetch);
+        prefetch.GemvFusedNorm = fusedNorm;
+        after.GemvFusedNorm = fusedNorm;
+        var forced = RandomTokens(16, 41, model.Config.VocabSize);
+
+        var (worst, agree) = TeacherForced(prefetch, after, RandomTokens(300, 40, model.Config.VocabSize), forced);
+
+        Assert.Equal(0.0, worst);
+        Assert.Equal(forced.Length, agree);
+    }
+
+    [Fact]
+    public void FusedSwiGlu_GivesBitwiseTheSeparateLaunchesLogits()
+    {
+        // Batch 1 on the GEMV path: gate|up writing the SwiGLU activation itself must give the very logits of the product
+        // followed by swiglu_rows (the same row sums, rounded to bf16 the same way before the activation).
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var layout = KvCacheLayout.Full(model.Config, 1024);
+        using var fused = new CudaEngine(model, layout);
+        using var separate = new CudaEngine(model, layout);
+        Assert.True(fused.FuseSwiGlu);
+        Assert.True(fused.UseGemv);
+        separate.FuseSwiGlu = false;
+        var forced = RandomTokens(16, 43, model.Config.VocabSize);
+
+        var (worst, agree) = TeacherForced(fused, separate, RandomTokens(200, 42, model.Config.VocabSize), forced);
+
+        Assert.Equal(0.0, worst);
+        Assert.Equal(forced.Length, agree);
+    }
+
+    [Fact]
     public void FusedCombineAppend_GivesBitwiseTheSeparateLaunchesLogitsAndCache()
     {
         // The fused kernel runs the same combine and append code: logits and kept positions must be identical. Ragged

@@ -270,6 +270,42 @@ public sealed class KernelTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(14336, 4096, 1)]   // Llama-3-8B's gate|up
+    [InlineData(100, 264, 2)]
+    [InlineData(6, 256, 4)]
+    public void GemvSwiGlu_IsBitwiseTheProductThenSwiGlu(int ff, int k, int splitK)
+    {
+        // The fused kernel pairs gate row j with up row ff + j in one warp and applies SwiGLU to the bf16-rounded sums:
+        // every element must equal the separate bf16 GEMV followed by swiglu_rows, bit for bit.
+        var device = Gpu.Device;
+        var x = Gpu.RandomBf16(k, 51, 2);
+        var w = Gpu.RandomBf16(2 * ff * k, 52, 0.1f);
+        var dx = Gpu.UploadBf16(device, x, 1, k);
+        var dw = Gpu.UploadBf16(device, w, 2 * ff, k);
+        var dgu = Gpu.Poisoned(device, DType.BF16, 1, 2 * ff);
+        var separate = Gpu.Poisoned(device, DType.BF16, 1, ff);
+        var fused = Gpu.Poisoned(device, DType.BF16, 1, ff);
+        Kernels.Gemv(dw, dx, dgu, false, splitK);
+        Kernels.SwiGlu(dgu, separate, 1);
+        Kernels.GemvSwiGlu(dw, dx, fused, splitK);
+
+        var expected = Gpu.Download(separate);
+        var actual = Gpu.Download(fused);
+        Assert.Equal(ff, actual.Length);
+        Assert.Contains(actual, v => v != 0f);
+        for (int j = 0; j < ff; j++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[j]) == BitConverter.SingleToInt32Bits(actual[j]), $"h[{j}]: fused {actual[j]} vs separate {expected[j]}");
+        }
+
+        Assert.Throws<ArgumentException>(() => Kernels.GemvSwiGlu(dw, dx, dgu, splitK));   // h must be [1, ff], not [1, 2·ff]
+        foreach (var t in new[] { dx, dw, dgu, separate, fused })
+        {
+            t.Buffer.Dispose();
+        }
+    }
+
+    [Theory]
     [InlineData(1000)]   // multiple of 8: eight columns per thread
     [InlineData(1001)]   // scalar path
     public void SwiGlu_MatchesReference(int ff)
@@ -360,63 +396,135 @@ public sealed class KernelTests(ITestOutputHelper output)
     public void FlashPrefill_MatchesFloat64CausalAttention(int n, int d)
     {
         var device = Gpu.Device;
-        int heads = 8, kvHeads = 2, group = heads / kvHeads;
-        var q = Gpu.RandomBf16(n * heads * d, n + d, 1.5f);
-        var k = Gpu.RandomBf16(n * kvHeads * d, n + d + 1, 1.5f);
-        var v = Gpu.RandomBf16(n * kvHeads * d, n + d + 2);
-        var dq = Gpu.UploadBf16(device, q, n, heads * d);
-        var dk = Gpu.UploadBf16(device, k, n, kvHeads * d);
-        var dv = Gpu.UploadBf16(device, v, n, kvHeads * d);
-        var dout = Gpu.Poisoned(device, DType.BF16, n, heads * d);
-        float scale = 1f / MathF.Sqrt(d);
-        Kernels.FlashPrefill(dq, dk, dv, dout, n, heads, kvHeads, d, scale);
+        var c = new CausalCase(device, n, d, heads: 8, kvHeads: 2);
+        Kernels.FlashPrefill(c.Q, c.K, c.V, c.Output, n, c.Heads, c.KvHeads, d, c.Scale);
 
-        var actual = Gpu.Download(dout);
-        var expected = new float[n * heads * d];
-        var p = new double[n];
-        for (int h = 0; h < heads; h++)
+        double err = Gpu.RelativeError(Gpu.Download(c.Output), c.Expected);
+        Assert.True(err < 1.5e-2, $"relative error {err:E2}");
+        c.Dispose();
+    }
+
+    [Theory]
+    [InlineData(1, 4, 2)]
+    [InlineData(63, 8, 2)]
+    [InlineData(65, 8, 8)]
+    [InlineData(129, 8, 2)]
+    [InlineData(300, 4, 1)]
+    [InlineData(1000, 8, 2)]
+    [InlineData(1283, 32, 8)]
+    public void FlashPrefillWgmma_MatchesFloat64CausalAttention_AndItsLogSumExp(int n, int heads, int kvHeads)
+    {
+        // Hopper only (compute capability 9.0: wgmma); the engine falls back to the mma.sync kernel elsewhere.
+        var device = Gpu.Device;
+        Assert.SkipUnless(Kernels.HasWgmmaPrefill, $"{device.Name} ({device.Architecture}) has no wgmma: the kernel is built for sm_90a only");
+        var c = new CausalCase(device, n, 128, heads, kvHeads);
+        // Vᵀ wider than the prompt needs and poisoned: the kernel reads only the first padded columns of each row.
+        var vt = Gpu.Poisoned(device, DType.BF16, kvHeads * 128, LlamaKernels.WgmmaPaddedKeys(n) + LlamaKernels.WgmmaKeyPadding);
+        var lse = device.Allocate((long)heads * n * 4, "lse");
+        Kernels.FlashPrefillWgmma(c.Q, c.K, c.V, vt, c.Output, n, heads, kvHeads, c.Scale, lse.Address);
+
+        double err = Gpu.RelativeError(Gpu.Download(c.Output), c.Expected);
+        Assert.True(err < 1.5e-2, $"relative error {err:E2}");
+        var actualLse = new float[heads * n];
+        lse.CopyToHost<float>(actualLse);
+        double worstLse = 0;
+        for (int i = 0; i < actualLse.Length; i++)
         {
-            int kvh = h / group;
-            for (int i = 0; i < n; i++)
+            worstLse = Math.Max(worstLse, Math.Abs(actualLse[i] - c.Log2SumExp[i]));
+        }
+
+        Assert.True(worstLse < 2e-2, $"log-sum-exp off by {worstLse:E2} (log2 units)");
+        Assert.Throws<ArgumentException>(() => Kernels.FlashPrefillWgmma(c.Q, c.K, c.V, c.Output, c.Output, n, heads, kvHeads, c.Scale));
+        vt.Buffer.Dispose();
+        lse.Dispose();
+        c.Dispose();
+    }
+
+    /// <summary>Random bf16 q, k, v of a causal GQA prompt on the device, and its attention in float64.</summary>
+    private sealed class CausalCase : IDisposable
+    {
+        public CausalCase(CudaDevice device, int n, int d, int heads, int kvHeads)
+        {
+            Heads = heads;
+            KvHeads = kvHeads;
+            Scale = 1f / MathF.Sqrt(d);
+            int group = heads / kvHeads;
+            var q = Gpu.RandomBf16(n * heads * d, n + d, 1.5f);
+            var k = Gpu.RandomBf16(n * kvHeads * d, n + d + 1, 1.5f);
+            var v = Gpu.RandomBf16(n * kvHeads * d, n + d + 2);
+            Q = Gpu.UploadBf16(device, q, n, heads * d);
+            K = Gpu.UploadBf16(device, k, n, kvHeads * d);
+            V = Gpu.UploadBf16(device, v, n, kvHeads * d);
+            Output = Gpu.Poisoned(device, DType.BF16, n, heads * d);
+            Expected = new float[n * heads * d];
+            Log2SumExp = new float[heads * n];
+            var p = new double[n];
+            for (int h = 0; h < heads; h++)
             {
-                double max = double.NegativeInfinity;
-                for (int j = 0; j <= i; j++)
+                int kvh = h / group;
+                for (int i = 0; i < n; i++)
                 {
-                    double s = 0;
-                    for (int e = 0; e < d; e++)
-                    {
-                        s += (double)q[(((i * heads) + h) * d) + e] * k[(((j * kvHeads) + kvh) * d) + e];
-                    }
-
-                    p[j] = s * scale;
-                    max = Math.Max(max, p[j]);
-                }
-
-                double sum = 0;
-                for (int j = 0; j <= i; j++)
-                {
-                    p[j] = Math.Exp(p[j] - max);
-                    sum += p[j];
-                }
-
-                for (int e = 0; e < d; e++)
-                {
-                    double o = 0;
+                    double max = double.NegativeInfinity;
                     for (int j = 0; j <= i; j++)
                     {
-                        o += p[j] * v[(((j * kvHeads) + kvh) * d) + e];
+                        double s = 0;
+                        for (int e = 0; e < d; e++)
+                        {
+                            s += (double)q[(((i * heads) + h) * d) + e] * k[(((j * kvHeads) + kvh) * d) + e];
+                        }
+
+                        p[j] = s * Scale;
+                        max = Math.Max(max, p[j]);
                     }
 
-                    expected[(((i * heads) + h) * d) + e] = (float)(o / sum);
+                    double sum = 0;
+                    for (int j = 0; j <= i; j++)
+                    {
+                        p[j] = Math.Exp(p[j] - max);
+                        sum += p[j];
+                    }
+
+                    Log2SumExp[(h * n) + i] = (float)((max + Math.Log(sum)) / Math.Log(2));
+                    for (int e = 0; e < d; e++)
+                    {
+                        double o = 0;
+                        for (int j = 0; j <= i; j++)
+                        {
+                            o += p[j] * v[(((j * kvHeads) + kvh) * d) + e];
+                        }
+
+                        Expected[(((i * heads) + h) * d) + e] = (float)(o / sum);
+                    }
                 }
             }
         }
 
-        double err = Gpu.RelativeError(actual, expected);
-        Assert.True(err < 1.5e-2, $"relative error {err:E2}");
-        foreach (var t in (DeviceTensor[])[dq, dk, dv, dout])
+        public int Heads { get; }
+
+        public int KvHeads { get; }
+
+        public float Scale { get; }
+
+        public DeviceTensor Q { get; }
+
+        public DeviceTensor K { get; }
+
+        public DeviceTensor V { get; }
+
+        public DeviceTensor Output { get; }
+
+        /// <summary>Attention outputs [n, heads, d].</summary>
+        public float[] Expected { get; }
+
+        /// <summary>log2 of each row's softmax normaliser in scaled-logit units, [heads, n] (what the kernels write as lse).</summary>
+        public float[] Log2SumExp { get; }
+
+        public void Dispose()
         {
-            t.Buffer.Dispose();
+            foreach (var t in (DeviceTensor[])[Q, K, V, Output])
+            {
+                t.Buffer.Dispose();
+            }
         }
     }
 }

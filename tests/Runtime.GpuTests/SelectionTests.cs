@@ -164,6 +164,53 @@ public sealed class SelectionTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("uncomp")]
+    [InlineData("h2o")]
+    [InlineData("knorm")]
+    public void FusedEvictAppend_GivesBitwiseTheSeparateLaunchesLogitsAndKeptPositions(string method)
+    {
+        // evict_select_append runs evict_select's and kv_append's code for the same (unit, row) in one block: every
+        // step's logits and every unit's kept positions must be identical to the two launches'. Batch 2 covers rows.
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var cfg = model.Config;
+        int[] prompt = Prompt(400);
+        var plan = EvalMethods.Plan(method, cfg, 0.1 * prompt.Length, prompt.Length, prompt.Length + 16, Profile.Value);
+        var options = new CudaEngineOptions { MaxBatch = 2, MaxPrefillTokens = prompt.Length };
+        using var fused = CudaEngine.ForPlan(model, plan, options);
+        using var separate = CudaEngine.ForPlan(model, plan, options);
+        Assert.True(fused.FuseEvictAppend);
+        separate.FuseEvictAppend = false;
+        foreach (var engine in (CudaEngine[])[fused, separate])
+        {
+            engine.Prefill(0, prompt, []);
+            engine.Prefill(1, prompt.AsSpan(0, 300), []);
+        }
+
+        var a = new float[2 * cfg.VocabSize];
+        var b = new float[2 * cfg.VocabSize];
+        for (int step = 0; step < 12; step++)
+        {
+            int[] tokens = [(step * 37) + 5, (step * 13) + 9];
+            fused.Decode([0, 1], tokens, a);
+            separate.Decode([0, 1], tokens, b);
+            Assert.Equal(b, a);
+        }
+
+        var layout = fused.Arena.Layout;
+        for (int r = 0; r < 2; r++)
+        {
+            for (int l = 0; l < layout.Layers; l++)
+            {
+                for (int u = 0; u < layout.UnitsPerLayer; u++)
+                {
+                    Assert.Equal(separate.ReadKeptPositions(r, l, u), fused.ReadKeptPositions(r, l, u));
+                }
+            }
+        }
+    }
+
     [Fact]
     public void BatchedDecode_WithSelection_KeepsWhatEachSlotKeepsAlone()
     {

@@ -13,6 +13,10 @@ With --prefill it measures the causal flash prefill kernel instead (prefill_atte
 variants) at one 32K-token layer of 32 query / 8 KV heads against torch's scaled_dot_product_attention (bf16,
 causal, GQA) in the same process: µs per layer, TFLOP/s and the ratio to torch.
 
+With --wgmma it checks the Hopper prefill kernel (prefill_attention_wgmma.cu, sm_90a: warpgroup MMA, Vᵀ written by
+transpose_v_d128) against float32 SDPA and its log-sum-exp on small causal prompts, then times one 32K layer (the
+transpose included) beside torch SDPA and the mma.sync kernel, per --wgmma-variants WARPGROUPSxKEYTILE.
+
 With --accuracy it checks both decode kernels against a float32 softmax at head dims 32/64/128 × groups 1/4 × chunks
 64–2048, plain and peaked (--q-scale) attention, and the two kernels against each other (no timing).
 
@@ -21,6 +25,7 @@ On the GPU machine (torch with CUDA, libnvrtc in /usr/local/cuda/lib64):
     python3 tools/gpu/kernel_lab.py --prefill --json $OUT/prefill-lab.json
     python3 tools/gpu/kernel_lab.py --accuracy --json $OUT/accuracy.json
     python3 tools/gpu/kernel_lab.py --gemv --json $OUT/gemv-lab.json      (the batch-1 GEMV's k split)
+    python3 tools/gpu/kernel_lab.py --wgmma --json $OUT/wgmma-lab.json    (the Hopper prefill kernel)
 Kernels: --kernels onepass,mma (decode_attention_partial_d128_g4 on CUDA cores, decode_attention_mma_d128_g4 on
 tensor cores, -DDA_MMA_UNROLL 16-token groups per warp in flight: --mma-unrolls 1,2,4).
 Knobs: --unrolls 2,4,8  --min-blocks 0,2,3,4 (0 = no bound)  --chunks 128,256,512,1024,2048  --context 32768
@@ -216,29 +221,40 @@ def time_cuda(fn, reps):
     return start.elapsed_time(stop) / reps
 
 
+def causal_tensors(n, seed, heads=32, kv_heads=8, d=128):
+    """Random bf16 q [n, heads, d], k and v [n, kv_heads, d] on the GPU."""
+    g = torch.Generator(device="cuda").manual_seed(seed)
+    q = torch.randn(n, heads, d, device="cuda", generator=g).to(torch.bfloat16)
+    k = torch.randn(n, kv_heads, d, device="cuda", generator=g).to(torch.bfloat16)
+    v = torch.randn(n, kv_heads, d, device="cuda", generator=g).to(torch.bfloat16)
+    return q, k, v
+
+
+def sdpa_causal(q, k, v):
+    """torch's causal GQA scaled_dot_product_attention on [n, heads, d] tensors."""
+    return torch.nn.functional.scaled_dot_product_attention(
+        q.transpose(0, 1)[None], k.transpose(0, 1)[None], v.transpose(0, 1)[None], is_causal=True, enable_gqa=True)[0].transpose(0, 1)
+
+
+def sdpa_baseline(n, reps, heads=32, d=128):
+    """One causal layer of n tokens (seed 3): the tensors, torch SDPA's time in ms, and the causal FLOPs."""
+    q, k, v = causal_tensors(n, 3)
+    torch_ms = time_cuda(lambda: sdpa_causal(q, k, v), reps)
+    flops = 4 * n * n * d * heads / 2
+    print(f"torch SDPA, one layer of {n} tokens: {torch_ms * 1000:.0f} µs ({flops / torch_ms / 1e9:.0f} TFLOP/s)")
+    return q, k, v, torch_ms, flops
+
+
 def prefill_lab(args, arch, base_options):
     """flash_prefill_d128 per key-tile variant vs torch SDPA on one layer of a 32K prompt."""
     source = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + open(os.path.join(KERNELS, "prefill_attention.cu")).read()
     heads, kv_heads, d = 32, 8, 128
     scale_log2 = (1 / math.sqrt(d)) / math.log(2)
     results = []
-
-    def tensors(n, seed):
-        g = torch.Generator(device="cuda").manual_seed(seed)
-        q = torch.randn(n, heads, d, device="cuda", generator=g).to(torch.bfloat16)
-        k = torch.randn(n, kv_heads, d, device="cuda", generator=g).to(torch.bfloat16)
-        v = torch.randn(n, kv_heads, d, device="cuda", generator=g).to(torch.bfloat16)
-        return q, k, v
-
-    def sdpa(q, k, v):
-        return torch.nn.functional.scaled_dot_product_attention(
-            q.transpose(0, 1)[None], k.transpose(0, 1)[None], v.transpose(0, 1)[None], is_causal=True, enable_gqa=True)[0].transpose(0, 1)
+    tensors, sdpa = causal_tensors, sdpa_causal
 
     n = args.context
-    q, k, v = tensors(n, 3)
-    torch_ms = time_cuda(lambda: sdpa(q, k, v), args.reps)
-    flops = 4 * n * n * d * heads / 2
-    print(f"torch SDPA, one layer of {n} tokens: {torch_ms * 1000:.0f} µs ({flops / torch_ms / 1e9:.0f} TFLOP/s)")
+    q, k, v, torch_ms, flops = sdpa_baseline(n, args.reps)
     for bn in [int(x) for x in args.tiles.split(",")]:
         name = f"key tile {bn}"
         try:
@@ -273,6 +289,86 @@ def prefill_lab(args, arch, base_options):
     return {"context": n, "torch_sdpa_us_per_layer": round(torch_ms * 1000, 1), "variants": results}
 
 
+def wgmma_prefill_lab(args, arch, base_options):
+    """flash_prefill_wgmma_d128 (Hopper warpgroup MMA, sm_90a) per (warpgroups, key tile) variant: correctness against
+    float32 SDPA on small causal prompts (n not a multiple of any tile), then one layer of a 32K prompt vs torch SDPA
+    and the mma.sync kernel (flash_prefill_d128)."""
+    if not arch.startswith("sm_90"):
+        print(f"--wgmma needs sm_90 (wgmma is sm_90a only); this GPU is {arch}")
+        return {"error": f"not sm_90: {arch}"}
+    common = open(os.path.join(KERNELS, "common.cuh")).read()
+    source = common + "\n" + open(os.path.join(KERNELS, "prefill_attention_wgmma.cu")).read()
+    mma_source = common + "\n" + open(os.path.join(KERNELS, "prefill_attention.cu")).read()
+    options = [o for o in base_options if not o.startswith("--gpu-architecture")] + ["--gpu-architecture=sm_90a"]
+    heads, kv_heads, d = 32, 8, 128
+    scale_log2 = (1 / math.sqrt(d)) / math.log(2)
+    tensors, sdpa = causal_tensors, sdpa_causal
+
+    n = args.context
+    q, k, v, torch_ms, flops = sdpa_baseline(n, args.reps)
+    mma = Module(compile_cubin(mma_source, base_options))
+    mma_shared = (128 + 2 * 2 * 64) * (d + 8) * 2
+    fm = mma.function("flash_prefill_d128", mma_shared)
+    out_mma = torch.empty_like(q)
+    mma_ms = time_cuda(lambda: launch(fm, ((n + 127) // 128, heads, 1), (128,), mma_shared, [ptr(q), ptr(k), ptr(v), ptr(out_mma), vp(0),
+                       ctypes.c_int(n), ctypes.c_int(heads), ctypes.c_int(kv_heads), ctypes.c_float(scale_log2)]), args.reps)
+    print(f"mma.sync kernel (flash_prefill_d128): {mma_ms * 1000:.0f} µs/layer = {flops / mma_ms / 1e9:.0f} TFLOP/s")
+    results = []
+    for wg, bn in [(int(a), int(b)) for a, b in (x.split("x") for x in args.wgmma_variants.split(","))]:
+        name = f"wgmma {wg} warpgroup(s) × key tile {bn}"
+        try:
+            module = Module(compile_cubin(source, options + [f"-DFW3_WG={wg}", f"-DFW3_BN={bn}"]))
+        except RuntimeError as e:
+            print(f"{name}: does not compile: {str(e)[:3000]}")
+            results.append({"warpgroups": wg, "key_tile": bn, "error": str(e)[:4000]})
+            continue
+        bm, threads = 64 * wg, 128 * wg
+        shared = bm * 256 + 2 * (bn * 256 + d * bn * 2) + 1024
+        f = module.function("flash_prefill_wgmma_d128", shared)
+        tv = module.function("transpose_v_d128")
+
+        def run(q, k, v, out, vt, n, n_pad, lse=None, heads=heads, kv_heads=kv_heads):
+            launch(tv, (n_pad // 64, 2, kv_heads), (256,), 0, [ptr(v), ptr(vt), ctypes.c_int(n), ctypes.c_int(n_pad), ctypes.c_int(kv_heads)])
+            launch(f, ((n + bm - 1) // bm, heads, 1), (threads,), shared, [ptr(q), ptr(k), ptr(vt), ptr(out), ptr(lse) if lse is not None else vp(0),
+                   ctypes.c_int(n), ctypes.c_int(n_pad), ctypes.c_int(heads), ctypes.c_int(kv_heads), ctypes.c_float(scale_log2)])
+
+        errors = {}
+        for small_n, hh, kvh in ((1, 4, 2), (63, 4, 2), (333, 8, 2), (1000, 8, 8), (2049, 32, 8)):
+            sq, sk, sv = tensors(small_n, small_n, hh, kvh)
+            pad = (small_n + 127) // 128 * 128
+            svt = torch.empty(kvh, d, pad, device="cuda", dtype=torch.bfloat16)
+            so = torch.empty_like(sq)
+            slse = torch.empty(hh, small_n, device="cuda")
+            run(sq, sk, sv, so, svt, small_n, pad, slse, hh, kvh)
+            torch.cuda.synchronize()
+            ref = sdpa(sq.float(), sk.float(), sv.float())
+            vt_ok = bool(torch.equal(svt[:, :, :small_n], sv.permute(1, 2, 0))) and bool((svt[:, :, small_n:] == 0).all())
+            scores = torch.einsum("qhd,khd->hqk", sq.float(), sk.float().repeat_interleave(hh // kvh, dim=1)) * scale_log2
+            scores = scores.masked_fill(torch.ones(small_n, small_n, device="cuda").triu(1).bool(), float("-inf"))
+            lse_ref = torch.logsumexp(scores * math.log(2), dim=-1) / math.log(2)
+            errors[small_n] = {"max_rel_error": float((so.float() - ref).abs().max() / ref.abs().max()),
+                               "lse_max_abs_error": float((slse - lse_ref).abs().max()), "vt_exact": vt_ok}
+        worst = max(e["max_rel_error"] for e in errors.values())
+        vt = torch.empty(kv_heads, d, (n + 127) // 128 * 128, device="cuda", dtype=torch.bfloat16)
+        out = torch.empty_like(q)
+        ms = time_cuda(lambda: run(q, k, v, out, vt, n, vt.shape[2]), args.reps)
+        big_err = float((out.float() - out_mma.float()).abs().max() / out_mma.float().abs().max())
+        row = {"warpgroups": wg, "key_tile": bn, "registers": attribute(f, 4), "local_bytes": attribute(f, 3),
+               "blocks_per_sm": occupancy(f, threads, shared), "shared_bytes": shared, "errors": errors,
+               "vs_mma_kernel_at_context": big_err, "us_per_layer": round(ms * 1000, 1), "tflops": round(flops / ms / 1e9, 1),
+               "vs_torch": round(ms / torch_ms, 3), "vs_mma": round(ms / mma_ms, 3)}
+        print(f"{name}: {row['registers']} registers, {row['local_bytes']} B spilled, {row['blocks_per_sm']} blocks/SM; "
+              f"max rel error {worst:.2e}{' WRONG' if worst > 3e-2 else ''} (per n: "
+              + ", ".join(f"{k}: {e['max_rel_error']:.1e}/lse {e['lse_max_abs_error']:.1e}/vt {'ok' if e['vt_exact'] else 'BAD'}" for k, e in errors.items())
+              + f"), vs mma kernel at {n}: {big_err:.1e}; {row['us_per_layer']:.0f} µs/layer (with the transpose) = "
+              f"{row['tflops']:.0f} TFLOP/s = {row['vs_torch']:.2f}× torch, {row['vs_mma']:.2f}× the mma.sync kernel")
+        results.append(row)
+        module.unload()
+    mma.unload()
+    return {"context": n, "torch_sdpa_us_per_layer": round(torch_ms * 1000, 1), "mma_us_per_layer": round(mma_ms * 1000, 1),
+            "variants": results}
+
+
 def gemv_lab(args, base_options, copy_gbps):
     """gemv_bf16 with the k split over 1, 2 and 4 warps on the batch-1 products of a Llama-3-8B layer (and lm_head)
     beside torch's x @ W.T (cuBLAS) and the copy bandwidth."""
@@ -293,20 +389,22 @@ def gemv_lab(args, base_options, copy_gbps):
         torch_ms = time_cuda(lambda: [torch.mv(w[i], x) for i in range(copies)], args.reps) / copies
         row["torch_us"] = round(torch_ms * 1000, 2)
         line = f"{name:8s} {m:6d}×{k:5d}: torch {torch_ms * 1000:7.2f} µs ({m * k * 2 / torch_ms / 1e6:5.0f} GB/s)"
-        for split in (1, 2, 4):
+        for split, prefetch in ((1, 0), (2, 0), (4, 0), (2, 1)):
             per_block = 16 // split
 
-            def run(i, split=split, per_block=per_block):
+            def run(i, split=split, per_block=per_block, prefetch=prefetch):
                 launch(f, ((m + per_block - 1) // per_block, 1, 1), (128,), 2 * k, [ptr(w[i]), ptr(x), ptr(y), ctypes.c_int(m),
-                       ctypes.c_int(k), ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(split)])
+                       ctypes.c_int(k), ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(split), vp(0), vp(0), ctypes.c_float(0),
+                       ctypes.c_int(prefetch), ctypes.c_int(0)])
 
             run(0)
             torch.cuda.synchronize()
             err = float((y - ref).abs().max() / ref.abs().max())
             ms = time_cuda(lambda: [run(i) for i in range(copies)], args.reps) / copies
-            row[f"split{split}_us"] = round(ms * 1000, 2)
-            row[f"split{split}_error"] = err
-            line += f" | split {split}: {ms * 1000:7.2f} µs ({m * k * 2 / ms / 1e6:5.0f} GB/s){' WRONG' if err > 1e-4 else ''}"
+            tag = f"split{split}" + ("_prefetch" if prefetch else "")
+            row[f"{tag}_us"] = round(ms * 1000, 2)
+            row[f"{tag}_error"] = err
+            line += f" | {tag}: {ms * 1000:7.2f} µs ({m * k * 2 / ms / 1e6:5.0f} GB/s){' WRONG' if err > 1e-4 else ''}"
         print(line)
         rows.append(row)
         del w
@@ -362,6 +460,8 @@ def main():
     ap.add_argument("--q-scale", type=float, default=6.0, help="--accuracy: query scale of the peaked cases")
     ap.add_argument("--tiles", default="32,64", help="prefill key-tile sizes (-DFW_BN)")
     ap.add_argument("--gemv", action="store_true", help="measure the batch-1 GEMV's k split instead")
+    ap.add_argument("--wgmma", action="store_true", help="check and time the Hopper wgmma prefill kernel instead (sm_90)")
+    ap.add_argument("--wgmma-variants", default="2x64,1x64,2x128,1x128", help="--wgmma: WARPGROUPSxKEYTILE list")
     args = ap.parse_args()
     torch.zeros(1, device="cuda")  # the primary context, current on this thread
     check(cuda.cuInit(0), "cuInit")
@@ -373,26 +473,24 @@ def main():
 
     copy_gbps = copy_bandwidth()
     print(f"{dev.name}: {dev.multi_processor_count} SMs, copy bandwidth {copy_gbps:.0f} GB/s (read + written)")
-    if args.gemv:
-        report = {"gpu": dev.name, "torch": torch.__version__, "gemv": gemv_lab(args, base[:-2], copy_gbps)}
+    def report(key, result):
         if args.json:
             with open(args.json, "w") as f:
-                json.dump(report, f, indent=1)
+                json.dump({"gpu": dev.name, "torch": torch.__version__, key: result}, f, indent=1)
             print("wrote", args.json)
-        return
+
+    if args.gemv:
+        return report("gemv", gemv_lab(args, base[:-2], copy_gbps))
     if args.accuracy:
         rows = accuracy_lab(args, arch)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"gpu": dev.name, "accuracy": rows}, f, indent=1)
         return
+    if args.wgmma:
+        return report("wgmma_prefill", wgmma_prefill_lab(args, arch, base[:-1]))
     if args.prefill:
-        report = {"gpu": dev.name, "torch": torch.__version__, "prefill": prefill_lab(args, arch, base[:-1])}
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(report, f, indent=1)
-            print("wrote", args.json)
-        return
+        return report("prefill", prefill_lab(args, arch, base[:-1]))
 
     small = Case(layers=2, units=2, heads=8, d=128, cap=1500, lengths=[1000, 37, 1499, 0], seed=1)
     big_cap = args.context + 768

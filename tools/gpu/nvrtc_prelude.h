@@ -15,6 +15,7 @@ __device__ float __uint_as_float(unsigned);
 __device__ float __int_as_float(int);
 __device__ float __shfl_xor_sync(unsigned, float, int);
 __device__ int __shfl_xor_sync(unsigned, int, int);
+__device__ unsigned __shfl_xor_sync(unsigned, unsigned, int);
 __device__ void __syncthreads();
 __device__ int __syncthreads_or(int);
 __device__ float fmaxf(float, float);

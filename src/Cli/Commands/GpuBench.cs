@@ -97,7 +97,7 @@ internal static class GpuBench
 #pragma warning restore CA5394
         json.WriteNumber("context", s.Context);
         // Room for every decode phase below (warm-up, timed steps, profiles, the sweep) so the full cache never evicts.
-        int capacity = s.Context + (4 * s.NewTokens) + 512;
+        int capacity = s.Context + DecodeStepsUsed(s);
         Measure(json, output, model, "full", KvCacheLayout.Full(cfg, capacity), prompt, s, bandwidth, cancellationToken);
         if (s.BudgetPercent > 0)
         {
@@ -168,26 +168,29 @@ internal static class GpuBench
         json.WriteNumber("max_batch", maxBatch);
 
         engine.Prefill(0, prompt.AsSpan(0, Math.Min(prompt.Length, 256)), [], null, token); // module load, GEMM plans
-        double prefill = double.MaxValue;
-        for (int r = 0; r < 2; r++)
+        double prefill = BestPrefillSeconds(engine, prompt, null, token);
+
+        output.WriteLine(string.Create(c, $"[{name}] prefill {prompt.Length} tokens: {prefill:F3} s ({prompt.Length / prefill:F0} tok/s), best of 2, attention kernel {engine.PrefillKernel}"));
+        json.WriteNumber("prefill_s", Math.Round(prefill, 4));
+        json.WriteString("prefill_attention_kernel", engine.PrefillKernel.ToString());
+        var prefillKernel = engine.PrefillKernel;
+        engine.PrefillKernel = prefillKernel == PrefillAttentionKernel.Wgmma ? PrefillAttentionKernel.MmaSync : PrefillAttentionKernel.Wgmma;
+        if (engine.PrefillKernel != prefillKernel)
         {
-            var sw = Stopwatch.StartNew();
-            engine.Prefill(0, prompt, [], null, token);
-            prefill = Math.Min(prefill, sw.Elapsed.TotalSeconds);
+            // And with the other attention kernel (Hopper wgmma or mma.sync), for the record.
+            engine.Prefill(0, prompt.AsSpan(0, Math.Min(prompt.Length, 256)), [], null, token);
+            double otherPrefill = BestPrefillSeconds(engine, prompt, null, token);
+
+            var otherProfile = engine.ProfilePrefill(0, prompt);
+            output.WriteLine(string.Create(c, $"[{name}] prefill with the {engine.PrefillKernel} attention kernel: {otherPrefill:F3} s, attention {otherProfile.GetValueOrDefault("flash attention"):F1} ms, best of 2"));
+            json.WriteNumber($"prefill_{engine.PrefillKernel.ToString().ToLowerInvariant()}_s", Math.Round(otherPrefill, 4));
+            engine.PrefillKernel = prefillKernel;
         }
 
-        output.WriteLine(string.Create(c, $"[{name}] prefill {prompt.Length} tokens: {prefill:F3} s ({prompt.Length / prefill:F0} tok/s), best of 2"));
-        json.WriteNumber("prefill_s", Math.Round(prefill, 4));
         if (selection is not null)
         {
             var stages = BenchStages(model.Config, prompt.Length);
-            double staged = double.MaxValue;
-            for (int r = 0; r < 2; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                engine.Prefill(0, prompt, [], stages, null, token);
-                staged = Math.Min(staged, sw.Elapsed.TotalSeconds);
-            }
+            double staged = BestPrefillSeconds(engine, prompt, stages, token);
 
             string keep = string.Join(",", stages.KeepTokensPerLayer.Select(k => k == int.MaxValue ? "all" : k.ToString(c)).Distinct());
             output.WriteLine(string.Create(c, $"[{name}] prefill with hidden-state stages (layers keep {keep} tokens): {staged:F3} s = {prefill / staged:F2}× faster than without, best of 2"));
@@ -198,15 +201,15 @@ internal static class GpuBench
 
         // Batch 1. KV bytes read per step: the lengths after the warm-up steps (the timed steps add a few rows each).
         int[] next = [prompt[^1]];
-        long kvRead = 0;
-        double seconds = TimedDecode(engine, [0], next, s.NewTokens, () => kvRead = engine.Arena.ReadLengths(0).Sum(l => (long)l) * layout.HeadDim * 2 * 2);
-        double tokS = s.NewTokens / seconds;
-        double bound = bandwidth / (model.DecodeWeightBytes + kvRead);
-        output.WriteLine(string.Create(c, $"[{name}] decode batch 1: {tokS:F1} tok/s; bound {bound:F1} tok/s ({(model.DecodeWeightBytes + kvRead) / 1e9:F2} GB per step) = {100 * tokS / bound:F1} %"));
+        // Every batch-1 figure is set against its own bound: the full cache grows by the steps of the timings before it.
+        Batch1Timing TimeBatch1() => TimedBatch1(engine, model, next, s.NewTokens, bandwidth);
+        var headline = TimeBatch1();
+        double tokS = headline.TokS, bound = headline.Bound;
+        output.WriteLine(string.Create(c, $"[{name}] decode batch 1: {tokS:F1} tok/s; bound {bound:F1} tok/s ({headline.BytesPerStep / 1e9:F2} GB per step) = {100 * tokS / bound:F1} % (best of {DecodeRounds} rounds of {s.NewTokens} steps)"));
         json.WriteStartObject("decode_b1");
         json.WriteNumber("tok_s", Math.Round(tokS, 2));
         json.WriteNumber("bound_tok_s", Math.Round(bound, 2));
-        json.WriteNumber("bytes_per_step", model.DecodeWeightBytes + kvRead);
+        json.WriteNumber("bytes_per_step", headline.BytesPerStep);
         json.WriteNumber("steps", s.NewTokens);
         json.WriteEndObject();
 
@@ -215,9 +218,9 @@ internal static class GpuBench
         // Batch-1 decode timed again with one setting changed, printed beside the bound and recorded under jsonKey.
         void TimeVariant(string with, string jsonKey)
         {
-            double variantTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
-            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with {with}: {variantTokS:F1} tok/s ({100 * variantTokS / bound:F1} % of the bound)"));
-            json.WriteNumber(jsonKey, Math.Round(variantTokS, 2));
+            var variant = TimeBatch1();
+            output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with {with}: {variant.TokS:F1} tok/s ({100 * variant.TokS / variant.Bound:F1} % of the bound)"));
+            json.WriteNumber(jsonKey, Math.Round(variant.TokS, 2));
         }
 
         // The same batch-1 decode with the other matrix-vector path (GEMV kernel vs cuBLASLt), for the record.
@@ -233,9 +236,10 @@ internal static class GpuBench
         engine.DecodeKernel = kernel == DecodeAttentionKernel.TensorCores ? DecodeAttentionKernel.CudaCores : DecodeAttentionKernel.TensorCores;
         var otherGeometry = engine.GeometryFor(1);
         string kernelName = engine.DecodeKernel == DecodeAttentionKernel.TensorCores ? "tensor-core" : "cuda-core";
-        double kernelTokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+        var kernelTiming = TimeBatch1();
+        double kernelTokS = kernelTiming.TokS;
         var kernelProfile = engine.ProfileDecode([0], next);
-        output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the {kernelName} decode attention ({otherGeometry.Chunk} × {otherGeometry.Splits}): {kernelTokS:F1} tok/s ({100 * kernelTokS / bound:F1} % of the bound), attention {kernelProfile.GetValueOrDefault("attention"):F3} ms, combine {kernelProfile.GetValueOrDefault("attention combine"):F3} ms"));
+        output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with the {kernelName} decode attention ({otherGeometry.Chunk} × {otherGeometry.Splits}): {kernelTokS:F1} tok/s ({100 * kernelTokS / kernelTiming.Bound:F1} % of the bound), attention {kernelProfile.GetValueOrDefault("attention"):F3} ms, combine {kernelProfile.GetValueOrDefault("attention combine"):F3} ms"));
         json.WriteNumber($"decode_b1_{kernelName.Replace('-', '_')}_attention_tok_s", Math.Round(kernelTokS, 2));
         engine.DecodeKernel = kernel;
 
@@ -248,6 +252,32 @@ internal static class GpuBench
             TimeVariant($"programmatic dependent launch {state}", $"decode_b1_pdl_{state}_tok_s");
             engine.ProgrammaticLaunch = programmatic;
         }
+        if (engine.UseGemv)
+        {
+            // And with the GEMV's weight prefetch (before the wait for the previous kernel) switched, for the record.
+            bool prefetch = engine.GemvPrefetch;
+            engine.GemvPrefetch = !prefetch;
+            string prefetchState = engine.GemvPrefetch ? "on" : "off";
+            TimeVariant($"the GEMV's weight prefetch {prefetchState}", $"decode_b1_gemv_prefetch_{prefetchState}_tok_s");
+            engine.GemvPrefetch = prefetch;
+        }
+
+        if (engine.FuseSwiGlu && engine.UseGemv)
+        {
+            // And with the SwiGLU as its own launch after the gate|up product (fused into the GEMV by default), for the record.
+            engine.FuseSwiGlu = false;
+            TimeVariant("the SwiGLU as a separate launch", "decode_b1_separate_swiglu_tok_s");
+            engine.FuseSwiGlu = true;
+        }
+
+        if (engine.FuseEvictAppend && engine.HasSelection)
+        {
+            // And with the eviction choice and the KV append as separate launches (fused by default), for the record.
+            engine.FuseEvictAppend = false;
+            TimeVariant("the eviction choice and the KV append as separate launches", "decode_b1_separate_evict_append_tok_s");
+            engine.FuseEvictAppend = true;
+        }
+
         if (engine.FuseCombineAppend && !engine.HasSelection)
         {
             // And with the combine and the KV append as separate launches (fused by default), for the record.
@@ -286,9 +316,12 @@ internal static class GpuBench
             engine.GemvFusedNorm = false;
         }
 
+        // The default settings once more after the variants: how far the same configuration drifts within one run.
+        TimeVariant("the default settings again, after the variants", "decode_b1_again_tok_s");
+
         if (s.DecodeChunks.Count > 0)
         {
-            DecodeChunkSweep(json, output, engine, name, next, s, bound);
+            DecodeChunkSweep(json, output, engine, model, name, next, s, bandwidth);
         }
 
         var (free, total) = model.Device.MemoryInfo();
@@ -302,11 +335,29 @@ internal static class GpuBench
         json.WriteEndObject();
     }
 
+    /// <summary>The faster of two timed prefills of <paramref name="prompt"/> into slot 0 (with <paramref name="stages"/> if given), in wall seconds.</summary>
+    private static double BestPrefillSeconds(CudaEngine engine, int[] prompt, HiddenStateSpec? stages, CancellationToken token)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r < 2; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            engine.Prefill(0, prompt, [], stages, null, token);
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+
+        return best;
+    }
+
     /// <summary>
     /// Three untimed greedy steps (the first runs eagerly, the second captures the batch size's graph), then
     /// <paramref name="steps"/> timed ones; <paramref name="afterWarmup"/> runs between. Returns wall seconds.
     /// </summary>
-    private static double TimedDecode(CudaEngine engine, int[] slots, int[] next, int steps, Action? afterWarmup = null)
+    /// <summary>
+    /// Wall seconds of <paramref name="steps"/> decode steps after three warm-up steps: the fastest of
+    /// <paramref name="rounds"/> back-to-back rounds (a shared GPU's clocks and neighbours vary from second to second).
+    /// </summary>
+    private static double TimedDecode(CudaEngine engine, int[] slots, int[] next, int steps, Action? afterWarmup = null, int rounds = DecodeRounds)
     {
         for (int i = 0; i < 3; i++)
         {
@@ -314,13 +365,48 @@ internal static class GpuBench
         }
 
         afterWarmup?.Invoke();
-        var watch = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++)
+        double best = double.MaxValue;
+        for (int r = 0; r < rounds; r++)
         {
-            engine.DecodeSample(slots, next, SamplingOptions.Greedy, [], next);
+            var watch = Stopwatch.StartNew();
+            for (int i = 0; i < steps; i++)
+            {
+                engine.DecodeSample(slots, next, SamplingOptions.Greedy, [], next);
+            }
+
+            best = Math.Min(best, watch.Elapsed.TotalSeconds);
         }
 
-        return watch.Elapsed.TotalSeconds;
+        return best;
+    }
+
+    /// <summary>Timed rounds of every batch-1 decode figure (the best one counts).</summary>
+    private const int DecodeRounds = 3;
+
+    /// <summary>Timed steps of each batch size in the sweep.</summary>
+    private const int SweepSteps = 16;
+
+    /// <summary>A batch-1 decode timing: tok/s, and the bound from the bytes one step reads at the KV lengths it ran at.</summary>
+    private readonly record struct Batch1Timing(double TokS, double Bound, long BytesPerStep);
+
+    /// <summary>Batch-1 decode of slot 0 (<see cref="TimedDecode"/>) against the bound at the KV lengths after its warm-up.</summary>
+    private static Batch1Timing TimedBatch1(CudaEngine engine, CudaModel model, int[] next, int steps, double bandwidth)
+    {
+        long kvRead = 0;
+        double seconds = TimedDecode(engine, [0], next, steps, () => kvRead = engine.Arena.ReadLengths(0).Sum(l => (long)l) * engine.Arena.Layout.HeadDim * 2 * 2);
+        long bytes = model.DecodeWeightBytes + kvRead;
+        return new Batch1Timing(steps / seconds, bandwidth / bytes, bytes);
+    }
+
+    /// <summary>
+    /// An upper bound on the tokens the bench appends to slot 0 after the prompt (every batch-1 timing with its warm-up,
+    /// the profiles, the chunk sweep and the batch sweep), so the full cache is sized never to evict.
+    /// </summary>
+    private static int DecodeStepsUsed(Settings s)
+    {
+        const int Batch1Timings = 24, Profiles = 16, SweepSizes = 12, WarmUp = 3;
+        int batch1 = (Batch1Timings + (2 * s.DecodeChunks.Count)) * (WarmUp + (DecodeRounds * s.NewTokens));
+        return batch1 + Profiles + (SweepSizes * (WarmUp + (DecodeRounds * SweepSteps)));
     }
 
     private static void WriteProfile(Utf8JsonWriter json, TextWriter output, string title, string key, IReadOnlyDictionary<string, double> profile)
@@ -339,7 +425,7 @@ internal static class GpuBench
     }
 
     /// <summary>Batch-1 decode with each asked smallest attention chunk: tok/s, % of the bound and the attention kernels' times.</summary>
-    private static void DecodeChunkSweep(Utf8JsonWriter json, TextWriter output, CudaEngine engine, string name, int[] next, Settings s, double bound)
+    private static void DecodeChunkSweep(Utf8JsonWriter json, TextWriter output, CudaEngine engine, CudaModel model, string name, int[] next, Settings s, double bandwidth)
     {
         var c = CultureInfo.InvariantCulture;
         var automatic = engine.GeometryFor(1);
@@ -348,7 +434,8 @@ internal static class GpuBench
         {
             engine.DecodeMinChunk = chunk;
             var geometry = engine.GeometryFor(1);
-            double tokS = s.NewTokens / TimedDecode(engine, [0], next, s.NewTokens);
+            var timing = TimedBatch1(engine, model, next, s.NewTokens, bandwidth);
+            double tokS = timing.TokS, bound = timing.Bound;
             var profile = engine.ProfileDecode([0], next);
             double attention = profile.GetValueOrDefault("attention"), combine = profile.GetValueOrDefault("attention combine");
             output.WriteLine(string.Create(c, $"[{name}] decode batch 1 with attention chunks of {geometry.Chunk} tokens ({geometry.Splits} per unit; automatic {automatic.Chunk} × {automatic.Splits}): {tokS:F1} tok/s ({100 * tokS / bound:F1} % of the bound), attention {attention:F3} ms, combine {combine:F3} ms"));
@@ -376,7 +463,7 @@ internal static class GpuBench
         }
 
         json.WriteStartArray("batch_sweep");
-        const int Steps = 16;
+        const int Steps = SweepSteps;
         foreach (int b in sizes)
         {
             token.ThrowIfCancellationRequested();

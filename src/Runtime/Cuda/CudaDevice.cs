@@ -75,8 +75,17 @@ public sealed unsafe class CudaDevice : IDisposable
     /// <summary>CUDA driver version as an integer (13000 = 13.0).</summary>
     public int DriverVersion { get; }
 
-    /// <summary>The NVRTC target, e.g. <c>sm_90</c>.</summary>
+    /// <summary>The device's architecture, e.g. <c>sm_90</c>.</summary>
     public string Architecture => $"sm_{ComputeMajor}{ComputeMinor}";
+
+    /// <summary>Whether the device has Hopper's warpgroup tensor-core instructions (wgmma: compute capability 9.0 exactly).</summary>
+    public bool HasWarpgroupMma => ComputeMajor == 9 && ComputeMinor == 0;
+
+    /// <summary>
+    /// The NVRTC target: <see cref="Architecture"/>, or <c>sm_90a</c> on compute capability 9.0, whose
+    /// architecture-specific instructions (wgmma) run on that exact architecture only.
+    /// </summary>
+    public string CompileArchitecture => HasWarpgroupMma ? "sm_90a" : Architecture;
 
     internal nint Stream
     {

@@ -43,10 +43,10 @@ public static unsafe class KernelCompiler
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(defines);
         Check(nvrtcVersion(out int major, out int minor));
-        var options = new List<string> { $"--gpu-architecture={device.Architecture}", "--std=c++17", "-default-device", "--extra-device-vectorization", "-lineinfo" };
+        var options = new List<string> { $"--gpu-architecture={device.CompileArchitecture}", "--std=c++17", "-default-device", "--extra-device-vectorization", "-lineinfo" };
         options.AddRange(defines.Select(d => "-D" + d));
         string key = Hash($"{source}\n{string.Join(' ', options)}\nnvrtc {major}.{minor}\ndriver {device.DriverVersion}");
-        string cachePath = Path.Combine(CacheDirectory, $"{Path.GetFileNameWithoutExtension(name)}-{device.Architecture}-{key}.cubin");
+        string cachePath = Path.Combine(CacheDirectory, $"{Path.GetFileNameWithoutExtension(name)}-{device.CompileArchitecture}-{key}.cubin");
         if (TryRead(cachePath) is { } cached)
         {
             fromCache = true;

@@ -17,9 +17,12 @@ public sealed partial class CudaEngine
     private int _decodeMinChunk;
     private DecodeAttentionKernel _decodeKernel;
     private bool _fuseCombineAppend = true;
+    private bool _fuseEvictAppend = true;
+    private bool _fuseSwiGlu = true;
     private int _gemvSplitK = 2;
     private int _gemvMaxK;
     private bool _gemvFusedNorm;
+    private bool _gemvPrefetch;
 
     /// <summary>
     /// Whether batch-1 decode steps use the GEMV kernel instead of cuBLASLt (starts as <see cref="CudaEngineOptions.UseGemv"/>;
@@ -88,6 +91,20 @@ public sealed partial class CudaEngine
         set
         {
             Retune(ref _gemvFusedNorm, value);
+        }
+    }
+
+    /// <summary>
+    /// Whether the batch-1 GEMV issues its first weight loads before waiting for the previous kernel (starts as
+    /// <see cref="CudaEngineOptions.GemvPrefetch"/>); the same arithmetic either way. Changing it drops the captured
+    /// graphs; <c>uncomp bench --device cuda</c> times the other setting.
+    /// </summary>
+    public bool GemvPrefetch
+    {
+        get => _gemvPrefetch;
+        set
+        {
+            Retune(ref _gemvPrefetch, value);
         }
     }
 
@@ -164,6 +181,36 @@ public sealed partial class CudaEngine
         set
         {
             Retune(ref _fuseCombineAppend, value);
+        }
+    }
+
+    /// <summary>
+    /// With a selection, the eviction choice and the KV append of each layer run as one launch
+    /// (<c>evict_select_append</c>, 32 launches fewer per step of an 8B model; starts on). Eager profiles
+    /// (<see cref="ProfileDecode"/>) always time them apart. Changing it drops the captured graphs.
+    /// </summary>
+    public bool FuseEvictAppend
+    {
+        get => _fuseEvictAppend;
+        set
+        {
+            Retune(ref _fuseEvictAppend, value);
+        }
+    }
+
+    /// <summary>
+    /// At batch 1 on the GEMV path, the gate|up product writes the SwiGLU activation itself (each warp computes a gate
+    /// row and its up row; <see cref="LlamaKernels.GemvSwiGlu"/>), bitwise the same as the product followed by
+    /// <c>swiglu_rows</c>: 32 launches fewer per step of an 8B model; starts on. It needs the norm before the product
+    /// as its own launch (with <see cref="GemvFusedNorm"/> on, the two stay apart). Eager profiles
+    /// (<see cref="ProfileDecode"/>) always time them apart. Changing it drops the captured graphs.
+    /// </summary>
+    public bool FuseSwiGlu
+    {
+        get => _fuseSwiGlu;
+        set
+        {
+            Retune(ref _fuseSwiGlu, value);
         }
     }
 
@@ -457,7 +504,7 @@ public sealed partial class CudaEngine
                 }
                 else
                 {
-                    _selection.Append(layer, rows, _q, _k, _v, slots, positions, WriteArgs(layer), _profiling ? Mark : null);
+                    _selection.Append(layer, rows, _q, _k, _v, slots, positions, WriteArgs(layer), _profiling ? Mark : null, _fuseEvictAppend && !_profiling);
                 }
             }
 
@@ -469,10 +516,19 @@ public sealed partial class CudaEngine
                 _kernels.AddBias(_x, bo, rows);
             }
 
-            NormedMatMul(w.MlpNorm, eps, w.WGateUp, _gateUp.Take(rows), rows);
-            Mark("gemm gate|up");
-            _kernels.SwiGlu(_gateUp, _mlp, rows);
-            Mark("swiglu");
+            if (rows == 1 && _fuseSwiGlu && !_profiling && !_gemvFusedNorm && GemvTakes(w.WGateUp) && w.WGateUp.Rows % 4 == 0)
+            {
+                _kernels.RmsNorm(_x, w.MlpNorm, _xn, rows, eps);
+                _kernels.GemvSwiGlu(w.WGateUp, _xn.Take(1), _mlp.Take(1), GemvSplit(w.WGateUp), _gemvPrefetch);
+            }
+            else
+            {
+                NormedMatMul(w.MlpNorm, eps, w.WGateUp, _gateUp.Take(rows), rows);
+                Mark("gemm gate|up");
+                _kernels.SwiGlu(_gateUp, _mlp, rows);
+                Mark("swiglu");
+            }
+
             MatMul(_mlp.Take(rows), w.WDown, _x.Take(rows), true);
             Mark("gemm down");
         }
@@ -487,9 +543,9 @@ public sealed partial class CudaEngine
     /// </summary>
     private void NormedMatMul(DeviceTensor norm, float eps, DeviceTensor w, DeviceTensor y, int rows)
     {
-        if (rows == 1 && _useGemv && _gemvFusedNorm && w.Cols <= Math.Min(_gemvMaxK, _kernels.GemvMaxK))
+        if (rows == 1 && _gemvFusedNorm && GemvTakes(w))
         {
-            _kernels.GemvNormed(w, _x.Take(1), norm, eps, y, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1);
+            _kernels.GemvNormed(w, _x.Take(1), norm, eps, y, GemvSplit(w), _gemvPrefetch);
             return;
         }
 
@@ -501,15 +557,21 @@ public sealed partial class CudaEngine
     /// <summary>One token and k ≤ GemvMaxK: the GEMV kernel; otherwise cuBLASLt (see <see cref="CudaEngineOptions.UseGemv"/>).</summary>
     private void MatMul(DeviceTensor x, DeviceTensor w, DeviceTensor y, bool accumulate)
     {
-        if (x.Rows == 1 && _useGemv && w.Cols <= Math.Min(_gemvMaxK, _kernels.GemvMaxK))
+        if (x.Rows == 1 && GemvTakes(w))
         {
-            _kernels.Gemv(w, x, y, accumulate, w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1);
+            _kernels.Gemv(w, x, y, accumulate, GemvSplit(w), _gemvPrefetch);
         }
         else
         {
             _gemm.Linear(x, w, y, accumulate);
         }
     }
+
+    /// <summary>Whether a one-token product with <paramref name="w"/> goes to the GEMV kernel (else cuBLASLt).</summary>
+    private bool GemvTakes(DeviceTensor w) => _useGemv && w.Cols <= Math.Min(_gemvMaxK, _kernels.GemvMaxK);
+
+    /// <summary>The GEMV's k split for <paramref name="w"/>: <see cref="GemvSplitK"/> up to <see cref="GemvSplitKMaxRows"/> rows, else 1.</summary>
+    private int GemvSplit(DeviceTensor w) => w.Rows <= GemvSplitKMaxRows ? _gemvSplitK : 1;
 
     private void Mark(string name)
     {

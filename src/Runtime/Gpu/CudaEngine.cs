@@ -26,6 +26,8 @@ public sealed partial class CudaEngine : IDisposable
     private readonly int _hidden, _heads, _kvHeads, _headDim, _qDim, _kvDim, _ff, _vocab, _unitsPerKvHead;
     private readonly float _scale;
     private readonly DeviceTensor _x, _xn, _qkv, _q, _k, _v, _att, _gateUp, _mlp, _logits;
+    private readonly DeviceTensor? _vt;
+    private PrefillAttentionKernel _prefillKernel;
     private readonly DeviceBuffer _tokens, _positions, _io, _partO, _partMl;
     private readonly PinnedHostBuffer _pinned;
     private readonly GpuSelection? _selection;
@@ -115,6 +117,12 @@ public sealed partial class CudaEngine : IDisposable
             _gateUp = Scratch(DType.BF16, mlpRows, 2 * _ff, "gate|up");
             _mlp = Scratch(DType.BF16, mlpRows, _ff, "MLP activation");
             _logits = Scratch(DType.F32, batch, _vocab, "logits");
+            if (_kernels.HasWgmmaPrefill && _headDim == 128)
+            {
+                _vt = Scratch(DType.BF16, _kvHeads * 128, LlamaKernels.WgmmaPaddedKeys(rows), "transposed V (wgmma prefill)");
+            }
+
+            PrefillKernel = options.PrefillKernel;
             _tokens = Own(_device.Allocate(rows * 4L, "prompt token ids"));
             ScratchBytes += (rows * 8L) + IoBytes(batch) + (partRows * (_headDim + 2) * 4) + _arena.MetadataBytes;
             _positions = Own(_device.Allocate(rows * 4L, "prompt positions"));
@@ -142,6 +150,7 @@ public sealed partial class CudaEngine : IDisposable
         _active = new bool[batch];
         _profiler = new StreamProfiler(_device);
         _useGemv = options.UseGemv;
+        _gemvPrefetch = options.GemvPrefetch;
     }
 
     /// <summary>
@@ -156,6 +165,26 @@ public sealed partial class CudaEngine : IDisposable
 
     /// <summary>The model.</summary>
     public CudaModel Model => _model;
+
+    /// <summary>
+    /// The prefill's attention kernel (starts as <see cref="CudaEngineOptions.PrefillKernel"/>). Setting
+    /// <see cref="PrefillAttentionKernel.Wgmma"/> where it cannot run (not compute capability 9.0, or a head dim other
+    /// than 128) leaves <see cref="PrefillAttentionKernel.MmaSync"/>; the getter reports the kernel that runs.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined kernel.</exception>
+    public PrefillAttentionKernel PrefillKernel
+    {
+        get => _prefillKernel;
+        set
+        {
+            if (value is not (PrefillAttentionKernel.MmaSync or PrefillAttentionKernel.Wgmma))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "PrefillKernel is MmaSync or Wgmma.");
+            }
+
+            _prefillKernel = value == PrefillAttentionKernel.Wgmma && _vt is null ? PrefillAttentionKernel.MmaSync : value;
+        }
+    }
 
     /// <summary>The engine's kernels (the calibration launches its own on the same module).</summary>
     internal LlamaKernels Kernels => _kernels;
@@ -316,7 +345,16 @@ public sealed partial class CudaEngine : IDisposable
             PrefillObserver?.Invoke(new CudaPrefillLayer(layer, n, _qkv, w.Bqkv?.Address ?? 0, _positions.Address, _model.InverseFrequencies.Address));
             bool stageNext = stages is not null && layer + 1 < c.NumLayers && stages.KeepTokens(layer + 1) < n;
             bool normalisers = _selection is not null && (_selection.NeedsNormalisers || stageNext);
-            _kernels.FlashPrefill(_q, _k, _v, _att, n, _heads, _kvHeads, _headDim, _scale, normalisers ? _selection!.Normalisers : 0);
+            ulong lse = normalisers ? _selection!.Normalisers : 0;
+            if (_prefillKernel == PrefillAttentionKernel.Wgmma)
+            {
+                _kernels.FlashPrefillWgmma(_q, _k, _v, _vt!.Value, _att, n, _heads, _kvHeads, _scale, lse);
+            }
+            else
+            {
+                _kernels.FlashPrefill(_q, _k, _v, _att, n, _heads, _kvHeads, _headDim, _scale, lse);
+            }
+
             Mark("flash attention");
             if (_selection is null)
             {

@@ -32,10 +32,25 @@ public sealed record CudaEngineOptions
     public DecodeAttentionKernel DecodeKernel { get; init; } = DecodeAttentionKernel.TensorCores;
 
     /// <summary>
+    /// The prefill's causal attention kernel (<see cref="PrefillAttentionKernel.Wgmma"/> unless set; devices other than
+    /// compute capability 9.0 and head dims other than 128 run <see cref="PrefillAttentionKernel.MmaSync"/> either way).
+    /// </summary>
+    public PrefillAttentionKernel PrefillKernel { get; init; } = PrefillAttentionKernel.Wgmma;
+
+    /// <summary>
     /// Launch the kernels with programmatic dependent launch on compute capability 9.0 and later (each kernel may be
     /// scheduled while its predecessor finishes, hiding part of the ~380 launch gaps of an 8B decode step); starts on.
     /// </summary>
     public bool ProgrammaticLaunch { get; init; } = true;
+
+    /// <summary>
+    /// The batch-1 GEMV issues each lane's first weight loads before it waits for the previous kernel and before it
+    /// stages its input (the weights depend on no earlier kernel), so a product's first loads overlap the previous
+    /// kernel's tail under <see cref="ProgrammaticLaunch"/>. The same arithmetic either way: the same logits. Starts
+    /// on; its gain is within the run-to-run spread (H200, Llama-3-8B shapes, 32K, docs/benchmarks/gpu/gpu-next2: 179.3
+    /// tok/s on vs 176.9 off in one run, 175.1 on vs 175.9 off in another); <c>uncomp bench --device cuda</c> times it off.
+    /// </summary>
+    public bool GemvPrefetch { get; init; } = true;
 
     /// <summary>Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt).</summary>
     public int GemvMaxK { get; init; } = 8192;

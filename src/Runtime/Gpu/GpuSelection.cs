@@ -223,7 +223,7 @@ internal sealed class GpuSelection : IDisposable
     }
 
     /// <summary>Decode: re-scores full units, chooses each (row, unit)'s slot (evicting when full) and appends the step's key and value.</summary>
-    public void Append(int layer, int rows, DeviceTensor q, DeviceTensor newK, DeviceTensor newV, ulong slots, ulong tokenPositions, in KvWriteArgs write, Action<string>? mark = null)
+    public void Append(int layer, int rows, DeviceTensor q, DeviceTensor newK, DeviceTensor newV, ulong slots, ulong tokenPositions, in KvWriteArgs write, Action<string>? mark = null, bool fuseEvictAppend = false)
     {
         var spec = Spec;
         int chunk = rows <= 4 ? LlamaKernels.RescoreChunk : LlamaKernels.RescoreLargeChunk;
@@ -252,6 +252,14 @@ internal sealed class GpuSelection : IDisposable
             ScoreSource.KeyNorm => 3,
             _ => 0,
         };
+        if (fuseEvictAppend)
+        {
+            _kernels.EvictSelectAppend(args, _order.Address, _decodePlan.Address, _destinations!.Address, source, PoolCode(spec), spec.Kernel, _maxCapacity,
+                write, newK, newV, tokenPositions);
+            mark?.Invoke("eviction choice + kv append");
+            return;
+        }
+
         _kernels.EvictSelect(args, _order.Address, _decodePlan.Address, _destinations!.Address, source, PoolCode(spec), spec.Kernel, _maxCapacity);
         mark?.Invoke("eviction choice");
         _kernels.KvAppend(write, newK, newV, slots, tokenPositions, rows, _destinations.Address, _accumulated?.Address ?? 0, _newScores?.Address ?? 0);

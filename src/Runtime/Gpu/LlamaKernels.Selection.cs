@@ -1,3 +1,5 @@
+using UNComp.Runtime.Cuda;
+
 namespace UNComp.Runtime.Gpu;
 
 /// <summary>Launch wrappers of the compression kernels (<c>Gpu/Kernels/compression.cu</c>).</summary>
@@ -65,6 +67,17 @@ public sealed partial class LlamaKernels
         Module.Launch("evict_select", (a.UnitsPerLayer, a.Rows, 1), 1024, 4 * maxCapacity,
             a.Scores, a.Accumulated, a.ArenaK, order, a.Lengths, a.UnitOffsets, a.UnitCapacities, decodePlan, a.Slots, destinations,
             a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, source, pool, kernel, a.ScoreStride, a.HeadDim);
+
+    /// <summary>
+    /// <see cref="EvictSelect"/> and <see cref="KvAppend"/> into the chosen slots in one launch (one block per (unit,
+    /// row) does both); the same slots, positions and cache contents as the two launches.
+    /// </summary>
+    internal void EvictSelectAppend(in RescoreArgs a, ulong order, ulong decodePlan, ulong destinations, int source, int pool, int kernel, int maxCapacity,
+        in KvWriteArgs w, DeviceTensor newK, DeviceTensor newV, ulong tokenPositions) =>
+        Module.Launch("evict_select_append", (a.UnitsPerLayer, a.Rows, 1), 1024, 4 * maxCapacity,
+            a.Scores, a.Accumulated, a.ArenaK, order, a.Lengths, a.UnitOffsets, a.UnitCapacities, decodePlan, a.Slots, destinations,
+            a.SlotElements, a.SlotTokens, a.TotalUnits, a.LayerUnit0, source, pool, kernel, a.ScoreStride, a.HeadDim,
+            newK, newV, w.ArenaV, w.Positions, tokenPositions, a.NewScores, w.KvHeads, w.UnitsPerKvHead);
 }
 
 /// <summary>Arguments of the decode re-scoring and eviction of one layer.</summary>

@@ -18,7 +18,7 @@ public sealed partial class LlamaKernels : IDisposable
     private const int RopeHeadsPerItem = 8;
     private const int DecodeMaxGroup = 8;
 
-    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "calibration.cu", "sampling.cu"];
+    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "prefill_attention_wgmma.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "calibration.cu", "sampling.cu"];
 
     private readonly CudaDevice _device;
 
@@ -51,6 +51,12 @@ public sealed partial class LlamaKernels : IDisposable
                     Module.SetMaxDynamicSharedMemory($"decode_attention_mma_d{d}_g{g}", device.MaxSharedMemoryPerBlock);
                 }
             }
+        }
+
+        HasWgmmaPrefill = device.HasWarpgroupMma && HeadDim is null or 128;
+        if (HasWgmmaPrefill)
+        {
+            Module.SetMaxDynamicSharedMemory("flash_prefill_wgmma_d128", WgmmaPrefillSharedBytes);
         }
 
         Module.SetMaxDynamicSharedMemory("gemv_bf16", device.MaxSharedMemoryPerBlock);
@@ -137,6 +143,50 @@ public sealed partial class LlamaKernels : IDisposable
             q, k, v, o, lse, n, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
     }
 
+    /// <summary>
+    /// Causal flash attention on Hopper's warpgroup tensor cores (head dim 128, <see cref="HasWgmmaPrefill"/>): first
+    /// <c>transpose_v_d128</c> writes Vᵀ into <paramref name="vt"/> ([kv heads × 128, padded keys], padding zeroed),
+    /// then <c>flash_prefill_wgmma_d128</c> reads Q, K and Vᵀ; o and lse as <see cref="FlashPrefill"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="vt"/> is not [kvHeads · 128, ≥ WgmmaPaddedKeys(n)] bf16.</exception>
+    /// <exception cref="NotSupportedException">The kernels have no wgmma prefill (not compute capability 9.0, or another head dim).</exception>
+    public void FlashPrefillWgmma(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor vt, DeviceTensor o, int n, int heads, int kvHeads, float scale, ulong lse = 0)
+    {
+        if (!HasWgmmaPrefill)
+        {
+            throw new NotSupportedException("the wgmma prefill kernel needs compute capability 9.0 and head dim 128.");
+        }
+
+        int padded = vt.Cols;
+        if (vt.Type != DType.BF16 || vt.Rows != kvHeads * 128 || padded < WgmmaPaddedKeys(n) || padded % WgmmaKeyPadding != 0)
+        {
+            throw new ArgumentException($"Vᵀ must be bf16 [{kvHeads * 128}, a multiple of {WgmmaKeyPadding} ≥ {WgmmaPaddedKeys(n)}]; got {vt.Type} [{vt.Rows}, {vt.Cols}].", nameof(vt));
+        }
+
+        // Only the first WgmmaPaddedKeys(n) columns are written and read: the row stride is the buffer's width.
+        Module.Launch("transpose_v_d128", (WgmmaPaddedKeys(n) / 64, 2, kvHeads), 256, 0, v, vt, n, padded, kvHeads);
+        Module.Launch("flash_prefill_wgmma_d128", ((n + WgmmaBlockRows - 1) / WgmmaBlockRows, heads, 1), 2 * WgmmaBlockRows, WgmmaPrefillSharedBytes,
+            q, k, vt, o, lse, n, padded, heads, kvHeads, scale * (float)(1 / Math.Log(2)));
+    }
+
+    /// <summary>Whether <see cref="FlashPrefillWgmma"/> is available (compute capability 9.0 and head dim 128 compiled in).</summary>
+    public bool HasWgmmaPrefill { get; }
+
+    /// <summary>Keys of Vᵀ the wgmma prefill reads for an n-token prompt: n rounded up to <see cref="WgmmaKeyPadding"/>.</summary>
+    public static int WgmmaPaddedKeys(int n) => (n + WgmmaKeyPadding - 1) / WgmmaKeyPadding * WgmmaKeyPadding;
+
+    /// <summary>Vᵀ's key padding (a multiple of every key tile the kernel may be built with).</summary>
+    public const int WgmmaKeyPadding = 128;
+
+    /// <summary>Query rows of one wgmma prefill block (FW3_WG = 2 warpgroups × 64).</summary>
+    private const int WgmmaBlockRows = 128;
+
+    /// <summary>Keys per tile of the wgmma prefill (FW3_BN).</summary>
+    private const int WgmmaKeyTile = 128;
+
+    /// <summary>Dynamic shared memory of one wgmma prefill block (FW3_SMEM: Q, two stages of K and Vᵀ tiles, 1 KB alignment).</summary>
+    private const int WgmmaPrefillSharedBytes = (WgmmaBlockRows * 256) + (2 * ((WgmmaKeyTile * 256) + (128 * WgmmaKeyTile * 2))) + 1024;
+
     /// <summary>Dynamic shared memory of one flash prefill block: the Q tile and two stages of K and V tiles.</summary>
     public static int FlashSharedBytes(int headDim) => (128 + (2 * 2 * 64)) * (headDim + 8) * 2;
 
@@ -166,8 +216,15 @@ public sealed partial class LlamaKernels : IDisposable
     /// <paramref name="splitK"/> warps (1, 2 or 4) share each group of rows, each reading a contiguous part of k: more
     /// warps and shorter load chains for matrices with few rows.
     /// </summary>
+    /// <param name="w">bf16 weights [m, k], k a multiple of 8.</param>
+    /// <param name="x">bf16 input [1, k].</param>
+    /// <param name="y">fp32 or bf16 output [1, m].</param>
+    /// <param name="accumulate">Add the product to y instead of overwriting it.</param>
+    /// <param name="splitK">Warps per row group (1, 2 or 4).</param>
+    /// <param name="prefetch">Issue each lane's first weight loads before waiting for the predecessor kernel (programmatic
+    /// dependent launch) and before staging x; the same arithmetic, so the same result.</param>
     /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
-    public void Gemv(DeviceTensor w, DeviceTensor x, DeviceTensor y, bool accumulate, int splitK = 1)
+    public void Gemv(DeviceTensor w, DeviceTensor x, DeviceTensor y, bool accumulate, int splitK = 1, bool prefetch = false)
     {
         if (w.Type != DType.BF16 || x.Type != DType.BF16 || x.Rows != 1 || y.Rows != 1 || x.Cols != w.Cols || y.Cols != w.Rows || w.Cols % 8 != 0)
         {
@@ -175,15 +232,45 @@ public sealed partial class LlamaKernels : IDisposable
         }
 
         Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
-            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK, 0UL, 0UL, 0f);
+            w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK, 0UL, 0UL, 0f, prefetch ? 1 : 0, 0);
+    }
+
+    /// <summary>
+    /// h = SwiGLU(W · x) for a single token with the activation fused into the product: W is the fused [gate | up]
+    /// projection [2·ff, k], h the bf16 activation [1, ff], h[j] = bf16(silu(g[j]) · u[j]) from the bf16-rounded
+    /// products, bitwise what <see cref="Gemv"/> into a bf16 [1, 2·ff] followed by <see cref="SwiGlu"/> gives.
+    /// </summary>
+    /// <param name="w">bf16 [gate | up] weights [2·ff, k], ff even, k a multiple of 8.</param>
+    /// <param name="x">bf16 input [1, k].</param>
+    /// <param name="h">bf16 activation [1, ff].</param>
+    /// <param name="splitK">Warps per row group (1, 2 or 4).</param>
+    /// <param name="prefetch">As for <see cref="Gemv"/>.</param>
+    /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
+    public void GemvSwiGlu(DeviceTensor w, DeviceTensor x, DeviceTensor h, int splitK = 1, bool prefetch = false)
+    {
+        if (w.Type != DType.BF16 || x.Type != DType.BF16 || h.Type != DType.BF16 || x.Rows != 1 || h.Rows != 1 || x.Cols != w.Cols
+            || w.Rows != 2 * h.Cols || h.Cols % 2 != 0 || w.Cols % 8 != 0)
+        {
+            throw new ArgumentException($"GemvSwiGlu takes bf16 w [2·ff, k] (ff even, k a multiple of 8), bf16 x [1, k] and h [1, ff]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}] {x.Type}, h [{h.Rows}, {h.Cols}] {h.Type}.");
+        }
+
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
+            w, x, h, w.Rows, w.Cols, 0, 1, splitK, 0UL, 0UL, 0f, prefetch ? 1 : 0, h.Cols);
     }
 
     /// <summary>
     /// y = W · RMSNorm(x) for a single token with the norm fused into the product (no separate <see cref="RmsNorm"/>
     /// launch): x is the fp32 residual row [1, k], <paramref name="normWeight"/> the fp32 norm weights [1, k].
     /// </summary>
+    /// <param name="w">bf16 weights [m, k], k a multiple of 8.</param>
+    /// <param name="x">fp32 residual row [1, k].</param>
+    /// <param name="normWeight">fp32 norm weights [1, k].</param>
+    /// <param name="eps">The norm's epsilon.</param>
+    /// <param name="y">fp32 or bf16 output [1, m].</param>
+    /// <param name="splitK">Warps per row group (1, 2 or 4).</param>
+    /// <param name="prefetch">As for <see cref="Gemv"/>.</param>
     /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
-    public void GemvNormed(DeviceTensor w, DeviceTensor x, DeviceTensor normWeight, float eps, DeviceTensor y, int splitK = 1)
+    public void GemvNormed(DeviceTensor w, DeviceTensor x, DeviceTensor normWeight, float eps, DeviceTensor y, int splitK = 1, bool prefetch = false)
     {
         if (w.Type != DType.BF16 || x.Type != DType.F32 || normWeight.Type != DType.F32 || x.Rows != 1 || y.Rows != 1
             || x.Cols != w.Cols || normWeight.Cols != w.Cols || y.Cols != w.Rows || w.Cols % 8 != 0)
@@ -192,7 +279,7 @@ public sealed partial class LlamaKernels : IDisposable
         }
 
         Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
-            w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps);
+            w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps, prefetch ? 1 : 0, 0);
     }
 
     /// <summary>Blocks of the GEMV for <paramref name="rows"/> matrix rows with the k split over <paramref name="splitK"/> warps.</summary>

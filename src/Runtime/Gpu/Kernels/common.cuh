@@ -130,15 +130,50 @@ __device__ __forceinline__ void load_row_pieces(uint4* dst, const bf16_t* row, i
 }
 
 // Programmatic dependent launch (sm_90+): a kernel launched with the programmatic-stream-serialization attribute
-// (CudaModule.ProgrammaticLaunch) may be scheduled while its predecessor in the stream is still finishing. Every
-// kernel calls this first: it waits until the predecessor has completed and its writes are visible, then lets its own
-// successor be scheduled early. A no-op for a normal launch and before sm_90.
-__device__ __forceinline__ void pdl_prologue()
+// (CudaModule.ProgrammaticLaunch) may be scheduled while its predecessor in the stream is still finishing.
+// pdl_wait blocks until the predecessor has completed and its writes are visible; pdl_launch_dependents lets the
+// kernel's own successor be scheduled early (its blocks then run up to their own pdl_wait). Both are no-ops for a
+// normal launch and before sm_90. Work that reads nothing a predecessor writes (weights) may run before pdl_wait.
+__device__ __forceinline__ void pdl_wait()
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_launch_dependents()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
+}
+
+// Every kernel's first statement unless it has work that may precede the wait: wait, then let the next one launch.
+__device__ __forceinline__ void pdl_prologue()
+{
+    pdl_wait();
+    pdl_launch_dependents();
+}
+
+// Block-wide minimum of (key, index) pairs, ties to the lower index: every thread passes its running best and thread 0
+// ends with the block's. Has a __syncthreads: every thread of the block must call it (blocks of up to 1,024 threads).
+__device__ __forceinline__ void block_argmin(u32& key, u32& idx)
+{
+    __shared__ u32 s_key[32], s_idx[32];
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1)
+    {
+        const u32 ok = __shfl_xor_sync(0xffffffffu, key, o), oi = __shfl_xor_sync(0xffffffffu, idx, o);
+        if (ok < key || (ok == key && oi < idx)) { key = ok; idx = oi; }
+    }
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) { s_key[warp] = key; s_idx[warp] = idx; }
+    __syncthreads();
+    if (threadIdx.x == 0)
+    {
+        for (int w = 1; w < (int)(blockDim.x >> 5); w++)
+            if (s_key[w] < key || (s_key[w] == key && s_idx[w] < idx)) { key = s_key[w]; idx = s_idx[w]; }
+    }
 }
 
 // splitmix64: a counter-based generator, so a sampled token depends only on (seed, step, row).

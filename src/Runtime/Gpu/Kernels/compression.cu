@@ -463,14 +463,15 @@ RESCORE(128)
 // appends its slot (the new token is the newest). dst[row][unit] = the slot the new token takes.
 // source: 0 recency (score = rank), 1 scores[row][unit][slot], 2 acc[slot row], 3 −‖k‖.
 // Grid: (units, rows); block 1024 (a unit's candidates in one or two strides); dynamic shared memory: max capacity floats.
-extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __restrict__ scores, const float* __restrict__ acc,
-    const bf16_t* __restrict__ arena_k, int* __restrict__ order, const int* __restrict__ lengths,
+// One (unit blockIdx.x, batch row blockIdx.y) of evict_select; thread 0 writes dst[row][unit], and every thread gets
+// the chosen slot back. acc, arena_k and lengths are not const: evict_select_append appends through them afterwards.
+__device__ __forceinline__ int evict_select_unit(const float* __restrict__ scores, float* __restrict__ acc,
+    bf16_t* __restrict__ arena_k, int* __restrict__ order, int* __restrict__ lengths,
     const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ decode_plan,
     const int* __restrict__ slots, int* __restrict__ dst, long long kv_elements, long long pos_elements, int total_units,
     int layer_unit0, int source, int pool, int kernel, int score_stride, int d)
-{ pdl_prologue();
+{
     extern __shared__ float vals[];
-    __shared__ u32 best_hi[32], best_lo[32];
     __shared__ int s_rank;
     const int j = blockIdx.x, b = blockIdx.y, units = gridDim.x;
     const int slot = slots[b], u = layer_unit0 + j;
@@ -480,7 +481,7 @@ extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __r
     if (len < cap)
     {
         if (threadIdx.x == 0) { ord[len] = len; *out = len; }
-        return;
+        return len;
     }
     const int s = decode_plan[u * 2], r = decode_plan[u * 2 + 1];
     const int lo = min(s, len - 1), hi = max(lo + 1, len - max(0, r - 1));
@@ -510,21 +511,8 @@ extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __r
         const u32 kh = v != v ? 0u : select_key(v) + 1u;
         if (kh < bh || (kh == bh && (u32)i < bl)) { bh = kh; bl = (u32)i; }
     }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1)
-    {
-        const u32 oh = (u32)__shfl_xor_sync(0xffffffffu, (int)bh, o), ol = (u32)__shfl_xor_sync(0xffffffffu, (int)bl, o);
-        if (oh < bh || (oh == bh && ol < bl)) { bh = oh; bl = ol; }
-    }
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    if (lane == 0) { best_hi[warp] = bh; best_lo[warp] = bl; }
-    __syncthreads();
-    if (threadIdx.x == 0)
-    {
-        for (int w2 = 1; w2 < (int)(blockDim.x >> 5); w2++)
-            if (best_hi[w2] < bh || (best_hi[w2] == bh && best_lo[w2] < bl)) { bh = best_hi[w2]; bl = best_lo[w2]; }
-        s_rank = lo + (int)bl;
-    }
+    block_argmin(bh, bl);
+    if (threadIdx.x == 0) s_rank = lo + (int)bl;
     __syncthreads();
     const int rank = s_rank;
     const int evicted = ord[rank];
@@ -538,4 +526,31 @@ extern "C" __global__ void __launch_bounds__(1024) evict_select(const float* __r
         __syncthreads();
     }
     if (threadIdx.x == 0) { ord[len - 1] = evicted; *out = evicted; }
+    return evicted;
+}
+
+#define EVICT_SELECT_PARAMS const float* __restrict__ scores, float* __restrict__ acc, bf16_t* __restrict__ arena_k, \
+    int* __restrict__ order, int* __restrict__ lengths, const long long* __restrict__ unit_offset, \
+    const int* __restrict__ unit_cap, const int* __restrict__ decode_plan, const int* __restrict__ slots, int* __restrict__ dst, \
+    long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int source, int pool, int kernel, \
+    int score_stride, int d
+#define EVICT_SELECT_ARGS scores, acc, arena_k, order, lengths, unit_offset, unit_cap, decode_plan, slots, dst, kv_elements, \
+    pos_elements, total_units, layer_unit0, source, pool, kernel, score_stride, d
+
+extern "C" __global__ void __launch_bounds__(1024) evict_select(EVICT_SELECT_PARAMS)
+{ pdl_prologue();
+    evict_select_unit(EVICT_SELECT_ARGS);
+}
+
+// evict_select, then kv_append's body for the same (unit, row) into the slot just chosen: one launch per layer instead
+// of two. The extra arguments are kv_append's; acc (H2O's accumulated scores) receives the new token's score there.
+extern "C" __global__ void __launch_bounds__(1024) evict_select_append(EVICT_SELECT_PARAMS, const bf16_t* __restrict__ new_k,
+    const bf16_t* __restrict__ new_v, bf16_t* __restrict__ arena_v, int* __restrict__ positions, const int* __restrict__ token_pos,
+    const float* __restrict__ new_score, int kv_heads, int units_per_kv_head)
+{ pdl_prologue();
+    const int chosen = evict_select_unit(EVICT_SELECT_ARGS);
+    __syncthreads();   // every thread is done with the order list and the scores before the append
+    kv_append_unit(blockIdx.x, blockIdx.y, gridDim.x, new_k, new_v, arena_k, arena_v, positions, lengths,
+        unit_offset, unit_cap, slots, token_pos, 0, chosen, acc, new_score, kv_elements, pos_elements, total_units, layer_unit0,
+        kv_heads, units_per_kv_head, d);
 }

@@ -136,16 +136,59 @@ extern "C" __global__ void f32_to_bf16(const float* __restrict__ src, bf16_t* __
 // Grid: ceil(m / (GEMV_ROWS · GEMV_WARPS / ksplit)); block GEMV_WARPS · 32; dynamic shared memory: 2·k bytes.
 #define GEMV_WARPS 4
 #define GEMV_ROWS 4
-// With norm_w set, x is ignored and the block stages bf16(xf · rsqrt(mean(xf²) + eps) ⊙ norm_w) instead (RMSNorm of
+// With prefetch set, each lane's first weight loads are issued before the wait for the predecessor kernel and before
+// x is staged (same arithmetic, same result). With swiglu_ff > 0 (even), W is the fused [gate | up] projection
+// [2·ff, k] and y the bf16 SwiGLU activation [ff]: each warp's four rows are gates j, j+1 and ups ff+j, ff+j+1, and
+// the epilogue writes h[j] = bf16(silu(g)·u) from the bf16-rounded g and u, as gemv then swiglu_rows compute it (one
+// launch and one round trip of the [2·ff] vector fewer; m = 2·ff, accumulate and out_bf16 unused). With norm_w set, x is ignored and the block stages bf16(xf · rsqrt(mean(xf²) + eps) ⊙ norm_w) instead (RMSNorm of
 // the fp32 residual row fused into the product's input: one launch fewer per norm, as rmsnorm_rows computes it).
 extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf16_t* __restrict__ w, const bf16_t* __restrict__ x,
     void* __restrict__ y, int m, int k, int accumulate, int out_bf16, int ksplit, const float* __restrict__ xf,
-    const float* __restrict__ norm_w, float eps)
-{ pdl_prologue();
+    const float* __restrict__ norm_w, float eps, int prefetch, int swiglu_ff)
+{
     extern __shared__ __attribute__((aligned(16))) unsigned char gemv_smem[];
     __shared__ float partial[GEMV_WARPS][GEMV_ROWS];
     uint4* xs = (uint4*)gemv_smem;
     const int vecs = k / 8;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int group = warp / ksplit, part = warp % ksplit;
+    const int row0 = (blockIdx.x * (GEMV_WARPS / ksplit) + group) * GEMV_ROWS;
+    const int v0 = part * vecs / ksplit, v1 = (part + 1) * vecs / ksplit;
+    float acc[GEMV_ROWS];
+    const uint4* wr[GEMV_ROWS];
+#pragma unroll
+    for (int r = 0; r < GEMV_ROWS; r++)
+    {
+        acc[r] = 0.f;
+        // The SwiGLU pairing: rows 0, 1 of a group are gates p0, p0 + 1 and rows 2, 3 the matching ups (row0 = 2·p0).
+        const int row = swiglu_ff > 0 ? (r < 2 ? row0 / 2 + r : swiglu_ff + row0 / 2 + r - 2) : row0 + r;
+        wr[r] = (const uint4*)(w + (long)min(row, m - 1) * k);
+    }
+    // Four 16-byte loads per row in flight per lane before any use (memory-level parallelism). Warps past the last
+    // row skip the loads but stay for the barriers.
+    uint4 wv[4][GEMV_ROWS];
+    auto load = [&](int i0) {
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+        {
+            int i = i0 + u * 32;
+#pragma unroll
+            for (int r = 0; r < GEMV_ROWS; r++) wv[u][r] = row0 < m && i < v1 ? wr[r][i] : make_uint4(0u, 0u, 0u, 0u);
+        }
+    };
+    const int first = v0 + lane;
+    if (prefetch)
+    {
+        // The weights depend on no earlier kernel: their first loads go out before the wait for the predecessor (under
+        // programmatic dependent launch, while it finishes) and before x is staged.
+        pdl_launch_dependents();
+        load(first);
+        pdl_wait();
+    }
+    else
+    {
+        pdl_prologue();
+    }
     if (norm_w != 0)
     {
         const float4* x4 = (const float4*)xf;
@@ -166,30 +209,9 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
         for (int i = threadIdx.x; i < vecs; i += blockDim.x) xs[i] = ((const uint4*)x)[i];
     }
     __syncthreads();
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int group = warp / ksplit, part = warp % ksplit;
-    const int row0 = (blockIdx.x * (GEMV_WARPS / ksplit) + group) * GEMV_ROWS;
-    const int v0 = part * vecs / ksplit, v1 = (part + 1) * vecs / ksplit;
-    float acc[GEMV_ROWS];
-    const uint4* wr[GEMV_ROWS];
-#pragma unroll
-    for (int r = 0; r < GEMV_ROWS; r++)
+    for (int i0 = first; row0 < m && i0 < v1; i0 += 32 * 4)
     {
-        acc[r] = 0.f;
-        wr[r] = (const uint4*)(w + (long)min(row0 + r, m - 1) * k);
-    }
-    // Four 16-byte loads per row in flight per lane before any use (memory-level parallelism). Warps past the last
-    // row skip the loads but stay for the barrier below.
-    for (int i0 = v0 + lane; row0 < m && i0 < v1; i0 += 32 * 4)
-    {
-        uint4 wv[4][GEMV_ROWS];
-#pragma unroll
-        for (int u = 0; u < 4; u++)
-        {
-            int i = i0 + u * 32;
-#pragma unroll
-            for (int r = 0; r < GEMV_ROWS; r++) wv[u][r] = i < v1 ? wr[r][i] : make_uint4(0u, 0u, 0u, 0u);
-        }
+        if (!prefetch || i0 != first) load(i0);
 #pragma unroll
         for (int u = 0; u < 4; u++)
         {
@@ -214,6 +236,22 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
         for (int r = 0; r < GEMV_ROWS; r++) partial[warp][r] = acc[r];
     }
     __syncthreads();
+    if (swiglu_ff > 0)
+    {
+        if (lane == 0 && part == 0 && row0 < m)
+        {
+#pragma unroll
+            for (int e = 0; e < 2; e++)
+            {
+                float g = 0.f, u = 0.f;
+                for (int p = 0; p < ksplit; p++) { g += partial[warp + p][e]; u += partial[warp + p][2 + e]; }
+                g = bf2f(f2bf(g));
+                u = bf2f(f2bf(u));
+                ((bf16_t*)y)[row0 / 2 + e] = f2bf(g / (1.f + expf(-g)) * u);
+            }
+        }
+        return;
+    }
     if (lane == 0 && part == 0 && row0 < m)
     {
 #pragma unroll

@@ -46,20 +46,24 @@ extern "C" __global__ void kv_prefill_write(const bf16_t* __restrict__ k, const 
 // a selection chose the slot (evict_select), else into the next free row or, when the unit is full, over the row
 // with the smallest position (lowest row on ties). acc (H2O) receives the new token's score from new_score.
 // Grid: (units of the layer, batch rows); block: 128.
-// One (unit j of the layer's `units`, batch row b) of kv_append; any block size that is a multiple of 32.
+// One (unit j of the layer's `units`, batch row b) of kv_append; any block size that is a multiple of 32. chosen ≥ 0:
+// the slot a caller in the same block already chose (evict_select_append); else dst_in or recency as above.
 __device__ __forceinline__ void kv_append_unit(int j, int b, int units, const bf16_t* __restrict__ new_k, const bf16_t* __restrict__ new_v,
     bf16_t* __restrict__ arena_k, bf16_t* __restrict__ arena_v, int* __restrict__ positions, int* __restrict__ lengths,
     const long long* __restrict__ unit_offset, const int* __restrict__ unit_cap, const int* __restrict__ slots,
-    const int* __restrict__ token_pos, const int* __restrict__ dst_in, float* __restrict__ acc, const float* __restrict__ new_score,
+    const int* __restrict__ token_pos, const int* __restrict__ dst_in, int chosen, float* __restrict__ acc, const float* __restrict__ new_score,
     long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int kv_heads, int units_per_kv_head, int d)
 {
-    __shared__ int best_val[32], best_idx[32];
     __shared__ int dst_s;
     const int slot = slots[b], u = layer_unit0 + j;
     int* len_p = lengths + (long)slot * total_units + u;
     const int len = *len_p, cap = unit_cap[u];
     int* pos = positions + (long)slot * pos_elements + unit_offset[u] / d;
-    if (dst_in != 0)
+    if (chosen >= 0)
+    {
+        if (threadIdx.x == 0) dst_s = chosen;
+    }
+    else if (dst_in != 0)
     {
         if (threadIdx.x == 0) dst_s = dst_in[(long)b * units + j];
     }
@@ -69,27 +73,15 @@ __device__ __forceinline__ void kv_append_unit(int j, int b, int units, const bf
     }
     else
     {
-        int bv = 0x7fffffff, bi = 0x7fffffff;
+        // A full unit holds cap positions, all ≥ 0: compared as unsigned they order the same.
+        u32 bv = 0xffffffffu, bi = 0xffffffffu;
         for (int i = threadIdx.x; i < cap; i += blockDim.x)
         {
-            int p = pos[i];
-            if (p < bv || (p == bv && i < bi)) { bv = p; bi = i; }
+            const u32 p = (u32)pos[i];
+            if (p < bv || (p == bv && (u32)i < bi)) { bv = p; bi = (u32)i; }
         }
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1)
-        {
-            int ov = __shfl_xor_sync(0xffffffffu, bv, o), oi = __shfl_xor_sync(0xffffffffu, bi, o);
-            if (ov < bv || (ov == bv && oi < bi)) { bv = ov; bi = oi; }
-        }
-        const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-        if (lane == 0) { best_val[warp] = bv; best_idx[warp] = bi; }
-        __syncthreads();
-        if (threadIdx.x == 0)
-        {
-            for (int w = 1; w < (int)(blockDim.x >> 5); w++)
-                if (best_val[w] < bv || (best_val[w] == bv && best_idx[w] < bi)) { bv = best_val[w]; bi = best_idx[w]; }
-            dst_s = bi;
-        }
+        block_argmin(bv, bi);
+        if (threadIdx.x == 0) dst_s = (int)bi;
     }
     __syncthreads();
     const int dst = dst_s;
@@ -113,7 +105,7 @@ extern "C" __global__ void kv_append(const bf16_t* __restrict__ new_k, const bf1
     long long kv_elements, long long pos_elements, int total_units, int layer_unit0, int kv_heads, int units_per_kv_head, int d)
 { pdl_prologue();
     kv_append_unit(blockIdx.x, blockIdx.y, gridDim.x, new_k, new_v, arena_k, arena_v, positions, lengths, unit_offset, unit_cap,
-        slots, token_pos, dst_in, acc, new_score, kv_elements, pos_elements, total_units, layer_unit0, kv_heads, units_per_kv_head, d);
+        slots, token_pos, dst_in, -1, acc, new_score, kv_elements, pos_elements, total_units, layer_unit0, kv_heads, units_per_kv_head, d);
 }
 
 // Decode without a selection: the split-KV combine of every head (blocks x < heads, as decode_attention_combine) and
@@ -132,6 +124,6 @@ extern "C" __global__ void __launch_bounds__(DC_THREADS) decode_combine_append(c
         combine_head(part_o, part_ml, out, blockIdx.x, blockIdx.y, heads, splits, d);
     else
         kv_append_unit(blockIdx.x - heads, blockIdx.y, gridDim.x - heads, new_k, new_v, arena_k, arena_v, positions, lengths,
-            unit_offset, unit_cap, slots, token_pos, 0, 0, 0, kv_elements, pos_elements, total_units, layer_unit0, kv_heads,
+            unit_offset, unit_cap, slots, token_pos, 0, -1, 0, 0, kv_elements, pos_elements, total_units, layer_unit0, kv_heads,
             units_per_kv_head, d);
 }
