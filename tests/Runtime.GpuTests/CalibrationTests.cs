@@ -7,19 +7,22 @@ namespace UNComp.Runtime.GpuTests;
 
 /// <summary>
 /// <c>uncomp calibrate --device cuda</c>: the device sums each head's query covariance (float64, queries in fp32 from the
-/// GPU's projection) and the host finishes as the CPU does. The GPU's projection takes bf16 activations where the CPU
-/// multiplies fp32 ones, so entropies differ in the last digits of the normalised entropy; the measured difference is
-/// printed, and the entropy ranking that groups the heads must be the CPU's.
+/// GPU's projection) and the host finishes as the CPU does. With the fp32 forward pass (the default) the activations
+/// are the CPU's up to float rounding, so the entropies must equal the CPU's to 1e-6 (issue 11); with the bf16 engine's
+/// prefill the projection takes bf16 activations, so entropies differ in the last digits of the normalised entropy
+/// (about 4e-5 on the fixture) and only the grouping order is asked to match. The measured difference is printed.
 /// </summary>
 public sealed class CalibrationTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void GpuCalibration_MeasuresTheCpusEntropies()
+    [Theory]
+    [InlineData(GpuCalibrationPrecision.Fp32, 1e-6)]
+    [InlineData(GpuCalibrationPrecision.Bf16, 1e-2)]
+    public void GpuCalibration_MeasuresTheCpusEntropies(GpuCalibrationPrecision precision, double tolerance)
     {
         var device = Gpu.Device;
         using var cpuModel = LlamaModel.Load(Gpu.FixtureModel);
         using var gpuModel = CudaModel.Load(device, Gpu.FixtureModel);
-        var options = new CalibrationOptions { Samples = 4, Tokens = 1024 };
+        var options = new CalibrationOptions { Samples = 4, Tokens = 1024, GpuPrecision = precision };
         var codec = TokenizerCodec.Load(Gpu.FixtureModel);
         var cpu = new Calibrator(cpuModel, options);
         var samples = cpu.DrawSamples(CalibrationCorpus.Load(Path.Combine(Gpu.FixtureModel, "calibration.txt"), codec));
@@ -46,8 +49,13 @@ public sealed class CalibrationTests(ITestOutputHelper output)
             sameOrder += rankE.SequenceEqual(rankA) ? 1 : 0;
         }
 
-        output.WriteLine($"GPU calibration: {samples.Count} samples × {samples.Max(s => s.Length)} tokens in {seconds:F2} s; largest entropy difference from the CPU {worst:E2}; head order by entropy equal in {sameOrder}/{layers} layers");
-        Assert.True(worst < 1e-2, $"entropy differs from the CPU's by {worst:E2}");
+        output.WriteLine($"GPU calibration ({precision}): {samples.Count} samples × {samples.Max(s => s.Length)} tokens in {seconds:F2} s; largest entropy difference from the CPU {worst:E2}; head order by entropy equal in {sameOrder}/{layers} layers");
+        Assert.True(worst < tolerance, $"{precision}: entropy differs from the CPU's by {worst:E2} (tolerance {tolerance:E0})");
+        if (precision == GpuCalibrationPrecision.Fp32)
+        {
+            Assert.Equal(layers, sameOrder);
+        }
+
         Assert.Equal(expected.Samples, actual.Samples);
     }
 }

@@ -26,6 +26,7 @@ __device__ void sincosf(float, float*, float*);
 __device__ int min(int, int);
 __device__ int max(int, int);
 __device__ float sqrtf(float);
+__device__ float fmaf(float, float, float);
 __device__ float log2f(float);
 __device__ int atomicAdd(int*, int);
 __device__ unsigned __ballot_sync(unsigned, int);

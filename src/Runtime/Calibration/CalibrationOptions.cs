@@ -22,4 +22,11 @@ public sealed record CalibrationOptions
 
     /// <summary>Queries after RoPE (default) or before (queries only; keys are always post-RoPE here).</summary>
     public bool PostRope { get; init; } = true;
+
+    /// <summary>
+    /// The forward pass of calibration on the GPU (<see cref="Calibrator.Gpu"/>): <see cref="GpuCalibrationPrecision.Fp32"/>
+    /// (default) keeps the activations fp32 as the CPU engine does; <see cref="GpuCalibrationPrecision.Bf16"/> uses the
+    /// serving engine's bf16 prefill. Ignored on the CPU.
+    /// </summary>
+    public GpuCalibrationPrecision GpuPrecision { get; init; } = GpuCalibrationPrecision.Fp32;
 }

@@ -18,7 +18,7 @@ public sealed partial class LlamaKernels : IDisposable
     private const int RopeHeadsPerItem = 8;
     private const int DecodeMaxGroup = 8;
 
-    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "prefill_attention_wgmma.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "calibration.cu", "sampling.cu"];
+    private static readonly string[] SourceFiles = ["common.cuh", "elementwise.cu", "prefill_attention.cu", "prefill_attention_wgmma.cu", "decode_attention.cu", "kv_cache.cu", "compression.cu", "calibration.cu", "forward_f32.cu", "sampling.cu"];
 
     private readonly CudaDevice _device;
 

@@ -1,4 +1,5 @@
 using UNComp.Cli.Commands;
+using UNComp.Runtime.Calibration;
 using UNComp.Runtime.Profiles;
 using UNComp.Runtime.Tests.TestSupport;
 
@@ -87,6 +88,23 @@ public sealed class CalibrateCommandTests : IDisposable
         Assert.Contains("--no-hidden-states", text, StringComparison.Ordinal);
         Assert.Contains("layer 2 keep 4096 tokens; layers 3–7 keep 1536", CalibrateCommand.DescribeStages(three), StringComparison.Ordinal);
         Assert.Null(CalibrateCommand.DescribeStages([new ProfileStage { FirstLayer = 0, LastLayer = 7, KeepTokens = 8192 }]));
+    }
+
+    [Theory]
+    [InlineData(null, GpuCalibrationPrecision.Fp32)]
+    [InlineData("fp32", GpuCalibrationPrecision.Fp32)]
+    [InlineData("BF16", GpuCalibrationPrecision.Bf16)]
+    public void GpuPrecision_ParsesFp32AndBf16(string? value, GpuCalibrationPrecision expected) =>
+        Assert.Equal(expected, CalibrateCommand.ParsePrecision(value));
+
+    [Fact]
+    public void Calibrate_UnknownGpuPrecision_NamesTheAcceptedValues()
+    {
+        var (code, _, error) = Run("calibrate", "--model", tiny.Directory, "--data", data, "--samples", "2", "--tokens", "32",
+            "--gpu-precision", "fp16", "--out", Path.Combine(tiny.Directory, "p.json"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("--gpu-precision \"fp16\" is not fp32 or bf16", error);
+        Assert.False(File.Exists(Path.Combine(tiny.Directory, "p.json")));
     }
 
     [Fact]
