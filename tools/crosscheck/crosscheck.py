@@ -38,6 +38,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "evalmodel"))
 
 # The methods' settings as the papers and docs/compression.md state them.
 SETTINGS = {"snapkv": (32, 7), "pyramidkv": (32, 7), "uncomp": (8, 7), "uncomp-kv": (8, 7)}
+# Hidden-state pruning scores with the previous layer's last 8 query rows whatever the KV window (method §3.2).
+PRUNE_WINDOW = 8
 
 
 # ---------------------------------------------------------------- model loading
@@ -117,6 +119,49 @@ class Forward:
         return self.body.norm(x[-1]) @ self.head.t(), layers
 
     @torch.no_grad()
+    def staged_prefill(self, ids, keep_per_layer, window=8, keep_last=True, renumber=False):
+        """UNComp's hidden-state stages (uncomp-method.md §3.2), written from the method: before layer l >= 1 runs,
+        if keep_per_layer[l] K is below the n tokens still in the residual stream, keep the K tokens with the
+        highest score s[j] = sum over the previous layer's last `window` query rows and over ALL its query heads
+        of the attention probability p[row, j] (softmax over the whole causal row of the survivors, no pooling);
+        with keep_last the last `window` tokens always survive and the top K - window of the rest are added
+        (equal scores: the lower index, as in select()). The residual rows and their ORIGINAL positions are
+        gathered in original order (RoPE keeps absolute positions); pruning is cumulative.
+        renumber=True (a control, not the method) gives the survivors positions 0..K-1 for RoPE instead.
+        Returns (logits of the last token, per layer (q, k, v, positions) of the tokens the layer processed,
+        {layer: surviving positions} for every layer that pruned)."""
+        x = self.body.embed_tokens(torch.tensor(ids, device=self.device))
+        pos = torch.arange(len(ids), device=self.device)
+        g = self.h // self.kv
+        layers, stages, prev = [], {}, None
+        for li, layer in enumerate(self.body.layers):
+            n = x.shape[0]
+            keep = keep_per_layer[li] if li < len(keep_per_layer) else n
+            if li > 0 and keep < n:
+                forced = min(window, n, keep) if keep_last else 0
+                head = prev[:n - forced].cpu().numpy()
+                order = np.lexsort((np.arange(len(head)), -head))
+                idx = sorted(order[:keep - forced].tolist()) + list(range(n - forced, n))
+                sel = torch.tensor(idx, device=self.device)
+                x, pos = x[sel], pos[sel]
+                # boundary margin: lowest kept vs highest dropped score (outside the forced window); no pooling,
+                # so a tie here would be a coincidence — the gap says how robust agreement on the set is
+                kept_s, dropped = head[order[keep - forced - 1]], head[order[keep - forced]] if keep - forced < len(head) else float("nan")
+                stages[li] = {"positions": pos.tolist(), "lowest_kept_score": float(kept_s), "highest_dropped_score": float(dropped)}
+                n = keep
+            rope_pos = torch.arange(n, device=self.device) if renumber else pos
+            q, k, v = self.qkv(layer.self_attn, layer.input_layernorm(x), rope_pos)
+            kk, vv = k.repeat_interleave(g, 0), v.repeat_interleave(g, 0)
+            mask = torch.ones(n, n, dtype=torch.bool, device=self.device).triu(1)
+            p = ((q @ kk.transpose(-1, -2)) / math.sqrt(self.d)).masked_fill(mask, float("-inf")).softmax(-1)
+            prev = p[:, n - min(window, n):].sum((0, 1))                  # [n]: Σ heads, Σ last rows
+            y = p @ vv
+            x = x + layer.self_attn.o_proj(y.transpose(0, 1).reshape(n, -1))
+            x = x + layer.mlp(layer.post_attention_layernorm(x))
+            layers.append((q, k, v, pos.tolist()))
+        return self.body.norm(x[-1]) @ self.head.t(), layers, stages
+
+    @torch.no_grad()
     def decode(self, token, position, caches, attention=None):
         """One token; caches[layer][unit] = [K, V] of kept tokens (appended in place). With `attention` (a list),
         appends each layer's [query heads, cached tokens] probabilities."""
@@ -193,6 +238,34 @@ def profile_budgets(profile, mean, layers, units):
     return [[b * mean / avg for b in row] for row in rel]
 
 
+def stage_keep_lengths(profile, layers, prompt, scale):
+    """Tokens each layer processes under the profile's stages: every layer of a stage gets the stage's keepTokens,
+    scaled to the prompt as ceil(keepTokens * prompt / maxTokens) (scale="prompt", what the project documents for
+    `uncomp eval`) or as stored (scale="absolute", the method's default wording). None when the profile's stages
+    are off."""
+    hs = profile["compression"].get("hiddenStates") or {}
+    if not hs.get("enabled"):
+        return None
+    keep = [10 ** 9] * layers
+    for st in profile["stages"]:
+        k = st["keepTokens"]
+        if scale == "prompt" and hs.get("maxTokens"):
+            k = max(1, -(-k * prompt // hs["maxTokens"]))              # exact integer ceiling
+        for l in range(max(0, st["firstLayer"]), min(layers - 1, st["lastLayer"]) + 1):
+            keep[l] = k
+    return keep
+
+
+def answer_span(ids, tok, answer):
+    """Prompt positions of the answer's tokens (first occurrence, as tokenized after a space or not), or []."""
+    for text in (" " + answer, answer):
+        a = tok.encode(text, add_special_tokens=False).ids
+        for i in range(len(ids) - len(a), -1, -1):
+            if ids[i:i + len(a)] == a:
+                return list(range(i, i + len(a)))
+    return []
+
+
 def attention_recall(fw, ids, layers, logits, reference, kept):
     """docs: uncomp-method.md §7. Feeds the reference answer with the FULL cache and measures, for the queries
     that generate each answer token, the share of their attention on prompt tokens that falls on the C# engine's
@@ -231,6 +304,11 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-new", type=int, default=12)
     ap.add_argument("--limit", type=int, default=0, help="records at most (0 = all)")
+    ap.add_argument("--stage-scale", choices=("prompt", "absolute"), default="prompt",
+                    help="uncomp's stage keep lengths: scaled to the prompt (ceil(keep * L / maxTokens), as uncomp eval does) or as stored")
+    ap.add_argument("--stage-positions", choices=("original", "renumbered"), default="original",
+                    help="RoPE positions of the survivors (the method: original; renumbered is a control that should disagree)")
+    ap.add_argument("--no-recall", action="store_true", help="skip the attention-recall measurement (saves most of the time)")
     args = ap.parse_args()
     t0 = time.time()
     os.makedirs(args.out, exist_ok=True)
@@ -249,14 +327,28 @@ def main():
     if not records:
         raise SystemExit("%s: no records with keptPositions for %s; run uncomp eval --record-kept" % (args.results, ", ".join(SETTINGS)))
     print("engine: %s on %s; %d records" % (engine, device, len(records)), flush=True)
-    rows, cache = [], {}
+    rows, cache, staged = [], {}, {}
     for r in records:
         ids = r["promptIds"]
         key = tuple(ids)
-        if key not in cache:
-            cache = {key: fw.prefill(ids)}
-        logits, layers = cache[key]
         w, kernel = SETTINGS[r["method"]]
+        stage_keep = (stage_keep_lengths(profile, len(fw.body.layers), len(ids), args.stage_scale)
+                      if profile and r["method"] == "uncomp" else None)
+        logits = layers = None
+        if stage_keep is None or not args.no_recall:        # the exact (unpruned) prefill
+            if key not in cache:
+                cache = {key: fw.prefill(ids)}
+            logits, layers = cache[key]
+        stages, stage_info = {}, None
+        if stage_keep is not None:
+            skey = (key, "stages")
+            if skey not in staged:
+                staged.clear()
+                staged[skey] = fw.staged_prefill(ids, stage_keep, PRUNE_WINDOW, profile["compression"]["hiddenStates"].get("keepWindow", True),
+                                                   renumber=args.stage_positions == "renumbered")
+            logits_used, run_layers, stages = staged[skey]
+        else:
+            logits_used, run_layers = logits, [(q, k, v, list(range(len(ids)))) for (q, k, v) in layers]
         csharp = r["keptPositions"]
         nl, nu = len(csharp), len(csharp[0])
         if nu != fw.kv:
@@ -266,15 +358,16 @@ def main():
         exact = overlap = units = budget_ok = 0
         diffs, reasons, max_gap = [], {}, 0.0
         caches = []
-        for li, (q, k, v) in enumerate(layers):
+        for li, (q, k, v, positions) in enumerate(run_layers):
             scores = window_scores(q, k, w, fw.kv)
             row = []
             for u in range(nu):
                 cs = csharp[li][u]
                 budget = len(cs)                       # the C# capacity after prefill
-                if expected is not None and abs(min(expected[li][u], len(ids)) - budget) <= 1.0 + 1e-9:
+                if expected is not None and abs(min(expected[li][u], len(positions)) - budget) <= 1.0 + 1e-9:
                     budget_ok += 1
-                ours = select(scores[u], budget, w, kernel)
+                sel = select(scores[u], budget, w, kernel)   # indices into the tokens this layer processed
+                ours = [positions[i] for i in sel]
                 units += 1
                 same = ours == cs
                 exact += same
@@ -282,15 +375,39 @@ def main():
                 overlap += inter / max(1, len(cs))
                 if not same:
                     oc, op = sorted(set(cs) - set(ours)), sorted(set(ours) - set(cs))
-                    reason, gap = explain(pool(scores[u], w, kernel), oc, op)
+                    at = {p: i for i, p in enumerate(positions)}
+                    if any(p not in at for p in oc):
+                        reason, gap = "stage", 0.0     # C# kept a token our stages pruned before this layer
+                    else:
+                        reason, gap = explain(pool(scores[u], w, kernel), [at[p] for p in oc], [at[p] for p in op])
                     reasons[reason] = reasons.get(reason, 0) + 1
                     max_gap = max(max_gap, gap)
                     diffs.append({"layer": li, "unit": u, "budget": budget, "reason": reason, "relative_gap": gap,
                                   "only_csharp": oc[:8], "only_python": op[:8]})
-                row.append([k[u][ours].clone(), v[u][ours].clone()])
+                row.append([k[u][sel].clone(), v[u][sel].clone()])
             caches.append(row)
         # greedy answer from our compressed caches (first token from the exact prefill)
-        out, nxt, pos = [], int(logits.argmax()), len(ids)
+        # stage rows: the C# engine does not record the survivors themselves; every unit's kept positions must lie
+        # among them, and when every capacity covers them (budget 100 %) the union over a layer's units IS them
+        if stage_keep is not None:
+            stage_info = {"keep_per_layer": [x if x < 10 ** 9 else None for x in stage_keep], "layers": {}}
+            span = answer_span(ids, tok, r["answer"])
+            stage_info["answer_span"] = span
+            for li, (_, _, _, positions) in enumerate(run_layers):
+                if li == 0 or len(positions) == len(run_layers[li - 1][3]):
+                    continue
+                ours_rows = set(positions)
+                b = stages[li]
+                union = set().union(*map(set, csharp[li]))
+                covers = all(len(c) >= len(positions) for c in csharp[li])
+                stage_info["layers"][str(li)] = {
+                    "rows": len(positions), "csharp_units_within_our_rows": sum(set(c) <= ours_rows for c in csharp[li]),
+                    "units": nu, "csharp_capacities_cover_rows": covers,
+                    "rows_identical": (union == ours_rows) if covers else None,
+                    "boundary_relative_gap": (b["lowest_kept_score"] - b["highest_dropped_score"]) / max(abs(b["lowest_kept_score"]), 1e-30),
+                    "answer_tokens_surviving": (sum(p in ours_rows for p in span) if span else None),
+                    "only_csharp": sorted(union - ours_rows)[:8], "only_python": sorted(ours_rows - union)[:8] if covers else []}
+        out, nxt, pos = [], int(logits_used.argmax()), len(ids)
         for _ in range(args.max_new):
             if nxt == 1:
                 break
@@ -301,18 +418,24 @@ def main():
             nxt = int(fw.decode(nxt, pos, caches).argmax())
             pos += 1
         text = tok.decode(out, skip_special_tokens=True)
-        recall = attention_recall(fw, ids, layers, logits, tok.encode(" " + r["answer"], add_special_tokens=False).ids, csharp)
+        recall = (None if args.no_recall else
+                  attention_recall(fw, ids, layers, logits, tok.encode(" " + r["answer"], add_special_tokens=False).ids, csharp))
         row = {"task": r["task"], "index": r["index"], "method": r["method"], "budget": r["budget"],
                "prompt_tokens": len(ids), "units": units, "units_identical": exact,
                "mean_overlap": round(overlap / units, 4), "budgets_match_profile": (budget_ok if expected else None),
                "answer": r["answer"], "csharp_output": r["output"], "python_output": text,
                "same_output": text.split("\n")[0].strip() == r["output"].split("\n")[0].strip(),
                "csharp_correct": r["correct"], "attention_recall": recall, "difference_reasons": reasons, "max_relative_gap": max_gap,
-               "differences": diffs[:6]}
+               "stages": stage_info, "differences": diffs[:6]}
         rows.append(row)
         print("%-9s #%-3d %-9s %4.0f%%  units identical %3d/%3d  overlap %.3f  differences %s  outputs %s  (C# %r, py %r)" % (
             r["task"], r["index"], r["method"], r["budget"] * 100, exact, units, overlap / units, reasons or "-",
             "same" if row["same_output"] else "DIFFER", r["output"][:16], text[:16]), flush=True)
+        if stage_info:
+            for li, v in stage_info["layers"].items():
+                print("          stage before layer %s: %d rows; C# units within them %d/%d; rows identical %s; boundary gap %.2g; answer tokens surviving %s/%d" % (
+                    li, v["rows"], v["csharp_units_within_our_rows"], v["units"], v["rows_identical"], v["boundary_relative_gap"],
+                    v["answer_tokens_surviving"], len(stage_info["answer_span"])), flush=True)
     summary = {}
     for m in sorted({x["method"] for x in rows}):
         xs = [x for x in rows if x["method"] == m]
@@ -321,9 +444,18 @@ def main():
                       "unit_agreement": round(sum(x["units_identical"] for x in xs) / sum(x["units"] for x in xs), 4),
                       "mean_overlap": round(sum(x["mean_overlap"] for x in xs) / len(xs), 4),
                       "same_output": round(sum(x["same_output"] for x in xs) / len(xs), 4),
-                      "attention_recall": round(sum(x["attention_recall"]["mean"] for x in xs) / len(xs), 4),
-                      "differing_units_by_reason": {k: sum(x["difference_reasons"].get(k, 0) for x in xs) for k in ("tie", "score", "window")},
+                      "attention_recall": (None if args.no_recall else round(sum(x["attention_recall"]["mean"] for x in xs) / len(xs), 4)),
+                      "differing_units_by_reason": {k: sum(x["difference_reasons"].get(k, 0) for x in xs) for k in ("tie", "score", "window", "stage")},
                       "max_relative_score_gap": max(x["max_relative_gap"] for x in xs)}
+        st = [x["stages"] for x in xs if x["stages"]]
+        if st:
+            ls = [v for s_ in st for v in s_["layers"].values()]
+            summary[m]["stage_layers_pruned"] = len(ls)
+            summary[m]["stage_rows_identical"] = "%d/%d" % (sum(v["rows_identical"] is True for v in ls), sum(v["rows_identical"] is not None for v in ls))
+            summary[m]["stage_units_within_rows"] = "%d/%d" % (sum(v["csharp_units_within_our_rows"] for v in ls), sum(v["units"] for v in ls))
+            summary[m]["stage_min_boundary_relative_gap"] = min(v["boundary_relative_gap"] for v in ls)
+            summary[m]["stage_answer_tokens_surviving"] = "%d/%d" % (sum(v["answer_tokens_surviving"] or 0 for v in ls),
+                                                                    sum(len(s_["answer_span"]) for s_ in st for _ in s_["layers"]))
         if xs[0]["budgets_match_profile"] is not None:
             summary[m]["budgets_match_profile"] = "%d/%d" % (sum(x["budgets_match_profile"] for x in xs), summary[m]["units"])
     json.dump({"engine": engine, "device": str(device), "results": args.results, "summary": summary, "records": rows,
