@@ -15,6 +15,13 @@ this script
      queries generating the reference answer put on prompt tokens which falls on the C# kept tokens;
   5. greedily decodes the answer from its compressed caches (the first token comes from the exact prefill;
      decoded tokens are appended without eviction) and compares it with the C# output and the reference.
+For `uncomp` with the profile's hidden-state stages (method §3.2) the prefill itself is pruned: before a layer
+whose stage keeps fewer tokens than remain, the survivors are the top tokens by the previous layer's attention
+from its last 8 query rows (Σ over all query heads, no pooling; the last 8 always kept), with their original RoPE
+positions; the KV selection of every later layer then runs over the survivors, and the first answer token comes
+from the pruned prefill. The engine does not record the survivors; they are checked as the union of a layer's
+kept positions when every capacity covers them (run the eval at budget 100 as well), and every kept set must lie
+within them.
 
 Runs with transformers on the GPU machine (fp32, on the GPU if there is one), or without transformers on
 tools/evalmodel/llama.py's module (same parameter names) reading the safetensors files by hand.
@@ -257,12 +264,13 @@ def stage_keep_lengths(profile, layers, prompt, scale):
 
 
 def answer_span(ids, tok, answer):
-    """Prompt positions of the answer's tokens (first occurrence, as tokenized after a space or not), or []."""
+    """Prompt positions of the answer's tokens, every occurrence (passkey prompts state the key twice), as
+    tokenized after a space or else bare; [] when the prompt does not contain it."""
     for text in (" " + answer, answer):
         a = tok.encode(text, add_special_tokens=False).ids
-        for i in range(len(ids) - len(a), -1, -1):
-            if ids[i:i + len(a)] == a:
-                return list(range(i, i + len(a)))
+        hits = [p for i in range(len(ids) - len(a) + 1) if ids[i:i + len(a)] == a for p in range(i, i + len(a))]
+        if hits:
+            return hits
     return []
 
 
