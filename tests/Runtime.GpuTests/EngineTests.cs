@@ -192,6 +192,14 @@ public sealed class EngineTests(ITestOutputHelper output)
         return (worst, agree);
     }
 
+    /// <summary><see cref="TeacherForced"/>, then asserts the two engines' logits equal bit for bit at every step (fusions of the same arithmetic).</summary>
+    private static void AssertBitwiseSame(CudaEngine a, CudaEngine b, int[] prompt, int[] forced)
+    {
+        var (worst, agree) = TeacherForced(a, b, prompt, forced);
+        Assert.Equal(0.0, worst);
+        Assert.Equal(forced.Length, agree);
+    }
+
     /// <summary>
     /// <see cref="TeacherForced"/>, then reports and asserts the bf16 engine-vs-engine bound: logits within
     /// <see cref="PathTolerance"/> and every step's choice equal up to its noise. Returns the worst difference.
@@ -352,10 +360,7 @@ public sealed class EngineTests(ITestOutputHelper output)
         after.GemvFusedNorm = fusedNorm;
         var forced = RandomTokens(16, 41, model.Config.VocabSize);
 
-        var (worst, agree) = TeacherForced(prefetch, after, RandomTokens(300, 40, model.Config.VocabSize), forced);
-
-        Assert.Equal(0.0, worst);
-        Assert.Equal(forced.Length, agree);
+        AssertBitwiseSame(prefetch, after, RandomTokens(300, 40, model.Config.VocabSize), forced);
     }
 
     [Fact]
@@ -373,10 +378,7 @@ public sealed class EngineTests(ITestOutputHelper output)
         separate.FuseSwiGlu = false;
         var forced = RandomTokens(16, 43, model.Config.VocabSize);
 
-        var (worst, agree) = TeacherForced(fused, separate, RandomTokens(200, 42, model.Config.VocabSize), forced);
-
-        Assert.Equal(0.0, worst);
-        Assert.Equal(forced.Length, agree);
+        AssertBitwiseSame(fused, separate, RandomTokens(200, 42, model.Config.VocabSize), forced);
     }
 
     [Fact]
@@ -395,10 +397,7 @@ public sealed class EngineTests(ITestOutputHelper output)
         separate.FuseCombineAppend = false;
         var forced = RandomTokens(24, 19, cfg.VocabSize);
 
-        var (worst, agree) = TeacherForced(fused, separate, RandomTokens(100, 20, cfg.VocabSize), forced);
-
-        Assert.Equal(0.0, worst);
-        Assert.Equal(forced.Length, agree);
+        AssertBitwiseSame(fused, separate, RandomTokens(100, 20, cfg.VocabSize), forced);
         for (int l = 0; l < cfg.NumLayers; l++)
         {
             for (int u = 0; u < cfg.NumKeyValueHeads; u++)

@@ -165,46 +165,7 @@ public sealed class Fp32ForwardTests : IDisposable
         var dout = Keep(Gpu.Poisoned(device, DType.F32, n, heads * d));
         Kernels.CausalAttentionF32(Keep(Gpu.UploadF32(device, q, n, heads * d)), Keep(Gpu.UploadF32(device, k, n, kvHeads * d)),
             Keep(Gpu.UploadF32(device, v, n, kvHeads * d)), dout, n, heads, kvHeads, d, scale);
-        var expected = new float[n * heads * d];
-        int group = heads / kvHeads;
-        for (int t = 0; t < n; t++)
-        {
-            for (int h = 0; h < heads; h++)
-            {
-                int kvh = h / group;
-                var p = new double[t + 1];
-                double max = double.NegativeInfinity;
-                for (int j = 0; j <= t; j++)
-                {
-                    double s = 0;
-                    for (int e = 0; e < d; e++)
-                    {
-                        s += (double)q[(((t * heads) + h) * d) + e] * k[(((j * kvHeads) + kvh) * d) + e];
-                    }
-
-                    p[j] = s * scale;
-                    max = Math.Max(max, p[j]);
-                }
-
-                double sum = 0;
-                for (int j = 0; j <= t; j++)
-                {
-                    p[j] = Math.Exp(p[j] - max);
-                    sum += p[j];
-                }
-
-                for (int e = 0; e < d; e++)
-                {
-                    double o = 0;
-                    for (int j = 0; j <= t; j++)
-                    {
-                        o += p[j] * v[(((j * kvHeads) + kvh) * d) + e];
-                    }
-
-                    expected[(((t * heads) + h) * d) + e] = (float)(o / sum);
-                }
-            }
-        }
+        var (expected, _) = ReferenceAttention.Causal(q, k, v, n, heads, kvHeads, d, scale);
 
         double err = Gpu.RelativeError(Gpu.Download(dout), expected);
         Assert.True(err < 1e-6, $"relative error {err:E2}");

@@ -448,7 +448,6 @@ public sealed class KernelTests(ITestOutputHelper output)
             Heads = heads;
             KvHeads = kvHeads;
             Scale = 1f / MathF.Sqrt(d);
-            int group = heads / kvHeads;
             var q = Gpu.RandomBf16(n * heads * d, n + d, 1.5f);
             var k = Gpu.RandomBf16(n * kvHeads * d, n + d + 1, 1.5f);
             var v = Gpu.RandomBf16(n * kvHeads * d, n + d + 2);
@@ -456,47 +455,7 @@ public sealed class KernelTests(ITestOutputHelper output)
             K = Gpu.UploadBf16(device, k, n, kvHeads * d);
             V = Gpu.UploadBf16(device, v, n, kvHeads * d);
             Output = Gpu.Poisoned(device, DType.BF16, n, heads * d);
-            Expected = new float[n * heads * d];
-            Log2SumExp = new float[heads * n];
-            var p = new double[n];
-            for (int h = 0; h < heads; h++)
-            {
-                int kvh = h / group;
-                for (int i = 0; i < n; i++)
-                {
-                    double max = double.NegativeInfinity;
-                    for (int j = 0; j <= i; j++)
-                    {
-                        double s = 0;
-                        for (int e = 0; e < d; e++)
-                        {
-                            s += (double)q[(((i * heads) + h) * d) + e] * k[(((j * kvHeads) + kvh) * d) + e];
-                        }
-
-                        p[j] = s * Scale;
-                        max = Math.Max(max, p[j]);
-                    }
-
-                    double sum = 0;
-                    for (int j = 0; j <= i; j++)
-                    {
-                        p[j] = Math.Exp(p[j] - max);
-                        sum += p[j];
-                    }
-
-                    Log2SumExp[(h * n) + i] = (float)((max + Math.Log(sum)) / Math.Log(2));
-                    for (int e = 0; e < d; e++)
-                    {
-                        double o = 0;
-                        for (int j = 0; j <= i; j++)
-                        {
-                            o += p[j] * v[(((j * kvHeads) + kvh) * d) + e];
-                        }
-
-                        Expected[(((i * heads) + h) * d) + e] = (float)(o / sum);
-                    }
-                }
-            }
+            (Expected, Log2SumExp) = ReferenceAttention.Causal(q, k, v, n, heads, kvHeads, d, Scale);
         }
 
         public int Heads { get; }

@@ -72,14 +72,14 @@ extern "C" __global__ void __launch_bounds__(256) linear_f32(const float* __rest
     }
 }
 
-// Splits the fused projection qkv[t] = [q | k | v] (fp32, + bias when given), rotates q and k by position exactly as
-// qkv_rope and calib_query do (half-split rotate_half, angle = pos · invFreq[i] in fp32) and writes fp32 q [t, heads, d],
+// Splits the fused projection qkv[t] = [q | k | v] (fp32, + bias when given), rotates q and k by position with
+// calib_query, as qkv_rope does (half-split rotate_half, angle = pos · invFreq[i] in fp32) and writes fp32 q [t, heads, d],
 // k and v [t, kvHeads, d]. One thread per output column. Grid: (ceil(width / 256), tokens); block 256.
 extern "C" __global__ void qkv_rope_f32(const float* __restrict__ qkv, const float* __restrict__ bias, const int* __restrict__ positions,
     const float* __restrict__ inv_freq, float* __restrict__ q, float* __restrict__ k, float* __restrict__ v, int heads, int kv_heads, int d)
 { pdl_prologue();
     const int t = blockIdx.y, col = blockIdx.x * blockDim.x + threadIdx.x;
-    const int half = d / 2, q_dim = heads * d, kv_dim = kv_heads * d, width = q_dim + 2 * kv_dim;
+    const int q_dim = heads * d, kv_dim = kv_heads * d, width = q_dim + 2 * kv_dim;
     if (col >= width) return;
     const float* row = qkv + (long)t * width;
     if (col >= q_dim + kv_dim)
@@ -87,12 +87,9 @@ extern "C" __global__ void qkv_rope_f32(const float* __restrict__ qkv, const flo
         v[(long)t * kv_dim + col - q_dim - kv_dim] = row[col] + (bias != 0 ? bias[col] : 0.f);
         return;
     }
-    const int head = col / d, e = col - head * d, i = e < half ? e : e - half, c0 = head * d;
-    float a = row[c0 + i], b = row[c0 + i + half];
-    if (bias != 0) { a += bias[c0 + i]; b += bias[c0 + i + half]; }
-    float s, c;
-    sincosf((float)positions[t] * inv_freq[i], &s, &c);
-    const float r = e < half ? a * c - b * s : b * c + a * s;
+    // calib_query (calibration.cu) rotates any head of the row: k heads follow the q heads.
+    const int head = col / d;
+    const float r = calib_query(qkv, bias, positions, inv_freq, t, head, col - head * d, width, d, 1);
     if (head < heads) q[(long)t * q_dim + col] = r;
     else k[(long)t * kv_dim + col - q_dim] = r;
 }
