@@ -165,6 +165,57 @@ public sealed class SelectionTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("uncomp", true)]
+    [InlineData("uncomp", false)]
+    [InlineData("snapkv", true)]
+    [InlineData("h2o", true)]
+    [InlineData("streamingllm", true)]
+    public void OverlappedSelection_GivesBitwiseTheInlineLogitsAndKeptPositions(string method, bool graphs)
+    {
+        // The side stream runs each layer's selection beside the rest of the step: the same kernels on the same inputs
+        // (each layer's own q, k, v rows), so every step's logits and every unit's kept positions must be identical to
+        // the selection in line. With graphs the fork and join are captured (the first step runs eagerly); without, the
+        // two streams run eagerly. Batch 2, 20 steps: every full unit evicts at every step.
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var cfg = model.Config;
+        int[] prompt = Prompt(400);
+        var plan = EvalMethods.Plan(method, cfg, 0.1 * prompt.Length, prompt.Length, prompt.Length + 24, Profile.Value);
+        var options = new CudaEngineOptions { MaxBatch = 2, MaxPrefillTokens = prompt.Length, UseCudaGraphs = graphs };
+        using var overlapped = CudaEngine.ForPlan(model, plan, options);
+        using var inline = CudaEngine.ForPlan(model, plan, options with { OverlapSelection = false });
+        Assert.True(overlapped.OverlapSelection);
+        Assert.False(inline.OverlapSelection);
+        foreach (var engine in (CudaEngine[])[overlapped, inline])
+        {
+            engine.Prefill(0, prompt, []);
+            engine.Prefill(1, prompt.AsSpan(0, 300), []);
+        }
+
+        var a = new float[2 * cfg.VocabSize];
+        var b = new float[2 * cfg.VocabSize];
+        for (int step = 0; step < 20; step++)
+        {
+            int[] tokens = [(step * 37) + 5, (step * 13) + 9];
+            overlapped.Decode([0, 1], tokens, a);
+            inline.Decode([0, 1], tokens, b);
+            Assert.Equal(b, a);
+        }
+
+        var layout = overlapped.Arena.Layout;
+        for (int r = 0; r < 2; r++)
+        {
+            for (int l = 0; l < layout.Layers; l++)
+            {
+                for (int u = 0; u < layout.UnitsPerLayer; u++)
+                {
+                    Assert.Equal(inline.ReadKeptPositions(r, l, u), overlapped.ReadKeptPositions(r, l, u));
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData("uncomp")]
     [InlineData("h2o")]
     [InlineData("knorm")]

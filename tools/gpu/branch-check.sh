@@ -11,7 +11,8 @@
 #                              the transformers peer at batch 1 on the same weights (prefill baseline; SKIP_HF=1 skips)
 # Here:  tools/gpu/build-carry.sh
 # There: run(command="tools/gpu/branch-check.sh", carry=[".carry/gputests.tar.xz", ".carry/uncomp.tar.xz"])
-# Knobs: SKIP_LABS=1, SKIP_TESTS=1, SKIP_BENCH=1, SKIP_HF=1, WGMMA_VARIANTS (default 2x64,1x64,2x128,1x128).
+# Knobs: SKIP_LABS=1, SKIP_TESTS=1, SKIP_BENCH=1, SKIP_HF=1, WGMMA_VARIANTS (default 2x64,1x64,2x128,1x128),
+# BENCH_ARGS (default --no-sweep; e.g. "--no-sweep --budget-only" for the compressed layout alone).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/uncomp-gpu-out}
@@ -34,7 +35,7 @@ if [ "${SKIP_TESTS:-0}" != 1 ] && [ -f .carry/gputests.tar.xz ]; then
   grep -E "Total:|\[FAIL\]" "$work/gpu-tests.log" | head -20 | tee -a "$summary"
 fi
 if [ "${SKIP_BENCH:-0}" != 1 ] && [ -f .carry/uncomp.tar.xz ]; then
-  OUT="$work" SKIP_HF=1 SKIP_CALIBRATE=1 BENCH_ARGS="--no-sweep" tools/gpu/bench.sh > "$work/bench.out" 2>&1
+  OUT="$work" SKIP_HF=1 SKIP_CALIBRATE=1 BENCH_ARGS="${BENCH_ARGS:---no-sweep}" tools/gpu/bench.sh > "$work/bench.out" 2>&1
   say "bench: exit $? at $(( $(date +%s) - start )) s"
   grep -E "bandwidth|prefill|decode batch 1" "$work/ours.log" | cut -c1-400 | tee -a "$summary"
   cp "$work/ours.json" "$OUT/" 2>/dev/null

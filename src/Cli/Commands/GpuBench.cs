@@ -30,11 +30,19 @@ internal static class GpuBench
 
         /// <summary>Smallest decode-attention chunks to time batch-1 decode with (<see cref="CudaEngine.DecodeMinChunk"/>), beside the automatic one.</summary>
         public IReadOnlyList<int> DecodeChunks { get; init; } = [];
+
+        /// <summary>Measure only the compressed layout of <see cref="BudgetPercent"/> (no full-cache figures).</summary>
+        public bool BudgetOnly { get; init; }
     }
 
     public static int Run(Settings s, TextWriter output, CancellationToken cancellationToken)
     {
         var c = CultureInfo.InvariantCulture;
+        if (s.BudgetOnly && s.BudgetPercent <= 0)
+        {
+            throw new ArgumentException("--budget-only needs --budget-percent P (P > 0): the compressed layout is all it measures.");
+        }
+
         using var device = CudaDevice.Open();
         output.WriteLine($"GPU: {device.Name} ({device.Architecture}, {device.Multiprocessors} SMs, {device.TotalMemory / (1 << 30)} GiB), driver {device.DriverVersion}");
         double bandwidth = CopyBandwidth(device);
@@ -98,7 +106,11 @@ internal static class GpuBench
         json.WriteNumber("context", s.Context);
         // Room for every decode phase below (warm-up, timed steps, profiles, the sweep) so the full cache never evicts.
         int capacity = s.Context + DecodeStepsUsed(s);
-        Measure(json, output, model, "full", KvCacheLayout.Full(cfg, capacity), prompt, s, bandwidth, cancellationToken);
+        if (!s.BudgetOnly)
+        {
+            Measure(json, output, model, "full", KvCacheLayout.Full(cfg, capacity), prompt, s, bandwidth, cancellationToken);
+        }
+
         if (s.BudgetPercent > 0)
         {
             var layout = TwoGroupLayout(cfg, s.BudgetPercent / 100 * s.Context);
@@ -278,6 +290,14 @@ internal static class GpuBench
             engine.FuseEvictAppend = true;
         }
 
+        if (engine.OverlapSelection)
+        {
+            // And with each layer's selection work in line on the main stream (beside the step on the side stream by default), for the record.
+            engine.OverlapSelection = false;
+            TimeVariant("the selection in line on the main stream (no side stream)", "decode_b1_inline_selection_tok_s");
+            engine.OverlapSelection = true;
+        }
+
         if (engine.FuseCombineAppend && !engine.HasSelection)
         {
             // And with the combine and the KV append as separate launches (fused by default), for the record.
@@ -404,7 +424,7 @@ internal static class GpuBench
     /// </summary>
     private static int DecodeStepsUsed(Settings s)
     {
-        const int Batch1Timings = 24, Profiles = 16, SweepSizes = 12, WarmUp = 3;
+        const int Batch1Timings = 25, Profiles = 16, SweepSizes = 12, WarmUp = 3;
         int batch1 = (Batch1Timings + (2 * s.DecodeChunks.Count)) * (WarmUp + (DecodeRounds * s.NewTokens));
         return batch1 + Profiles + (SweepSizes * (WarmUp + (DecodeRounds * SweepSteps)));
     }

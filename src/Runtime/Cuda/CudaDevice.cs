@@ -5,14 +5,18 @@ using static UNComp.Runtime.Cuda.Interop.CudaDriverApi;
 namespace UNComp.Runtime.Cuda;
 
 /// <summary>
-/// One NVIDIA GPU: its primary context, the one stream every engine operation is queued on, and its properties.
-/// Work is asynchronous; <see cref="Synchronize"/> and read-backs are the only waits. Not thread-safe: callers from
-/// several threads must serialise (each entry point makes the context current on the calling thread).
+/// One NVIDIA GPU: its primary context, the stream every engine operation is queued on, and its properties. A second,
+/// high-priority side stream takes work that may run beside the main one (<see cref="BeginSide"/> … <see cref="EndSide"/>,
+/// joined with <see cref="WaitFor"/>). Work is asynchronous; <see cref="Synchronize"/> and read-backs are the only waits.
+/// Not thread-safe: callers from several threads must serialise (each entry point makes the context current on the
+/// calling thread).
 /// </summary>
 public sealed unsafe class CudaDevice : IDisposable
 {
     private readonly nint _context;
     private nint _stream;
+    private nint _side;
+    private bool _onSide;
     private bool _disposed;
 
     private CudaDevice(int ordinal)
@@ -87,13 +91,78 @@ public sealed unsafe class CudaDevice : IDisposable
     /// </summary>
     public string CompileArchitecture => HasWarpgroupMma ? "sm_90a" : Architecture;
 
+    /// <summary>The stream work is queued on now: the side stream between <see cref="BeginSide"/> and <see cref="EndSide"/>, else the main one.</summary>
     internal nint Stream
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _onSide ? _side : _stream;
+        }
+    }
+
+    /// <summary>The main stream (graphs are captured and launched on it).</summary>
+    internal nint MainStream
     {
         get
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             return _stream;
         }
+    }
+
+    /// <summary>Whether work is being queued on the side stream (between <see cref="BeginSide"/> and <see cref="EndSide"/>).</summary>
+    public bool OnSideStream => _onSide;
+
+    /// <summary>The side stream's priority (the context's greatest; kernels launched there carry it into captured graphs).</summary>
+    internal int SidePriority { get; private set; }
+
+    /// <summary>
+    /// Queues what follows on the side stream, after everything queued on the main stream so far (<paramref name="fork"/>
+    /// is recorded there and waited for). Inside a graph capture the side stream joins the capture.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Already on the side stream.</exception>
+    public void BeginSide(CudaEvent fork)
+    {
+        ArgumentNullException.ThrowIfNull(fork);
+        if (_onSide)
+        {
+            throw new InvalidOperationException("BeginSide was called twice without EndSide.");
+        }
+
+        MakeCurrent();
+        if (_side == 0)
+        {
+            Check(cuCtxGetStreamPriorityRange(out _, out int greatest));
+            Check(cuStreamCreateWithPriority(out _side, CU_STREAM_NON_BLOCKING, greatest));
+            SidePriority = greatest;
+        }
+
+        Check(cuEventRecord(fork.Handle, _stream));
+        Check(cuStreamWaitEvent(_side, fork.Handle, 0));
+        _onSide = true;
+    }
+
+    /// <summary>Records <paramref name="done"/> after the side work queued since <see cref="BeginSide"/> and returns to the main stream.</summary>
+    /// <exception cref="InvalidOperationException">Not on the side stream.</exception>
+    public void EndSide(CudaEvent done)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        if (!_onSide)
+        {
+            throw new InvalidOperationException("EndSide was called without BeginSide.");
+        }
+
+        Check(cuEventRecord(done.Handle, _side));
+        _onSide = false;
+    }
+
+    /// <summary>Makes the main stream wait for <paramref name="done"/> (side work recorded by <see cref="EndSide"/>).</summary>
+    public void WaitFor(CudaEvent done)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        MakeCurrent();
+        Check(cuStreamWaitEvent(_stream, done.Handle, 0));
     }
 
     /// <summary>Opens device <paramref name="ordinal"/>.</summary>
@@ -160,11 +229,15 @@ public sealed unsafe class CudaDevice : IDisposable
         return ((long)free, (long)total);
     }
 
-    /// <summary>Waits for all queued work.</summary>
+    /// <summary>Waits for all queued work, on both streams.</summary>
     public void Synchronize()
     {
         MakeCurrent();
-        Check(cuStreamSynchronize(Stream));
+        Check(cuStreamSynchronize(MainStream));
+        if (_side != 0)
+        {
+            Check(cuStreamSynchronize(_side));
+        }
     }
 
     internal static string Format(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB" : $"{bytes / (double)(1L << 20):F1} MiB";
@@ -187,6 +260,13 @@ public sealed unsafe class CudaDevice : IDisposable
         _ = cuStreamSynchronize(_stream);
         _ = cuStreamDestroy(_stream);
         _stream = 0;
+        if (_side != 0)
+        {
+            _ = cuStreamSynchronize(_side);
+            _ = cuStreamDestroy(_side);
+            _side = 0;
+        }
+
         _ = cuDevicePrimaryCtxRelease(Ordinal);
         _disposed = true;
     }

@@ -25,7 +25,7 @@ public sealed class CudaGraph : IDisposable
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(record);
         device.MakeCurrent();
-        Check(cuStreamBeginCapture(device.Stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+        Check(cuStreamBeginCapture(device.MainStream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
         nint graph;
         try
         {
@@ -33,7 +33,7 @@ public sealed class CudaGraph : IDisposable
         }
         catch
         {
-            _ = cuStreamEndCapture(device.Stream, out graph);
+            _ = cuStreamEndCapture(device.MainStream, out graph);
             if (graph != 0)
             {
                 _ = cuGraphDestroy(graph);
@@ -42,8 +42,8 @@ public sealed class CudaGraph : IDisposable
             throw;
         }
 
-        Check(cuStreamEndCapture(device.Stream, out graph));
-        int r = cuGraphInstantiateWithFlags(out nint exec, graph, 0);
+        Check(cuStreamEndCapture(device.MainStream, out graph));
+        int r = cuGraphInstantiateWithFlags(out nint exec, graph, CUDA_GRAPH_INSTANTIATE_FLAG_USE_NODE_PRIORITY);
         if (r != 0)
         {
             _ = cuGraphDestroy(graph);
@@ -58,7 +58,7 @@ public sealed class CudaGraph : IDisposable
     {
         ObjectDisposedException.ThrowIf(_exec == 0, this);
         _device.MakeCurrent();
-        Check(cuGraphLaunch(_exec, _device.Stream));
+        Check(cuGraphLaunch(_exec, _device.MainStream));
     }
 
     /// <inheritdoc />

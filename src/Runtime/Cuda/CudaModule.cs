@@ -95,9 +95,13 @@ public sealed unsafe class CudaModule : IDisposable
             }
 
             int r;
-            if (_programmatic)
+            bool side = _device.OnSideStream;
+            if (_programmatic || side)
             {
-                var attribute = new LaunchAttribute { Id = LaunchAttribute.ProgrammaticStreamSerialization, Value = 1 };
+                // The side stream's kernels carry its priority into captured graphs and never overlap their predecessor.
+                var attribute = side
+                    ? new LaunchAttribute { Id = LaunchAttribute.Priority, Value = _device.SidePriority }
+                    : new LaunchAttribute { Id = LaunchAttribute.ProgrammaticStreamSerialization, Value = 1 };
                 var config = new LaunchConfig
                 {
                     GridX = (uint)grid.X, GridY = (uint)grid.Y, GridZ = (uint)grid.Z, BlockX = (uint)block, BlockY = 1, BlockZ = 1,
@@ -112,7 +116,7 @@ public sealed unsafe class CudaModule : IDisposable
 
             if (r != 0)
             {
-                throw Error(r, $"{(_programmatic ? "cuLaunchKernelEx" : "cuLaunchKernel")}({name}, grid {grid}, block {block}, shared {sharedBytes})");
+                throw Error(r, $"{(_programmatic || side ? "cuLaunchKernelEx" : "cuLaunchKernel")}({name}, grid {grid}, block {block}, shared {sharedBytes})");
             }
         }
     }

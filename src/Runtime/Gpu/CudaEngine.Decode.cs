@@ -18,6 +18,7 @@ public sealed partial class CudaEngine
     private DecodeAttentionKernel _decodeKernel;
     private bool _fuseCombineAppend = true;
     private bool _fuseEvictAppend = true;
+    private bool _overlapSelection;
     private bool _fuseSwiGlu = true;
     private int _gemvSplitK = 2;
     private int _gemvMaxK;
@@ -164,6 +165,20 @@ public sealed partial class CudaEngine
                 _kernels.Module.ProgrammaticLaunch = value;
                 DropGraphs();
             }
+        }
+    }
+
+    /// <summary>
+    /// With a selection, whether each decode layer's selection work runs on the side stream beside the rest of the step
+    /// (starts as <see cref="CudaEngineOptions.OverlapSelection"/>; false without a selection). Eager profiles
+    /// (<see cref="ProfileDecode"/>) always run it in line. Changing it drops the captured graphs.
+    /// </summary>
+    public bool OverlapSelection
+    {
+        get => _overlapSelection;
+        set
+        {
+            Retune(ref _overlapSelection, value && _selection is not null);
         }
     }
 
@@ -462,24 +477,30 @@ public sealed partial class CudaEngine
         ulong tokens = _io.Address, positions = _io.Address + (ulong)(MaxBatch * 4), slots = _io.Address + (ulong)(2 * MaxBatch * 4);
         var geometry = _geometry[rows];
         var layout = _arena.Layout;
+        bool overlap = _overlapSelection && !_profiling;
         _kernels.Embed(tokens, _model.Embedding, _x, rows);
         Mark("embed");
         for (int layer = 0; layer < c.NumLayers; layer++)
         {
             var w = _model.Layers[layer];
+            // Overlapped selection reads this layer's q, k and v on the side stream while later layers run: each layer
+            // writes its own rows then.
+            var (q, k, v) = overlap
+                ? (_layerQ.Slice(layer * MaxBatch, rows), _layerK.Slice(layer * MaxBatch, rows), _layerV.Slice(layer * MaxBatch, rows))
+                : (_q, _k, _v);
             NormedMatMul(w.AttentionNorm, eps, w.Wqkv, _qkv.Take(rows), rows);
             Mark("gemm qkv");
-            _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, positions, _model.InverseFrequencies, _q, _k, _v, rows, _heads, _kvHeads, _headDim);
+            _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, positions, _model.InverseFrequencies, q, k, v, rows, _heads, _kvHeads, _headDim);
             Mark("rope");
-            if (_selection is not null)
+            if (_selection is not null && !overlap)
             {
-                _selection.PushQueries(layer, _q, slots, rows);
+                _selection.PushQueries(layer, q, slots, rows);
                 Mark("recent-query ring");
             }
 
             _kernels.DecodePartial(new DecodeAttentionArgs
             {
-                Q = _q.Address, NewK = _k.Address, NewV = _v.Address, ArenaK = _arena.Keys.Address, ArenaV = _arena.Values.Address,
+                Q = q.Address, NewK = k.Address, NewV = v.Address, ArenaK = _arena.Keys.Address, ArenaV = _arena.Values.Address,
                 UnitOffsets = _arena.UnitOffsets.Address, Lengths = _arena.Lengths.Address, Slots = slots,
                 PartialO = _partO.Address, PartialMl = _partMl.Address, SlotElements = _arena.SlotElements,
                 TotalUnits = _arena.TotalUnits, LayerUnit0 = layer * layout.UnitsPerLayer, UnitsPerLayer = layout.UnitsPerLayer,
@@ -488,10 +509,25 @@ public sealed partial class CudaEngine
                 Kernel = _decodeKernel,
             });
             Mark("attention");
+            if (overlap)
+            {
+                // This step's attention has read the cache plus the new token; the selection may now change the cache.
+                _device.BeginSide(_sideFork!);
+                try
+                {
+                    _selection!.PushQueries(layer, q, slots, rows);
+                    _selection.Append(layer, rows, q, k, v, slots, positions, WriteArgs(layer), null, _fuseEvictAppend);
+                }
+                finally
+                {
+                    _device.EndSide(_sideDone!);
+                }
+            }
+
             if (_selection is null && _fuseCombineAppend && !_profiling)
             {
                 // One launch for the combine and the recency append (eager profiles keep them apart to time each).
-                _kernels.DecodeCombineAppend(_partO.Address, _partMl.Address, _att, rows, _heads, geometry.Splits, WriteArgs(layer), _k, _v, slots, positions);
+                _kernels.DecodeCombineAppend(_partO.Address, _partMl.Address, _att, rows, _heads, geometry.Splits, WriteArgs(layer), k, v, slots, positions);
                 Mark("attention combine + kv append");
             }
             else
@@ -500,11 +536,11 @@ public sealed partial class CudaEngine
                 Mark("attention combine");
                 if (_selection is null)
                 {
-                    _kernels.KvAppend(WriteArgs(layer), _k, _v, slots, positions, rows);
+                    _kernels.KvAppend(WriteArgs(layer), k, v, slots, positions, rows);
                 }
-                else
+                else if (!overlap)
                 {
-                    _selection.Append(layer, rows, _q, _k, _v, slots, positions, WriteArgs(layer), _profiling ? Mark : null, _fuseEvictAppend && !_profiling);
+                    _selection.Append(layer, rows, q, k, v, slots, positions, WriteArgs(layer), _profiling ? Mark : null, _fuseEvictAppend && !_profiling);
                 }
             }
 
@@ -535,6 +571,11 @@ public sealed partial class CudaEngine
 
         NormedMatMul(_model.FinalNorm, eps, _model.LmHead, _logits.Take(rows), rows);
         Mark("lm head");
+        if (overlap)
+        {
+            // The side stream's work is serial: the last layer's done event covers every layer's.
+            _device.WaitFor(_sideDone!);
+        }
     }
 
     /// <summary>

@@ -26,6 +26,8 @@ public sealed partial class CudaEngine : IDisposable
     private readonly int _hidden, _heads, _kvHeads, _headDim, _qDim, _kvDim, _ff, _vocab, _unitsPerKvHead;
     private readonly float _scale;
     private readonly DeviceTensor _x, _xn, _qkv, _q, _k, _v, _att, _gateUp, _mlp, _logits;
+    private readonly DeviceTensor _layerQ, _layerK, _layerV;
+    private readonly CudaEvent? _sideFork, _sideDone;
     private readonly DeviceTensor? _vt;
     private PrefillAttentionKernel _prefillKernel;
     private readonly DeviceBuffer _tokens, _positions, _io, _partO, _partMl;
@@ -127,6 +129,7 @@ public sealed partial class CudaEngine : IDisposable
             ScratchBytes += (rows * 8L) + IoBytes(batch) + (partRows * (_headDim + 2) * 4) + _arena.MetadataBytes;
             _positions = Own(_device.Allocate(rows * 4L, "prompt positions"));
             _io = Own(_device.Allocate(IoBytes(batch), "decode step inputs"));
+
             _partO = Own(_device.Allocate(partRows * _headDim * 4, "decode attention partials"));
             _partMl = Own(_device.Allocate(partRows * 2 * 4, "decode attention partial statistics"));
             _pinned = Own(new PinnedHostBuffer(_device, Math.Max(IoBytes(batch), (long)batch * 4)));
@@ -134,6 +137,12 @@ public sealed partial class CudaEngine : IDisposable
             {
                 _selection = Own(new GpuSelection(_device, _kernels, _arena, spec, options.GrowTokens, _heads, _kvHeads, _unitsPerKvHead, MaxPrefillTokens, _scale));
                 ScratchBytes += _selection.Bytes;
+                _layerQ = Scratch(DType.BF16, c.NumLayers * batch, _qDim, "per-layer decode q");
+                _layerK = Scratch(DType.BF16, c.NumLayers * batch, _kvDim, "per-layer decode k");
+                _layerV = Scratch(DType.BF16, c.NumLayers * batch, _kvDim, "per-layer decode v");
+                _sideFork = Own(new CudaEvent(_device));
+                _sideDone = Own(new CudaEvent(_device));
+                _overlapSelection = options.OverlapSelection;
             }
             else if (options.HiddenStates is not null || options.GrowTokens != 0)
             {

@@ -52,6 +52,15 @@ public sealed record CudaEngineOptions
     /// </summary>
     public bool GemvPrefetch { get; init; } = true;
 
+    /// <summary>
+    /// With a selection, each decode layer's selection work (the recent-query ring, re-scoring, eviction and the KV
+    /// append) runs on the device's high-priority side stream, beside the rest of the step: the step's attention reads
+    /// the cache plus the new token before the eviction, so only the next step's attention of the same layer needs
+    /// it. Each layer then keeps its own q, k and v rows for the step (layers × batch rows of scratch). The same
+    /// arithmetic either way: the same logits and kept positions. Starts on; eager profiles keep one stream.
+    /// </summary>
+    public bool OverlapSelection { get; init; } = true;
+
     /// <summary>Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt).</summary>
     public int GemvMaxK { get; init; } = 8192;
 

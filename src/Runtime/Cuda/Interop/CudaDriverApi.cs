@@ -19,6 +19,8 @@ internal static unsafe partial class CudaDriverApi
     internal const int CU_STREAM_NON_BLOCKING = 1;
     internal const int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
     internal const int CU_EVENT_DEFAULT = 0;
+    internal const int CU_EVENT_DISABLE_TIMING = 2;
+    internal const int CUDA_GRAPH_INSTANTIATE_FLAG_USE_NODE_PRIORITY = 8;
     internal const int CUDA_ERROR_OUT_OF_MEMORY = 2;
 
     static CudaDriverApi() => NativeLibraries.EnsureResolver();
@@ -45,6 +47,9 @@ internal static unsafe partial class CudaDriverApi
     [LibraryImport(NativeLibraries.Driver, EntryPoint = "cuMemsetD8Async")] internal static partial int cuMemsetD8Async(ulong destination, byte value, nuint count, nint stream);
     [LibraryImport(NativeLibraries.Driver, EntryPoint = "cuMemsetD32Async")] internal static partial int cuMemsetD32Async(ulong destination, uint value, nuint count, nint stream);
     [LibraryImport(NativeLibraries.Driver)] internal static partial int cuStreamCreate(out nint stream, uint flags);
+    [LibraryImport(NativeLibraries.Driver)] internal static partial int cuStreamCreateWithPriority(out nint stream, uint flags, int priority);
+    [LibraryImport(NativeLibraries.Driver)] internal static partial int cuStreamWaitEvent(nint stream, nint @event, uint flags);
+    [LibraryImport(NativeLibraries.Driver)] internal static partial int cuCtxGetStreamPriorityRange(out int leastPriority, out int greatestPriority);
     [LibraryImport(NativeLibraries.Driver, EntryPoint = "cuStreamDestroy_v2")] internal static partial int cuStreamDestroy(nint stream);
     [LibraryImport(NativeLibraries.Driver)] internal static partial int cuStreamSynchronize(nint stream);
     [LibraryImport(NativeLibraries.Driver)] internal static partial int cuEventCreate(out nint @event, uint flags);
