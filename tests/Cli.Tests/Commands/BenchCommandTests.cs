@@ -7,6 +7,19 @@ namespace UNComp.Cli.Tests.Commands;
 public class BenchCommandTests
 {
     [Fact]
+    public void GpuBench_BudgetOnlyWithoutABudget_SaysWhatItNeedsBeforeTouchingTheDevice()
+    {
+        // --budget-only measures the compressed layout alone: without --budget-percent there is nothing to measure, and
+        // the error comes before any device is opened (so it reads the same on a machine without a GPU).
+        var settings = new UNComp.Cli.Commands.GpuBench.Settings("no-model", 512, 4, 1, BudgetPercent: 0, JsonPath: null, "uncomp bench", Sweep: false)
+        {
+            BudgetOnly = true,
+        };
+        var e = Assert.Throws<ArgumentException>(() => UNComp.Cli.Commands.GpuBench.Run(settings, new StringWriter(), CancellationToken.None));
+        Assert.Contains("--budget-only needs --budget-percent", e.Message);
+    }
+
+    [Fact]
     public void Bench_WritesAReportWithEveryGridPointAndItsRuns()
     {
         using var tiny = new TinyModel(new TinyModelSpec());
