@@ -140,6 +140,69 @@ public sealed class KernelTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(128, 4, true, 96)]
+    [InlineData(64, 1, false, 64)]
+    [InlineData(32, 8, true, 128)]
+    public void DecodeAttention_FusedRope_IsBitwiseQkvRopeThenTheKernel(int d, int group, bool bias, int chunk)
+    {
+        // The tensor-core kernel given the fp32 q|k|v row rotates q and the new key itself: its q, k, v outputs and the
+        // combined attention must equal qkv_rope followed by the kernel, bit for bit (units of 300, 17 and 0 tokens).
+        var device = Gpu.Device;
+        int[] lengths = [300, 17, 0];
+        int units = lengths.Length, heads = units * group, cap = 320, width = (heads + (2 * units)) * d;
+        int splits = (cap + 1 + chunk - 1) / chunk;
+        var dk = Gpu.UploadBf16(device, Gpu.RandomBf16(units * cap * d, 81, 0.7f), units * cap, d);
+        var dv = Gpu.UploadBf16(device, Gpu.RandomBf16(units * cap * d, 82), units * cap, d);
+        var dqkv = Gpu.UploadF32(device, Gpu.RandomBf16(width, 83, 2), 1, width);
+        var db = Gpu.UploadF32(device, bias ? Gpu.RandomBf16(width, 84, 0.5f) : new float[width], 1, width);
+        var dinv = Gpu.UploadF32(device, Compute.RotaryEmbedding.InverseFrequencies(d, 500000, null), 1, d / 2);
+        using var pos = device.Allocate(4, "position");
+        pos.CopyFromHost<int>([777]);
+        using var arena = new RaggedUnits(device, lengths, cap, d);
+        using var partO = device.Allocate((long)heads * splits * d * 4, "partials");
+        using var partMl = device.Allocate((long)heads * splits * 2 * 4, "partial statistics");
+        var outs = new DeviceTensor[8];   // q, k, v, attention: separate, then fused
+        for (int i = 0; i < 8; i++)
+        {
+            outs[i] = Gpu.Poisoned(device, DType.BF16, 1, (i % 4 is 0 or 3 ? heads : units) * d);
+        }
+
+        ulong biasAddress = bias ? db.Address : 0;
+        DecodeAttentionArgs Args(DeviceTensor q, DeviceTensor k, DeviceTensor v, bool fused) => new()
+        {
+            Q = fused ? 0 : q.Address, NewK = fused ? 0 : k.Address, NewV = fused ? 0 : v.Address, ArenaK = dk.Address, ArenaV = dv.Address,
+            UnitOffsets = arena.Offsets.Address, Lengths = arena.Lengths.Address, Slots = arena.Slots.Address, PartialO = partO.Address,
+            PartialMl = partMl.Address, SlotElements = (long)units * cap * d, TotalUnits = units, LayerUnit0 = 0,
+            UnitsPerLayer = units, Heads = heads, KvHeads = units, QueryHeadsPerUnit = group, UnitsPerKvHead = 1,
+            HeadDim = d, Rows = 1, Splits = splits, Chunk = chunk, Scale = 1f / MathF.Sqrt(d), Kernel = DecodeAttentionKernel.TensorCores,
+            Qkv = fused ? dqkv.Address : 0, Bias = biasAddress, Positions = pos.Address, InverseFrequencies = dinv.Address,
+            QOut = fused ? q.Address : 0, KOut = fused ? k.Address : 0, VOut = fused ? v.Address : 0,
+        };
+        Kernels.QkvRope(dqkv, biasAddress, pos.Address, dinv, outs[0], outs[1], outs[2], 1, heads, units, d);
+        Kernels.DecodePartial(Args(outs[0], outs[1], outs[2], false));
+        Kernels.DecodeCombine(partO.Address, partMl.Address, outs[3], 1, heads, splits, d);
+        Kernels.DecodePartial(Args(outs[4], outs[5], outs[6], true));
+        Kernels.DecodeCombine(partO.Address, partMl.Address, outs[7], 1, heads, splits, d);
+
+        foreach (var (i, what) in new[] { (0, "q"), (1, "k"), (2, "v"), (3, "attention") })
+        {
+            var expected = Gpu.Download(outs[i]);
+            Assert.Contains(expected, x => x != 0f);
+            var actual = Gpu.Download(outs[i + 4]);
+            for (int j = 0; j < expected.Length; j++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(expected[j]) == BitConverter.SingleToInt32Bits(actual[j]), $"{what}[{j}]: fused {actual[j]} vs separate {expected[j]}");
+            }
+        }
+
+        Assert.Throws<ArgumentException>(() => Kernels.DecodePartial(Args(outs[4], outs[5], outs[6], true) with { Kernel = DecodeAttentionKernel.CudaCores }));
+        foreach (var t in (DeviceTensor[])[dk, dv, dqkv, db, dinv, .. outs])
+        {
+            t.Buffer.Dispose();
+        }
+    }
+
+    [Theory]
     [InlineData(DecodeAttentionKernel.TensorCores, 32, 4, 64)]
     [InlineData(DecodeAttentionKernel.TensorCores, 64, 1, 256)]
     [InlineData(DecodeAttentionKernel.TensorCores, 128, 4, 1024)]
@@ -164,19 +227,14 @@ public sealed class KernelTests(ITestOutputHelper output)
         var dq = Gpu.UploadBf16(device, q, heads, d);
         var dnk = Gpu.UploadBf16(device, nk, units, d);
         var dnv = Gpu.UploadBf16(device, nv, units, d);
-        using var offsets = device.Allocate(units * 8L, "unit offsets");
-        offsets.CopyFromHost<long>(Enumerable.Range(0, units).Select(u => (long)u * cap * d).ToArray());
-        using var lens = device.Allocate(units * 4L, "lengths");
-        lens.CopyFromHost<int>(lengths);
-        using var slots = device.Allocate(4, "slots");
-        slots.CopyFromHost<int>([0]);
+        using var arena = new RaggedUnits(device, lengths, cap, d);
         using var partO = device.Allocate((long)heads * splits * d * 4, "partials");
         using var partMl = device.Allocate((long)heads * splits * 2 * 4, "partial statistics");
         var dout = Gpu.Poisoned(device, DType.BF16, heads, d);
         Kernels.DecodePartial(new DecodeAttentionArgs
         {
             Q = dq.Address, NewK = dnk.Address, NewV = dnv.Address, ArenaK = dk.Address, ArenaV = dv.Address,
-            UnitOffsets = offsets.Address, Lengths = lens.Address, Slots = slots.Address, PartialO = partO.Address,
+            UnitOffsets = arena.Offsets.Address, Lengths = arena.Lengths.Address, Slots = arena.Slots.Address, PartialO = partO.Address,
             PartialMl = partMl.Address, SlotElements = (long)units * cap * d, TotalUnits = units, LayerUnit0 = 0,
             UnitsPerLayer = units, Heads = heads, KvHeads = units, QueryHeadsPerUnit = group, UnitsPerKvHead = 1,
             HeadDim = d, Rows = 1, Splits = splits, Chunk = chunk, Scale = 1f / MathF.Sqrt(d), Kernel = kernel,
@@ -484,6 +542,34 @@ public sealed class KernelTests(ITestOutputHelper output)
             {
                 t.Buffer.Dispose();
             }
+        }
+    }
+
+    /// <summary>The metadata of one slot's ragged units for a decode-attention launch: unit u's rows start at u · cap · d.</summary>
+    private sealed class RaggedUnits : IDisposable
+    {
+        public RaggedUnits(CudaDevice device, int[] lengths, int cap, int d)
+        {
+            int units = lengths.Length;
+            Offsets = device.Allocate(units * 8L, "unit offsets");
+            Offsets.CopyFromHost<long>(Enumerable.Range(0, units).Select(u => (long)u * cap * d).ToArray());
+            Lengths = device.Allocate(units * 4L, "lengths");
+            Lengths.CopyFromHost<int>(lengths);
+            Slots = device.Allocate(4, "slots");
+            Slots.CopyFromHost<int>([0]);
+        }
+
+        public DeviceBuffer Offsets { get; }
+
+        public DeviceBuffer Lengths { get; }
+
+        public DeviceBuffer Slots { get; }
+
+        public void Dispose()
+        {
+            Offsets.Dispose();
+            Lengths.Dispose();
+            Slots.Dispose();
         }
     }
 }

@@ -165,6 +165,23 @@ public sealed class SelectionTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("uncomp")]
+    [InlineData("h2o")]
+    public void FusedRopeAttention_GivesBitwiseTheSeparateLaunchesLogitsAndKeptPositions(string method)
+    {
+        // The attention kernel's first split writes the rotated q and the new k, v that the recent-query ring, the
+        // re-scoring and the append read: every step's logits and every unit's kept positions as with qkv_rope. Batch 2.
+        _ = Gpu.Device;
+        int[] prompt = Prompt(400);
+        var (fused, separate) = Batch2Engines(method, prompt, 16, new CudaEngineOptions(), new CudaEngineOptions { FuseRopeAttention = false });
+        using var f = fused;
+        using var sp = separate;
+        Assert.True(fused.FuseRopeAttention);
+        Assert.False(separate.FuseRopeAttention);
+        AssertBatch2DecodesBitwiseSame(fused, separate, prompt, 12);
+    }
+
+    [Theory]
     [InlineData("uncomp", true)]
     [InlineData("uncomp", false)]
     [InlineData("snapkv", true)]
@@ -177,42 +194,14 @@ public sealed class SelectionTests(ITestOutputHelper output)
         // the selection in line. With graphs the fork and join are captured (the first step runs eagerly); without, the
         // two streams run eagerly. Batch 2, 20 steps: every full unit evicts at every step.
         _ = Gpu.Device;
-        var model = Fixture.Value;
-        var cfg = model.Config;
         int[] prompt = Prompt(400);
-        var plan = EvalMethods.Plan(method, cfg, 0.1 * prompt.Length, prompt.Length, prompt.Length + 24, Profile.Value);
-        var options = new CudaEngineOptions { MaxBatch = 2, MaxPrefillTokens = prompt.Length, UseCudaGraphs = graphs };
-        using var overlapped = CudaEngine.ForPlan(model, plan, options);
-        using var inline = CudaEngine.ForPlan(model, plan, options with { OverlapSelection = false });
+        var (overlapped, inline) = Batch2Engines(method, prompt, 24, new CudaEngineOptions { UseCudaGraphs = graphs },
+            new CudaEngineOptions { UseCudaGraphs = graphs, OverlapSelection = false });
+        using var o = overlapped;
+        using var i = inline;
         Assert.True(overlapped.OverlapSelection);
         Assert.False(inline.OverlapSelection);
-        foreach (var engine in (CudaEngine[])[overlapped, inline])
-        {
-            engine.Prefill(0, prompt, []);
-            engine.Prefill(1, prompt.AsSpan(0, 300), []);
-        }
-
-        var a = new float[2 * cfg.VocabSize];
-        var b = new float[2 * cfg.VocabSize];
-        for (int step = 0; step < 20; step++)
-        {
-            int[] tokens = [(step * 37) + 5, (step * 13) + 9];
-            overlapped.Decode([0, 1], tokens, a);
-            inline.Decode([0, 1], tokens, b);
-            Assert.Equal(b, a);
-        }
-
-        var layout = overlapped.Arena.Layout;
-        for (int r = 0; r < 2; r++)
-        {
-            for (int l = 0; l < layout.Layers; l++)
-            {
-                for (int u = 0; u < layout.UnitsPerLayer; u++)
-                {
-                    Assert.Equal(inline.ReadKeptPositions(r, l, u), overlapped.ReadKeptPositions(r, l, u));
-                }
-            }
-        }
+        AssertBatch2DecodesBitwiseSame(overlapped, inline, prompt, 20);
     }
 
     [Theory]
@@ -224,42 +213,13 @@ public sealed class SelectionTests(ITestOutputHelper output)
         // evict_select_append runs evict_select's and kv_append's code for the same (unit, row) in one block: every
         // step's logits and every unit's kept positions must be identical to the two launches'. Batch 2 covers rows.
         _ = Gpu.Device;
-        var model = Fixture.Value;
-        var cfg = model.Config;
         int[] prompt = Prompt(400);
-        var plan = EvalMethods.Plan(method, cfg, 0.1 * prompt.Length, prompt.Length, prompt.Length + 16, Profile.Value);
-        var options = new CudaEngineOptions { MaxBatch = 2, MaxPrefillTokens = prompt.Length };
-        using var fused = CudaEngine.ForPlan(model, plan, options);
-        using var separate = CudaEngine.ForPlan(model, plan, options);
+        var (fused, separate) = Batch2Engines(method, prompt, 16, new CudaEngineOptions(), new CudaEngineOptions());
+        using var f = fused;
+        using var sp = separate;
         Assert.True(fused.FuseEvictAppend);
         separate.FuseEvictAppend = false;
-        foreach (var engine in (CudaEngine[])[fused, separate])
-        {
-            engine.Prefill(0, prompt, []);
-            engine.Prefill(1, prompt.AsSpan(0, 300), []);
-        }
-
-        var a = new float[2 * cfg.VocabSize];
-        var b = new float[2 * cfg.VocabSize];
-        for (int step = 0; step < 12; step++)
-        {
-            int[] tokens = [(step * 37) + 5, (step * 13) + 9];
-            fused.Decode([0, 1], tokens, a);
-            separate.Decode([0, 1], tokens, b);
-            Assert.Equal(b, a);
-        }
-
-        var layout = fused.Arena.Layout;
-        for (int r = 0; r < 2; r++)
-        {
-            for (int l = 0; l < layout.Layers; l++)
-            {
-                for (int u = 0; u < layout.UnitsPerLayer; u++)
-                {
-                    Assert.Equal(separate.ReadKeptPositions(r, l, u), fused.ReadKeptPositions(r, l, u));
-                }
-            }
-        }
+        AssertBatch2DecodesBitwiseSame(fused, separate, prompt, 12);
     }
 
     [Fact]
@@ -424,5 +384,64 @@ public sealed class SelectionTests(ITestOutputHelper output)
         }
 
         return total == 0 ? 1 : (double)same / total;
+    }
+
+    /// <summary>
+    /// Two engines running <paramref name="method"/> at a 10 % budget of <paramref name="prompt"/> with room for
+    /// <paramref name="decodeTokens"/> more, for two batch rows: <paramref name="a"/> and <paramref name="b"/> are the
+    /// options each differs by (the batch size and prefill length are set here).
+    /// </summary>
+    private (CudaEngine A, CudaEngine B) Batch2Engines(string method, int[] prompt, int decodeTokens, CudaEngineOptions a, CudaEngineOptions b)
+    {
+        _ = Gpu.Device;
+        var model = Fixture.Value;
+        var plan = EvalMethods.Plan(method, model.Config, 0.1 * prompt.Length, prompt.Length, prompt.Length + decodeTokens, Profile.Value);
+        var first = CudaEngine.ForPlan(model, plan, a with { MaxBatch = 2, MaxPrefillTokens = prompt.Length });
+        try
+        {
+            return (first, CudaEngine.ForPlan(model, plan, b with { MaxBatch = 2, MaxPrefillTokens = prompt.Length }));
+        }
+        catch
+        {
+            first.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Prefills slot 0 with <paramref name="prompt"/> and slot 1 with its first 300 tokens in both engines, decodes
+    /// <paramref name="steps"/> steps of both rows, and asserts every step's logits and, at the end, every unit's kept
+    /// positions are identical (the same arithmetic launched differently).
+    /// </summary>
+    private static void AssertBatch2DecodesBitwiseSame(CudaEngine a, CudaEngine b, int[] prompt, int steps)
+    {
+        foreach (var engine in (CudaEngine[])[a, b])
+        {
+            engine.Prefill(0, prompt, []);
+            engine.Prefill(1, prompt.AsSpan(0, 300), []);
+        }
+
+        int vocab = a.Model.Config.VocabSize;
+        var la = new float[2 * vocab];
+        var lb = new float[2 * vocab];
+        for (int step = 0; step < steps; step++)
+        {
+            int[] tokens = [(step * 37) + 5, (step * 13) + 9];
+            a.Decode([0, 1], tokens, la);
+            b.Decode([0, 1], tokens, lb);
+            Assert.Equal(lb, la);
+        }
+
+        var layout = a.Arena.Layout;
+        for (int r = 0; r < 2; r++)
+        {
+            for (int l = 0; l < layout.Layers; l++)
+            {
+                for (int u = 0; u < layout.UnitsPerLayer; u++)
+                {
+                    Assert.Equal(b.ReadKeptPositions(r, l, u), a.ReadKeptPositions(r, l, u));
+                }
+            }
+        }
     }
 }

@@ -164,7 +164,8 @@ class Case:
             ptr(self.q), ptr(self.nk), ptr(self.nv), ptr(self.k), ptr(self.v), ptr(self.offsets), ptr(self.lengths),
             ptr(self.slots), ptr(part_o), ptr(part_ml), ctypes.c_longlong(self.layers * self.units * self.cap * self.d),
             ctypes.c_int(self.layers * self.units), ctypes.c_int(layer * self.units), ctypes.c_int(self.heads),
-            ctypes.c_int(self.units), ctypes.c_int(self.G), ctypes.c_int(1), ctypes.c_int(chunk), ctypes.c_float(self.scale_log2)])
+            ctypes.c_int(self.units), ctypes.c_int(self.G), ctypes.c_int(1), ctypes.c_int(chunk), ctypes.c_float(self.scale_log2),
+            vp(0), vp(0), vp(0), vp(0), vp(0), vp(0), vp(0)])   # no fused RoPE
         if do_combine:
             launch(combine, (self.heads, 1, 1), (256,), (splits + 1024) * 4, [
                 ptr(part_o), ptr(part_ml), ptr(self.out), ctypes.c_int(self.heads), ctypes.c_int(splits), ctypes.c_int(self.d)])

@@ -282,6 +282,14 @@ internal static class GpuBench
             engine.FuseSwiGlu = true;
         }
 
+        if (engine.FuseRopeAttention && engine.DecodeKernel == DecodeAttentionKernel.TensorCores)
+        {
+            // And with RoPE as its own launch (qkv_rope) instead of inside the decode attention, for the record.
+            engine.FuseRopeAttention = false;
+            TimeVariant("RoPE as its own launch (qkv_rope)", "decode_b1_separate_rope_tok_s");
+            engine.FuseRopeAttention = true;
+        }
+
         if (engine.FuseEvictAppend && engine.HasSelection)
         {
             // And with the eviction choice and the KV append as separate launches (fused by default), for the record.
@@ -424,7 +432,7 @@ internal static class GpuBench
     /// </summary>
     private static int DecodeStepsUsed(Settings s)
     {
-        const int Batch1Timings = 25, Profiles = 16, SweepSizes = 12, WarmUp = 3;
+        const int Batch1Timings = 26, Profiles = 16, SweepSizes = 12, WarmUp = 3;
         int batch1 = (Batch1Timings + (2 * s.DecodeChunks.Count)) * (WarmUp + (DecodeRounds * s.NewTokens));
         return batch1 + Profiles + (SweepSizes * (WarmUp + (DecodeRounds * SweepSteps)));
     }

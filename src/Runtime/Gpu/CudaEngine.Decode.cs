@@ -19,6 +19,7 @@ public sealed partial class CudaEngine
     private bool _fuseCombineAppend = true;
     private bool _fuseEvictAppend = true;
     private bool _overlapSelection;
+    private bool _fuseRopeAttention;
     private bool _fuseSwiGlu = true;
     private int _gemvSplitK = 2;
     private int _gemvMaxK;
@@ -179,6 +180,22 @@ public sealed partial class CudaEngine
         set
         {
             Retune(ref _overlapSelection, value && _selection is not null);
+        }
+    }
+
+    /// <summary>
+    /// Whether the tensor-core decode-attention kernel applies RoPE itself (starts as
+    /// <see cref="CudaEngineOptions.FuseRopeAttention"/>): each block rotates its unit's query heads and the new key
+    /// from the fp32 q|k|v product, as <c>qkv_rope</c> does, and the first split's blocks write q, k and v for the KV
+    /// append and the selection: one launch fewer per layer, the same logits. The CUDA-core kernel and eager profiles
+    /// (<see cref="ProfileDecode"/>) keep <c>qkv_rope</c>. Changing it drops the captured graphs.
+    /// </summary>
+    public bool FuseRopeAttention
+    {
+        get => _fuseRopeAttention;
+        set
+        {
+            Retune(ref _fuseRopeAttention, value);
         }
     }
 
@@ -478,6 +495,7 @@ public sealed partial class CudaEngine
         var geometry = _geometry[rows];
         var layout = _arena.Layout;
         bool overlap = _overlapSelection && !_profiling;
+        bool fuseRope = _fuseRopeAttention && !_profiling && _decodeKernel == DecodeAttentionKernel.TensorCores;
         _kernels.Embed(tokens, _model.Embedding, _x, rows);
         Mark("embed");
         for (int layer = 0; layer < c.NumLayers; layer++)
@@ -490,17 +508,19 @@ public sealed partial class CudaEngine
                 : (_q, _k, _v);
             NormedMatMul(w.AttentionNorm, eps, w.Wqkv, _qkv.Take(rows), rows);
             Mark("gemm qkv");
-            _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, positions, _model.InverseFrequencies, q, k, v, rows, _heads, _kvHeads, _headDim);
-            Mark("rope");
-            if (_selection is not null && !overlap)
+            if (!fuseRope)
             {
-                _selection.PushQueries(layer, q, slots, rows);
-                Mark("recent-query ring");
+                _kernels.QkvRope(_qkv, w.Bqkv?.Address ?? 0, positions, _model.InverseFrequencies, q, k, v, rows, _heads, _kvHeads, _headDim);
+                Mark("rope");
             }
 
+            // With fused RoPE the attention kernel rotates q and the new k from the product itself and writes q, k, v.
             _kernels.DecodePartial(new DecodeAttentionArgs
             {
-                Q = q.Address, NewK = k.Address, NewV = v.Address, ArenaK = _arena.Keys.Address, ArenaV = _arena.Values.Address,
+                Q = fuseRope ? 0 : q.Address, NewK = fuseRope ? 0 : k.Address, NewV = fuseRope ? 0 : v.Address,
+                Qkv = fuseRope ? _qkv.Address : 0, Bias = w.Bqkv?.Address ?? 0, Positions = positions,
+                InverseFrequencies = _model.InverseFrequencies.Address, QOut = q.Address, KOut = k.Address, VOut = v.Address,
+                ArenaK = _arena.Keys.Address, ArenaV = _arena.Values.Address,
                 UnitOffsets = _arena.UnitOffsets.Address, Lengths = _arena.Lengths.Address, Slots = slots,
                 PartialO = _partO.Address, PartialMl = _partMl.Address, SlotElements = _arena.SlotElements,
                 TotalUnits = _arena.TotalUnits, LayerUnit0 = layer * layout.UnitsPerLayer, UnitsPerLayer = layout.UnitsPerLayer,
@@ -509,6 +529,12 @@ public sealed partial class CudaEngine
                 Kernel = _decodeKernel,
             });
             Mark("attention");
+            if (_selection is not null && !overlap)
+            {
+                _selection.PushQueries(layer, q, slots, rows);
+                Mark("recent-query ring");
+            }
+
             if (overlap)
             {
                 // This step's attention has read the cache plus the new token; the selection may now change the cache.

@@ -160,6 +160,7 @@ public sealed partial class CudaEngine : IDisposable
         _profiler = new StreamProfiler(_device);
         _useGemv = options.UseGemv;
         _gemvPrefetch = options.GemvPrefetch;
+        _fuseRopeAttention = options.FuseRopeAttention;
     }
 
     /// <summary>

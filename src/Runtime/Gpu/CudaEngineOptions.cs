@@ -61,6 +61,12 @@ public sealed record CudaEngineOptions
     /// </summary>
     public bool OverlapSelection { get; init; } = true;
 
+    /// <summary>
+    /// The tensor-core decode-attention kernel applies RoPE to q and the new key itself (no <c>qkv_rope</c> launch in
+    /// decode; the same arithmetic, the same logits). Starts on. See <see cref="CudaEngine.FuseRopeAttention"/>.
+    /// </summary>
+    public bool FuseRopeAttention { get; init; } = true;
+
     /// <summary>Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt).</summary>
     public int GemvMaxK { get; init; } = 8192;
 

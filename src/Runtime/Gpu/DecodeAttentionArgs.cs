@@ -27,6 +27,31 @@ internal readonly record struct DecodeAttentionArgs
     public required int Chunk { get; init; }
     public required float Scale { get; init; }
     public required DecodeAttentionKernel Kernel { get; init; }
+
+    /// <summary>
+    /// Fused RoPE (tensor-core kernel only; 0 = off): the fp32 q|k|v product rows. The kernel then rotates q and the
+    /// new k itself (as <c>qkv_rope</c>) and writes q, k, v to <see cref="QOut"/>, <see cref="KOut"/>, <see cref="VOut"/>;
+    /// <see cref="Q"/>, <see cref="NewK"/> and <see cref="NewV"/> are not read.
+    /// </summary>
+    public ulong Qkv { get; init; }
+
+    /// <summary>Fused RoPE: the fp32 q|k|v bias, or 0.</summary>
+    public ulong Bias { get; init; }
+
+    /// <summary>Fused RoPE: each batch row's position (device ints).</summary>
+    public ulong Positions { get; init; }
+
+    /// <summary>Fused RoPE: the inverse frequencies (fp32, head dim / 2).</summary>
+    public ulong InverseFrequencies { get; init; }
+
+    /// <summary>Fused RoPE: where the rotated q rows go (bf16 [rows, heads · d]).</summary>
+    public ulong QOut { get; init; }
+
+    /// <summary>Fused RoPE: where the rotated new k rows go (bf16 [rows, kv heads · d]).</summary>
+    public ulong KOut { get; init; }
+
+    /// <summary>Fused RoPE: where the new v rows go (bf16 [rows, kv heads · d]).</summary>
+    public ulong VOut { get; init; }
 }
 
 /// <summary>Where one layer's units live in the KV arena (for the prefill write and the decode append).</summary>

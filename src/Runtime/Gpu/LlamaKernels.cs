@@ -191,11 +191,18 @@ public sealed partial class LlamaKernels : IDisposable
     public static int FlashSharedBytes(int headDim) => (128 + (2 * 2 * 64)) * (headDim + 8) * 2;
 
     /// <summary>Split-KV decode attention partials for every unit of one layer and every batch row, on <see cref="DecodeAttentionArgs.Kernel"/>.</summary>
-    internal void DecodePartial(in DecodeAttentionArgs a) =>
+    internal void DecodePartial(in DecodeAttentionArgs a)
+    {
+        if (a.Qkv != 0 && a.Kernel != DecodeAttentionKernel.TensorCores)
+        {
+            throw new ArgumentException("fused RoPE runs in the tensor-core decode kernel only.", nameof(a));
+        }
+
         Module.Launch($"decode_attention_{(a.Kernel == DecodeAttentionKernel.TensorCores ? "mma" : "partial")}_d{a.HeadDim}_g{GroupBound(a.QueryHeadsPerUnit)}", (a.Splits, a.UnitsPerLayer, a.Rows), DecodeThreads, DecodeSharedBytes(a.HeadDim, a.QueryHeadsPerUnit),
             a.Q, a.NewK, a.NewV, a.ArenaK, a.ArenaV, a.UnitOffsets, a.Lengths, a.Slots, a.PartialO, a.PartialMl,
             a.SlotElements, a.TotalUnits, a.LayerUnit0, a.Heads, a.KvHeads, a.QueryHeadsPerUnit, a.UnitsPerKvHead, a.Chunk,
-            a.Scale * (float)(1 / Math.Log(2)));
+            a.Scale * (float)(1 / Math.Log(2)), a.Qkv, a.Bias, a.Positions, a.InverseFrequencies, a.QOut, a.KOut, a.VOut);
+    }
 
     /// <summary>Merges the split partials into bf16 attention outputs [rows, heads, d].</summary>
     internal void DecodeCombine(ulong partialO, ulong partialMl, DeviceTensor output, int rows, int heads, int splits, int headDim) =>

@@ -129,6 +129,15 @@ __device__ __forceinline__ void load_row_pieces(uint4* dst, const bf16_t* row, i
     for (int i = 0; i < D / 32; i++) dst[i] = valid ? *(const uint4*)(row + i * 32 + quad * 8) : make_uint4(0u, 0u, 0u, 0u);
 }
 
+// RoPE of one pair (a = x[i], b = x[i + d/2]) by the angle whose sine and cosine are s, c (half-split rotate_half):
+// r0 = a·c − b·s, r1 = b·c + a·s, rounded per operation (no contraction into FMAs), so qkv_rope and the decode
+// attention's fused RoPE give the same bits.
+__device__ __forceinline__ void rope_rotate(float a, float b, float s, float c, float& r0, float& r1)
+{
+    r0 = __fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s));
+    r1 = __fadd_rn(__fmul_rn(b, c), __fmul_rn(a, s));
+}
+
 // Programmatic dependent launch (sm_90+): a kernel launched with the programmatic-stream-serialization attribute
 // (CudaModule.ProgrammaticLaunch) may be scheduled while its predecessor in the stream is still finishing.
 // pdl_wait blocks until the predecessor has completed and its writes are visible; pdl_launch_dependents lets the

@@ -126,7 +126,9 @@ __device__ __forceinline__ void decode_partial_impl(const bf16_t* __restrict__ q
     const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k, const bf16_t* __restrict__ arena_v,
     const long long* __restrict__ unit_offset, const int* __restrict__ lengths, const int* __restrict__ slots,
     float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements, int total_units, int layer_unit0,
-    int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk, float scale_log2)
+    int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk, float scale_log2, const float* __restrict__,
+    const float* __restrict__, const int* __restrict__, const float* __restrict__, bf16_t* __restrict__, bf16_t* __restrict__,
+    bf16_t* __restrict__)   // the fused-RoPE arguments: the tensor-core kernel's only (the engine never passes them here)
 {
     constexpr int LPT = D / 8;              // lanes per token: 8 bf16 (16 bytes) each
     constexpr int TPW = 32 / LPT;           // tokens per warp step
@@ -319,12 +321,61 @@ __device__ __forceinline__ void load_v_words(u32* w, const bf16_t* row, int grp,
 template <int D>
 __device__ __forceinline__ int v_dim(int t, int grp) { return D == 32 ? grp * 4 + 2 * t : (t >> 2) * 64 + grp * 8 + 2 * (t & 3); }
 
+// Fused RoPE (decode, tensor-core kernel; qkv != 0): the block computes its unit's rotated query heads and the step's
+// new key and value from the fp32 q|k|v product row b (+ bias) into shared memory, item for item as qkv_rope does
+// (rope_rotate, the same bf16 rounding); the first split's block of each unit also writes them to q_out, k_out and
+// v_out for the KV append and the selection (units sharing a KV head write the same k and v). Synchronises.
+template <int D>
+__device__ __forceinline__ void decode_rope_prologue(const float* __restrict__ qkv, const float* __restrict__ bias,
+    const int* __restrict__ positions, const float* __restrict__ inv_freq, bf16_t* __restrict__ q_out,
+    bf16_t* __restrict__ k_out, bf16_t* __restrict__ v_out, bf16_t* q_s, bf16_t* k_s, bf16_t* v_s, int b, int h0, int G,
+    int kvh, int heads, int kv_heads, bool write)
+{
+    constexpr int HALF = D / 2;
+    const int q_dim = heads * D, kv_dim = kv_heads * D;
+    const float* row = qkv + (long)b * (q_dim + 2 * kv_dim);
+    const float pos = (float)positions[b];
+    const int rotations = (G + 1) * HALF;   // the unit's query heads, then its key head
+    for (int item = threadIdx.x; item < rotations + D; item += blockDim.x)
+    {
+        if (item < rotations)
+        {
+            const int hh = item / HALF, i = item - hh * HALF;
+            const int col = hh < G ? (h0 + hh) * D + i : q_dim + kvh * D + i;
+            float s, c;
+            sincosf(pos * inv_freq[i], &s, &c);
+            float a = row[col], bb = row[col + HALF];
+            if (bias != 0) { a += bias[col]; bb += bias[col + HALF]; }
+            float r0, r1;
+            rope_rotate(a, bb, s, c, r0, r1);
+            const bf16_t o0 = f2bf(r0), o1 = f2bf(r1);
+            bf16_t* sh = hh < G ? q_s + hh * D : k_s;
+            sh[i] = o0; sh[i + HALF] = o1;
+            if (write)
+            {
+                bf16_t* g = hh < G ? q_out + ((long)b * heads + h0 + hh) * D : k_out + ((long)b * kv_heads + kvh) * D;
+                g[i] = o0; g[i + HALF] = o1;
+            }
+        }
+        else
+        {
+            const int j = item - rotations, col = q_dim + kv_dim + kvh * D + j;
+            const bf16_t val = f2bf(row[col] + (bias != 0 ? bias[col] : 0.f));
+            v_s[j] = val;
+            if (write) v_out[((long)b * kv_heads + kvh) * D + j] = val;
+        }
+    }
+    __syncthreads();
+}
+
 template <int D, int GMAX>
 __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict__ q, const bf16_t* __restrict__ new_k,
     const bf16_t* __restrict__ new_v, const bf16_t* __restrict__ arena_k, const bf16_t* __restrict__ arena_v,
     const long long* __restrict__ unit_offset, const int* __restrict__ lengths, const int* __restrict__ slots,
     float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements, int total_units, int layer_unit0,
-    int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk, float scale_log2)
+    int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk, float scale_log2, const float* __restrict__ qkv,
+    const float* __restrict__ bias, const int* __restrict__ positions, const float* __restrict__ inv_freq,
+    bf16_t* __restrict__ q_out, bf16_t* __restrict__ k_out, bf16_t* __restrict__ v_out)
 {
     static_assert((D == 32 || D % 64 == 0) && GMAX <= 8, "the tensor-core decode kernel needs D = 32 or D % 64 == 0 and at most 8 heads per unit");
     constexpr int KP = D / 32;              // K (and Q) pieces per lane and token: dims i·32 + quad·8 … +8
@@ -345,10 +396,22 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int grp = lane >> 2, quad = lane & 3;   // the mma's groupID and thread-in-group
 
+    // With qkv set, RoPE runs here: q and the new k, v come from shared memory (decode_rope_prologue).
+    __shared__ __attribute__((aligned(16))) bf16_t rope_q[GMAX * D], rope_k[D], rope_v[D];
+    const bf16_t* qrow = q + ((long)b * heads + h0 + min(grp, G - 1)) * D;
+    if (qkv != 0)
+    {
+        decode_rope_prologue<D>(qkv, bias, positions, inv_freq, q_out, k_out, v_out, rope_q, rope_k, rope_v, b, h0, G,
+            (blockIdx.y / units_per_kv_head), heads, kv_heads, blk.split == 0);
+        qrow = rope_q + min(grp, G - 1) * D;
+        kn = rope_k;
+        vn = rope_v;
+    }
+
     // Q as the A operand: row grp = query head grp of the unit (rows 8–15 and heads ≥ G are zero).
     uint4 qa[KP], zero[KP];
-    load_row_pieces<D>(qa, q + ((long)b * heads + h0 + min(grp, G - 1)) * D, quad, grp < G);
-    load_row_pieces<D>(zero, q, quad, false);
+    load_row_pieces<D>(qa, qrow, quad, grp < G);
+    load_row_pieces<D>(zero, qrow, quad, false);
 
     float m_run = NEG_INF, l_run = 0.f;   // head grp: running maximum, this lane's share of the sum
     float acc[MT][4];                     // Oᵀ tiles: rows dims, columns heads 2·quad and 2·quad + 1
@@ -462,10 +525,12 @@ __device__ __forceinline__ void decode_partial_mma_impl(const bf16_t* __restrict
         const bf16_t* __restrict__ arena_v, const long long* __restrict__ unit_offset, const int* __restrict__ lengths,     \
         const int* __restrict__ slots, float* __restrict__ part_o, float* __restrict__ part_ml, long long kv_elements,      \
         int total_units, int layer_unit0, int heads, int kv_heads, int heads_per_unit, int units_per_kv_head, int chunk,    \
-        float scale_log2)                                                                                                   \
+        float scale_log2, const float* __restrict__ qkv, const float* __restrict__ bias, const int* __restrict__ positions,  \
+        const float* __restrict__ inv_freq, bf16_t* __restrict__ q_out, bf16_t* __restrict__ k_out, bf16_t* __restrict__ v_out) \
     { pdl_prologue();                                                                                                                       \
         IMPL<D, G>(q, new_k, new_v, arena_k, arena_v, unit_offset, lengths, slots, part_o, part_ml,             \
-            kv_elements, total_units, layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk, scale_log2);  \
+            kv_elements, total_units, layer_unit0, heads, kv_heads, heads_per_unit, units_per_kv_head, chunk, scale_log2,   \
+            qkv, bias, positions, inv_freq, q_out, k_out, v_out);                                                           \
     }
 
 // Both decode kernels (CUDA cores, tensor cores) for one head dimension and query-head group bound.

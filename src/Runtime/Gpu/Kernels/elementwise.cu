@@ -66,7 +66,8 @@ extern "C" __global__ void qkv_rope(const float* __restrict__ qkv, const float* 
             int col = head * d + i; // q heads then k heads are contiguous in the row
             float a = row[col], b = row[col + half];
             if (bias != 0) { a += bias[col]; b += bias[col + half]; }
-            float r0 = a * c - b * s, r1 = b * c + a * s;
+            float r0, r1;
+            rope_rotate(a, b, s, c, r0, r1);
             bf16_t* o = head < heads ? q + (long)t * q_dim + head * d : k + (long)t * kv_dim + (head - heads) * d;
             o[i] = f2bf(r0); o[i + half] = f2bf(r1);
         }
