@@ -129,7 +129,6 @@ public sealed partial class CudaEngine : IDisposable
             ScratchBytes += (rows * 8L) + IoBytes(batch) + (partRows * (_headDim + 2) * 4) + _arena.MetadataBytes;
             _positions = Own(_device.Allocate(rows * 4L, "prompt positions"));
             _io = Own(_device.Allocate(IoBytes(batch), "decode step inputs"));
-
             _partO = Own(_device.Allocate(partRows * _headDim * 4, "decode attention partials"));
             _partMl = Own(_device.Allocate(partRows * 2 * 4, "decode attention partial statistics"));
             _pinned = Own(new PinnedHostBuffer(_device, Math.Max(IoBytes(batch), (long)batch * 4)));
