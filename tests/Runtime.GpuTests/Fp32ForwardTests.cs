@@ -62,21 +62,7 @@ public sealed class Fp32ForwardTests : IDisposable
         var g = RandomF32(hidden, 5);
         var dn = Keep(Gpu.Poisoned(device, DType.F32, rows, hidden));
         Kernels.RmsNormF32(Keep(Gpu.UploadF32(device, x, rows, hidden)), Keep(Gpu.UploadF32(device, g, 1, hidden)), dn, rows, 1e-5f);
-        var norm = new float[rows * hidden];
-        for (int r = 0; r < rows; r++)
-        {
-            double ss = 0;
-            for (int i = 0; i < hidden; i++)
-            {
-                ss += (double)x[(r * hidden) + i] * x[(r * hidden) + i];
-            }
-
-            double inv = 1 / Math.Sqrt((ss / hidden) + 1e-5);
-            for (int i = 0; i < hidden; i++)
-            {
-                norm[(r * hidden) + i] = (float)(x[(r * hidden) + i] * inv * g[i]);
-            }
-        }
+        var norm = ReferenceRmsNorm.Rows(x, g, rows, hidden, 1e-5);
 
         double normErr = Gpu.RelativeError(Gpu.Download(dn), norm);
         Assert.True(normErr < 1e-6, $"RMSNorm relative error {normErr:E2}");

@@ -305,21 +305,7 @@ public sealed class KernelTests(ITestOutputHelper output)
         var dout = Gpu.Poisoned(device, DType.BF16, rows, hidden);
         Kernels.RmsNorm(dx, dw, dout, rows, 1e-5f);
         var actual = Gpu.Download(dout);
-        var expected = new float[rows * hidden];
-        for (int r = 0; r < rows; r++)
-        {
-            double ss = 0;
-            for (int i = 0; i < hidden; i++)
-            {
-                ss += (double)x[(r * hidden) + i] * x[(r * hidden) + i];
-            }
-
-            double inv = 1 / Math.Sqrt((ss / hidden) + 1e-5);
-            for (int i = 0; i < hidden; i++)
-            {
-                expected[(r * hidden) + i] = (float)(x[(r * hidden) + i] * inv * w[i]);
-            }
-        }
+        var expected = ReferenceRmsNorm.Rows(x, w, rows, hidden, 1e-5);
 
         Assert.True(Gpu.RelativeError(actual, expected) < 4e-3);
         dx.Buffer.Dispose();
