@@ -277,15 +277,19 @@ public sealed class EngineTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => switching.DecodeKernel = (DecodeAttentionKernel)7);
     }
 
-    [Fact]
-    public void GemvMaxK_Zero_SendsEveryProductToCublasLt_AndAgrees()
+    [Theory]
+    [InlineData(1)]   // the default
+    [InlineData(2)]
+    public void GemvMaxK_Zero_SendsEveryProductToCublasLt_AndAgrees(int splitK)
     {
         _ = Gpu.Device;
         var model = Fixture.Value;
         var layout = KvCacheLayout.Full(model.Config, 512);
         using var gemv = new CudaEngine(model, layout);
         using var cublas = new CudaEngine(model, layout);
-        Assert.Equal(2, gemv.GemvSplitK);
+        Assert.Equal(1, gemv.GemvSplitK);
+        Assert.Equal(int.MaxValue, gemv.GemvMaxK);
+        gemv.GemvSplitK = splitK;
         cublas.GemvMaxK = 0;
         var forced = RandomTokens(12, 17, model.Config.VocabSize);
 
@@ -364,21 +368,42 @@ public sealed class EngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void GemvFusedNorm_GivesBitwiseTheSeparateRmsNormLogits()
+    {
+        // Batch 1 on the GEMV path: q|k|v, gate|up (with its SwiGLU) and lm_head normalising the residual row themselves
+        // must give the logits of rmsnorm_rows followed by the products (the same sum order, the same bf16 rounding).
+        AssertSwitchIsBitwise(fused => fused.GemvFusedNorm = true, separate => Assert.False(separate.GemvFusedNorm), seed: 44);
+    }
+
+    [Fact]
     public void FusedSwiGlu_GivesBitwiseTheSeparateLaunchesLogits()
     {
         // Batch 1 on the GEMV path: gate|up writing the SwiGLU activation itself must give the very logits of the product
         // followed by swiglu_rows (the same row sums, rounded to bf16 the same way before the activation).
+        AssertSwitchIsBitwise(
+            fused =>
+            {
+                Assert.True(fused.FuseSwiGlu);
+                Assert.True(fused.UseGemv);
+            },
+            separate => separate.FuseSwiGlu = false,
+            seed: 42);
+    }
+
+    /// <summary>
+    /// Two fixture engines with a 1,024-token full cache, each set up by its action, then <see cref="AssertBitwiseSame"/>
+    /// over a 300-token prompt and 16 forced steps (random tokens from <paramref name="seed"/>).
+    /// </summary>
+    private static void AssertSwitchIsBitwise(Action<CudaEngine> setUpA, Action<CudaEngine> setUpB, int seed)
+    {
         _ = Gpu.Device;
         var model = Fixture.Value;
         var layout = KvCacheLayout.Full(model.Config, 1024);
-        using var fused = new CudaEngine(model, layout);
-        using var separate = new CudaEngine(model, layout);
-        Assert.True(fused.FuseSwiGlu);
-        Assert.True(fused.UseGemv);
-        separate.FuseSwiGlu = false;
-        var forced = RandomTokens(16, 43, model.Config.VocabSize);
-
-        AssertBitwiseSame(fused, separate, RandomTokens(200, 42, model.Config.VocabSize), forced);
+        using var a = new CudaEngine(model, layout);
+        using var b = new CudaEngine(model, layout);
+        setUpA(a);
+        setUpB(b);
+        AssertBitwiseSame(a, b, RandomTokens(300, seed, model.Config.VocabSize), RandomTokens(16, seed + 1, model.Config.VocabSize));
     }
 
     [Fact]

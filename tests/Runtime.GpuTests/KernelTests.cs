@@ -105,8 +105,11 @@ public sealed class KernelTests(ITestOutputHelper output)
     [InlineData(6144, 4096, 1)]
     [InlineData(100, 256, 2)]
     [InlineData(4099, 4096, 4)]
-    public void GemvNormed_IsTheProductOfTheRmsNormedRow(int m, int k, int splitK)
+    [InlineData(40, 14336, 2)]   // more x than one staging round of the block
+    public void GemvNormed_IsBitwiseRmsNormThenTheProduct_AndNearTheFloat64Reference(int m, int k, int splitK)
     {
+        // The fused staging sums x² in the same order as rmsnorm_rows (the same 256 threads), so y must equal rmsnorm_rows
+        // followed by the plain GEMV bit for bit, with and without the early weight loads.
         var device = Gpu.Device;
         var x = Gpu.RandomBf16(k, 41, 3);
         var g = Gpu.RandomBf16(k, 42);
@@ -114,12 +117,28 @@ public sealed class KernelTests(ITestOutputHelper output)
         var dx = Gpu.UploadF32(device, x, 1, k);
         var dg = Gpu.UploadF32(device, g, 1, k);
         var dw = Gpu.UploadBf16(device, w, m, k);
-        var dy = Gpu.UploadF32(device, new float[m], 1, m);
-        Kernels.GemvNormed(dw, dx, dg, 1e-5f, dy, splitK);
+        var dxn = Gpu.Poisoned(device, DType.BF16, 1, k);
+        var separate = Gpu.UploadF32(device, new float[m], 1, m);
+        Kernels.RmsNorm(dx, dg, dxn, 1, 1e-5f);
+        Kernels.Gemv(dw, dxn, separate, false, splitK);
+        var expected = Gpu.Download(separate);
+        foreach (bool prefetch in new[] { false, true })
+        {
+            var dy = Gpu.UploadF32(device, new float[m], 1, m);
+            Kernels.GemvNormed(dw, dx, dg, 1e-5f, dy, splitK, prefetch);
+            var actual = Gpu.Download(dy);
+            for (int o = 0; o < m; o++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(expected[o]) == BitConverter.SingleToInt32Bits(actual[o]), $"y[{o}] (prefetch {prefetch}): fused {actual[o]} vs separate {expected[o]}");
+            }
+
+            dy.Buffer.Dispose();
+        }
+
         double ss = x.Sum(v => (double)v * v);
         float inv = (float)(1 / Math.Sqrt((ss / k) + 1e-5));
         var xn = x.Select((v, i) => Bf16Convert.Round(v * inv * g[i])).ToArray();   // the staged bf16 input, as rmsnorm_rows rounds it
-        var expected = new float[m];
+        var reference = new float[m];
         for (int o = 0; o < m; o++)
         {
             double sum = 0;
@@ -128,12 +147,45 @@ public sealed class KernelTests(ITestOutputHelper output)
                 sum += (double)xn[i] * w[(o * k) + i];
             }
 
-            expected[o] = (float)sum;
+            reference[o] = (float)sum;
         }
 
-        double err = Gpu.RelativeError(Gpu.Download(dy), expected);
+        double err = Gpu.RelativeError(expected, reference);
         Assert.True(err < 1e-3, $"relative error {err:E2}");   // a staged element may round the other way when inv differs in its last bit
-        foreach (var t in (DeviceTensor[])[dx, dg, dw, dy])
+        foreach (var t in (DeviceTensor[])[dx, dg, dw, dxn, separate])
+        {
+            t.Buffer.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(14336, 4096, 1)]   // Llama-3-8B's gate|up
+    [InlineData(6, 256, 4)]
+    public void GemvNormedSwiGlu_IsBitwiseRmsNormThenTheFusedSwiGluProduct(int ff, int k, int splitK)
+    {
+        var device = Gpu.Device;
+        var x = Gpu.RandomBf16(k, 61, 3);
+        var g = Gpu.RandomBf16(k, 62);
+        var w = Gpu.RandomBf16(2 * ff * k, 63, 0.1f);
+        var dx = Gpu.UploadF32(device, x, 1, k);
+        var dg = Gpu.UploadF32(device, g, 1, k);
+        var dw = Gpu.UploadBf16(device, w, 2 * ff, k);
+        var dxn = Gpu.Poisoned(device, DType.BF16, 1, k);
+        var separate = Gpu.Poisoned(device, DType.BF16, 1, ff);
+        var fused = Gpu.Poisoned(device, DType.BF16, 1, ff);
+        Kernels.RmsNorm(dx, dg, dxn, 1, 1e-5f);
+        Kernels.GemvSwiGlu(dw, dxn, separate, splitK, prefetch: true);
+        Kernels.GemvNormedSwiGlu(dw, dx, dg, 1e-5f, fused, splitK, prefetch: true);
+
+        var expected = Gpu.Download(separate);
+        var actual = Gpu.Download(fused);
+        Assert.Contains(actual, v => v != 0f);
+        for (int j = 0; j < ff; j++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[j]) == BitConverter.SingleToInt32Bits(actual[j]), $"h[{j}]: fused {actual[j]} vs separate {expected[j]}");
+        }
+
+        foreach (var t in (DeviceTensor[])[dx, dg, dw, dxn, separate, fused])
         {
             t.Buffer.Dispose();
         }
@@ -289,6 +341,30 @@ public sealed class KernelTests(ITestOutputHelper output)
         {
             t.Buffer.Dispose();
         }
+    }
+
+    [Theory]
+    [InlineData(128256)] // Llama-3's vocabulary: float4 loads
+    [InlineData(32003)]  // odd: one float per load
+    [InlineData(5)]      // fewer logits than threads
+    public void ArgMax_IsTheLowestIdOfTheMaximum_AndMinusOneForARowWithNaNOrInfinity(int vocab)
+    {
+        var device = Gpu.Device;
+        const int Rows = 4;
+        var logits = Gpu.RandomBf16(Rows * vocab, 21, 4);
+        int tieLow = vocab / 3, tieHigh = vocab - 2;
+        logits[tieLow] = logits[tieHigh] = 50f;                 // row 0: a tie, the lowest id wins
+        logits[vocab + vocab - 1] = 60f;                        // row 1: the maximum is the last logit
+        logits[(2 * vocab) + (vocab / 2)] = float.NaN;          // row 2: NaN
+        logits[(3 * vocab) + 1] = float.NegativeInfinity;       // row 3: −∞
+        var d = Gpu.UploadF32(device, logits, Rows, vocab);
+        using var tokens = device.Allocate(Rows * 4, "argmax tokens");
+        Kernels.ArgMax(d, tokens.Address, Rows);
+        var actual = new int[Rows];
+        tokens.CopyToHost<int>(actual);
+
+        Assert.Equal([tieLow, vocab - 1, -1, -1], actual);
+        d.Buffer.Dispose();
     }
 
     [Theory]

@@ -372,13 +372,19 @@ def wgmma_prefill_lab(args, arch, base_options):
 
 def gemv_lab(args, base_options, copy_gbps):
     """gemv_bf16 with the k split over 1, 2 and 4 warps on the batch-1 products of a Llama-3-8B layer (and lm_head)
-    beside torch's x @ W.T (cuBLAS) and the copy bandwidth."""
+    beside torch's x @ W.T (cuBLAS) and the copy bandwidth, for each --gemv-variants WARPSxROWSxUNROLL (warps per
+    block, rows per warp, 16-byte loads per row in flight per lane: -DGEMV_WARPS/-DGEMV_ROWS/-DGEMV_UNROLL)."""
     source = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + open(os.path.join(KERNELS, "elementwise.cu")).read()
-    module = Module(compile_cubin(source, base_options))
     shapes = [("q|k|v", 6144, 4096), ("o", 4096, 4096), ("gate|up", 28672, 4096), ("down", 4096, 14336), ("lm_head", 128256, 4096)]
+    variants = [tuple(int(v) for v in text.split("x")) for text in args.gemv_variants.split(",")]
+    modules = {}
+    for warps, rows_per_warp, unroll in variants:
+        module = Module(compile_cubin(source, base_options + [f"-DGEMV_WARPS={warps}", f"-DGEMV_ROWS={rows_per_warp}", f"-DGEMV_UNROLL={unroll}"]))
+        f = module.function("gemv_bf16", 2 * 14336 + 1024)
+        modules[(warps, rows_per_warp, unroll)] = (module, f)
+        print(f"variant {warps}x{rows_per_warp}x{unroll}: {attribute(f, 4)} registers, {attribute(f, 3)} bytes spilled (local)")
     rows = []
     for name, m, k in shapes:
-        f = module.function("gemv_bf16", 2 * k + 1024)
         g = torch.Generator(device="cuda").manual_seed(m + k)
         # 32 copies of the matrix (a model's layers) so the timing reads from memory, not L2.
         copies = 32 if m * k * 2 * 32 < 8e9 else 1
@@ -389,27 +395,32 @@ def gemv_lab(args, base_options, copy_gbps):
         row = {"matrix": name, "m": m, "k": k, "bytes": m * k * 2}
         torch_ms = time_cuda(lambda: [torch.mv(w[i], x) for i in range(copies)], args.reps) / copies
         row["torch_us"] = round(torch_ms * 1000, 2)
-        line = f"{name:8s} {m:6d}×{k:5d}: torch {torch_ms * 1000:7.2f} µs ({m * k * 2 / torch_ms / 1e6:5.0f} GB/s)"
-        for split, prefetch in ((1, 0), (2, 0), (4, 0), (2, 1)):
-            per_block = 16 // split
+        print(f"{name:8s} {m:6d}×{k:5d}: torch {torch_ms * 1000:7.2f} µs ({m * k * 2 / torch_ms / 1e6:5.0f} GB/s)")
+        for (warps, rows_per_warp, unroll), (module, f) in modules.items():
+            line = f"    {warps}x{rows_per_warp}x{unroll}:"
+            for split in (1, 2, 4):
+                if split > warps:
+                    continue
+                per_block = rows_per_warp * warps // split
 
-            def run(i, split=split, per_block=per_block, prefetch=prefetch):
-                launch(f, ((m + per_block - 1) // per_block, 1, 1), (128,), 2 * k, [ptr(w[i]), ptr(x), ptr(y), ctypes.c_int(m),
-                       ctypes.c_int(k), ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(split), vp(0), vp(0), ctypes.c_float(0),
-                       ctypes.c_int(prefetch), ctypes.c_int(0)])
+                def run(i, split=split, per_block=per_block, f=f, warps=warps):
+                    launch(f, ((m + per_block - 1) // per_block, 1, 1), (32 * warps,), 2 * k, [ptr(w[i]), ptr(x), ptr(y), ctypes.c_int(m),
+                           ctypes.c_int(k), ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(split), vp(0), vp(0), ctypes.c_float(0),
+                           ctypes.c_int(1), ctypes.c_int(0)])
 
-            run(0)
-            torch.cuda.synchronize()
-            err = float((y - ref).abs().max() / ref.abs().max())
-            ms = time_cuda(lambda: [run(i) for i in range(copies)], args.reps) / copies
-            tag = f"split{split}" + ("_prefetch" if prefetch else "")
-            row[f"{tag}_us"] = round(ms * 1000, 2)
-            row[f"{tag}_error"] = err
-            line += f" | {tag}: {ms * 1000:7.2f} µs ({m * k * 2 / ms / 1e6:5.0f} GB/s){' WRONG' if err > 1e-4 else ''}"
-        print(line)
+                run(0)
+                torch.cuda.synchronize()
+                err = float((y - ref).abs().max() / ref.abs().max())
+                ms = time_cuda(lambda: [run(i) for i in range(copies)], args.reps) / copies
+                tag = f"w{warps}r{rows_per_warp}u{unroll}_split{split}"
+                row[f"{tag}_us"] = round(ms * 1000, 2)
+                row[f"{tag}_error"] = err
+                line += f" | split{split}: {ms * 1000:7.2f} µs ({m * k * 2 / ms / 1e6:5.0f} GB/s){' WRONG' if err > 1e-4 else ''}"
+            print(line)
         rows.append(row)
         del w
-    module.unload()
+    for module, _ in modules.values():
+        module.unload()
     return {"copy_bandwidth_GBps": round(copy_gbps, 1), "products": rows}
 
 
@@ -461,6 +472,7 @@ def main():
     ap.add_argument("--q-scale", type=float, default=6.0, help="--accuracy: query scale of the peaked cases")
     ap.add_argument("--tiles", default="32,64", help="prefill key-tile sizes (-DFW_BN)")
     ap.add_argument("--gemv", action="store_true", help="measure the batch-1 GEMV's k split instead")
+    ap.add_argument("--gemv-variants", default="8x2x4", help="--gemv: WARPSxROWSxUNROLL list (-DGEMV_WARPS/-DGEMV_ROWS/-DGEMV_UNROLL)")
     ap.add_argument("--wgmma", action="store_true", help="check and time the Hopper wgmma prefill kernel instead (sm_90)")
     ap.add_argument("--wgmma-variants", default="2x64,1x64,2x128,1x128", help="--wgmma: WARPGROUPSxKEYTILE list")
     args = ap.parse_args()

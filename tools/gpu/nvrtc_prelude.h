@@ -37,6 +37,7 @@ __device__ int __popc(unsigned);
 __device__ int __shfl_up_sync(unsigned, int, int);
 __device__ float __shfl_sync(unsigned, float, int);
 struct __attribute__((aligned(16))) float4 { float x, y, z, w; };
+__device__ float4 make_float4(float, float, float, float);
 __device__ double __shfl_xor_sync(unsigned, double, int);
 __device__ double sqrt(double);
 __device__ double fmax(double, double);

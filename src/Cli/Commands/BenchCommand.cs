@@ -32,9 +32,10 @@ internal static class BenchCommand
         var noSweep = new Option<bool>("--no-sweep") { Description = "CUDA: skip the batch-size sweep; the KV arena then holds one sequence (batch-1 memory figures)." };
         var budgetOnly = new Option<bool>("--budget-only") { Description = "CUDA: measure only the compressed layout of --budget-percent, not the full cache (a quicker check of compressed decode)." };
         var decodeChunks = new Option<string?>("--decode-chunks") { Description = "CUDA: also time batch-1 decode with these smallest decode-attention chunks in tokens (comma list, e.g. 512,1024,2048; fewer, longer blocks per cache unit)." };
+        var captureSteps = new Option<int>("--capture-steps") { Description = "CUDA: after each layout's headline batch-1 timing, run this many more steps inside a profiler capture range (cuProfilerStart/Stop), for `ncu --profile-from-start off` or `nsys --capture-range=cudaProfilerApi`; 0 = none." };
         var command = new Command("bench", "Measure prefill and decode tokens/s (greedy, eos ignored): on the CPU over threads × methods × prompt lengths, or on CUDA with bandwidth bound, per-kernel times and a batch sweep.")
         {
-            model, promptTokens, newTokens, seed, threads, methods, budget, profile, warmup, runs, json, device, budgetPercent, noSweep, decodeChunks, budgetOnly,
+            model, promptTokens, newTokens, seed, threads, methods, budget, profile, warmup, runs, json, device, budgetPercent, noSweep, decodeChunks, budgetOnly, captureSteps,
         };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(CliSupport.Run(parseResult, output =>
         {
@@ -64,6 +65,7 @@ internal static class BenchCommand
                     Contexts = lengths.Length > 1 ? lengths : null,
                     DecodeChunks = chunkList,
                     BudgetOnly = parseResult.GetValue(budgetOnly),
+                    CaptureSteps = parseResult.GetValue(captureSteps),
                 }, output, cancellationToken);
             }
 

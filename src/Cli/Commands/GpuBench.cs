@@ -33,6 +33,12 @@ internal static class GpuBench
 
         /// <summary>Measure only the compressed layout of <see cref="BudgetPercent"/> (no full-cache figures).</summary>
         public bool BudgetOnly { get; init; }
+
+        /// <summary>
+        /// Batch-1 decode steps to run inside a profiler capture range after each layout's headline timing (0 = none),
+        /// for <c>ncu --profile-from-start off</c> or <c>nsys --capture-range=cudaProfilerApi</c>.
+        /// </summary>
+        public int CaptureSteps { get; init; }
     }
 
     public static int Run(Settings s, TextWriter output, CancellationToken cancellationToken)
@@ -41,6 +47,11 @@ internal static class GpuBench
         if (s.BudgetOnly && s.BudgetPercent <= 0)
         {
             throw new ArgumentException("--budget-only needs --budget-percent P (P > 0): the compressed layout is all it measures.");
+        }
+
+        if (s.CaptureSteps < 0)
+        {
+            throw new ArgumentException($"--capture-steps must be ≥ 0 (got {s.CaptureSteps}).");
         }
 
         using var device = CudaDevice.Open();
@@ -115,7 +126,29 @@ internal static class GpuBench
         {
             var layout = TwoGroupLayout(cfg, s.BudgetPercent / 100 * s.Context);
             Measure(json, output, model, string.Create(c, $"budget_{s.BudgetPercent:0.##}"), layout, prompt, s, bandwidth, cancellationToken, UncompSelection);
+            MeasureWithoutSelection(json, output, model, string.Create(c, $"no_selection_{s.BudgetPercent:0.##}"), layout, prompt, s, bandwidth, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Batch-1 decode of the same compressed layout with no selection (units keep the most recent tokens): the same
+    /// attention lengths and products with no re-scoring or eviction choice, so the gap to the selecting figure is
+    /// what the selection costs the step.
+    /// </summary>
+    private static void MeasureWithoutSelection(Utf8JsonWriter json, TextWriter output, CudaModel model, string name, KvCacheLayout layout, int[] prompt,
+        Settings s, double bandwidth, CancellationToken token)
+    {
+        int batch = 1;
+        using var engine = CreateEngine(model, layout, prompt.Length, ref batch, null);
+        engine.Prefill(0, prompt, [], null, token);
+        var timing = TimedBatch1(engine, model, [prompt[^1]], s.NewTokens, bandwidth);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"[{name}] decode batch 1 with the same budgets and no selection (recency: no re-scoring, no eviction choice): {timing.TokS:F1} tok/s ({100 * timing.TokS / timing.Bound:F1} % of the bound {timing.Bound:F1})"));
+        json.WriteStartObject(name);
+        json.WriteString("selection", "none (recency by position)");
+        json.WriteNumber("decode_b1_tok_s", Math.Round(timing.TokS, 2));
+        json.WriteNumber("bound_tok_s", Math.Round(timing.Bound, 2));
+        json.WriteEndObject();
     }
 
     /// <summary>
@@ -227,6 +260,19 @@ internal static class GpuBench
 
         WriteProfile(json, output, $"[{name}] where a batch-1 step's time goes (eager, events between operations)", "decode_b1_profile_ms", engine.ProfileDecode([0], next));
 
+        if (s.CaptureSteps > 0)
+        {
+            // For Nsight Compute / Systems: the default configuration's steps (graph launches) inside a capture range.
+            model.Device.BeginProfilerCapture();
+            for (int i = 0; i < s.CaptureSteps; i++)
+            {
+                engine.DecodeSample([0], next, SamplingOptions.Greedy, [], next);
+            }
+
+            model.Device.EndProfilerCapture();
+            output.WriteLine(string.Create(c, $"[{name}] {s.CaptureSteps} batch-1 decode steps ran inside a profiler capture range (cuProfilerStart … cuProfilerStop)"));
+        }
+
         // Batch-1 decode timed again with one setting changed, printed beside the bound and recorded under jsonKey.
         void TimeVariant(string with, string jsonKey)
         {
@@ -331,11 +377,14 @@ internal static class GpuBench
 
             engine.GemvSplitK = splitK;
 
-            // And the GEMV for the products past GemvMaxK too (down_proj of an 8B model, k = 14336), for the record.
+            // And with the other inner-dimension limit for the GEMV (unlimited by default; 8192 sends down_proj of an 8B
+            // model, k = 14336, to cuBLASLt), for the record.
             int maxK = engine.GemvMaxK;
-            engine.GemvMaxK = int.MaxValue;
-            TimeVariant(string.Create(c, $"the GEMV for every product (GemvMaxK {maxK} → unlimited)"), "decode_b1_gemv_all_tok_s");
-            WriteProfile(json, output, $"[{name}] with the GEMV for every product", "decode_b1_gemv_all_profile_ms", engine.ProfileDecode([0], next));
+            int otherMaxK = maxK > 8192 ? 8192 : int.MaxValue;
+            string limit = otherMaxK == int.MaxValue ? "unlimited" : otherMaxK.ToString(c);
+            engine.GemvMaxK = otherMaxK;
+            TimeVariant(string.Create(c, $"the GEMV for products with k ≤ {limit} (cuBLASLt past it)"), $"decode_b1_gemv_maxk_{(otherMaxK == int.MaxValue ? "all" : limit)}_tok_s");
+            WriteProfile(json, output, $"[{name}] with the GEMV for k ≤ {limit}", $"decode_b1_gemv_maxk_{(otherMaxK == int.MaxValue ? "all" : limit)}_profile_ms", engine.ProfileDecode([0], next));
             engine.GemvMaxK = maxK;
 
             // And with RMSNorm fused into the normed products (off by default: slower so far), for the record.
@@ -434,7 +483,7 @@ internal static class GpuBench
     {
         const int Batch1Timings = 26, Profiles = 16, SweepSizes = 12, WarmUp = 3;
         int batch1 = (Batch1Timings + (2 * s.DecodeChunks.Count)) * (WarmUp + (DecodeRounds * s.NewTokens));
-        return batch1 + Profiles + (SweepSizes * (WarmUp + (DecodeRounds * SweepSteps)));
+        return batch1 + Profiles + s.CaptureSteps + (SweepSizes * (WarmUp + (DecodeRounds * SweepSteps)));
     }
 
     private static void WriteProfile(Utf8JsonWriter json, TextWriter output, string title, string key, IReadOnlyDictionary<string, double> profile)

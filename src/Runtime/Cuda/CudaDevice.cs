@@ -229,6 +229,24 @@ public sealed unsafe class CudaDevice : IDisposable
         return ((long)free, (long)total);
     }
 
+    /// <summary>
+    /// Opens a profiler capture range (<c>cuProfilerStart</c>): with <c>ncu --profile-from-start off</c> or
+    /// <c>nsys --capture-range=cudaProfilerApi</c>, only the work queued until <see cref="EndProfilerCapture"/> is
+    /// profiled. Without a profiler attached it does nothing.
+    /// </summary>
+    public void BeginProfilerCapture()
+    {
+        Synchronize();
+        Check(cuProfilerStart());
+    }
+
+    /// <summary>Waits for the queued work and closes the capture range of <see cref="BeginProfilerCapture"/> (<c>cuProfilerStop</c>).</summary>
+    public void EndProfilerCapture()
+    {
+        Synchronize();
+        Check(cuProfilerStop());
+    }
+
     /// <summary>Waits for all queued work, on both streams.</summary>
     public void Synchronize()
     {

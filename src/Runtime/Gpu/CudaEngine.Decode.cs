@@ -21,7 +21,7 @@ public sealed partial class CudaEngine
     private bool _overlapSelection;
     private bool _fuseRopeAttention;
     private bool _fuseSwiGlu = true;
-    private int _gemvSplitK = 2;
+    private int _gemvSplitK = 1;
     private int _gemvMaxK;
     private bool _gemvFusedNorm;
     private bool _gemvPrefetch;
@@ -60,10 +60,12 @@ public sealed partial class CudaEngine
 
     /// <summary>
     /// Warps per row group of the batch-1 GEMV (1, 2 or 4) for matrices of at most <see cref="GemvSplitKMaxRows"/> rows
-    /// (q|k|v and o of an 8B model; gate|up and lm_head already keep the GPU busy). Starts at 2 (H200, Llama-3-8B shapes,
-    /// 32K: 173.3 tok/s vs 170.5 with 1, and 143.3 vs 141.7 in an earlier run: o has only 256 row groups of 16 rows
-    /// without the split, two per multiprocessor); changing it drops the
-    /// captured graphs. <c>uncomp bench --device cuda</c> times batch-1 decode with the other two.
+    /// (q|k|v and o of an 8B model; gate|up and lm_head already keep the GPU busy). Starts at 1: with blocks of 8 warps ×
+    /// 2 rows (since 2026-11-28) the unsplit q|k|v and o grids (384 and 256 blocks) are resident at once, so under
+    /// programmatic dependent launch every block issues its first weight loads early (H200, Llama-3-8B shapes, 32K,
+    /// UNComp 4.74 %: 226.5 tok/s vs 219.6 with 2 in the same run, docs/benchmarks/gpu/decode-80/run6; with the earlier
+    /// 4-warp blocks 2 was faster). Changing it drops the captured graphs. <c>uncomp bench --device cuda</c> times
+    /// batch-1 decode with the other two.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not 1, 2 or 4.</exception>
     public int GemvSplitK
@@ -82,10 +84,11 @@ public sealed partial class CudaEngine
 
     /// <summary>
     /// Batch-1 GEMV products that follow an RMSNorm (q|k|v, gate|up, lm_head) normalise the residual row themselves
-    /// instead of a separate <c>rmsnorm_rows</c> launch. Starts off: every block of the product recomputes the row's
-    /// norm, which cost more than the launches it saves (H200, Llama-3-8B shapes, 32K: 141.7 tok/s fused vs 146.0
-    /// separate; gate|up 1.91 → 2.34 ms; docs/benchmarks/gpu/NOTES.md run 8). Changing it drops the captured graphs;
-    /// <c>uncomp bench --device cuda</c> also times it on.
+    /// instead of a separate <c>rmsnorm_rows</c> launch, with the same sum order, so the same logits bit for bit. Starts
+    /// off: every block of the product recomputes the row's norm, which costs more than the launches it saves (H200,
+    /// Llama-3-8B shapes, 32K: 141.7 tok/s fused vs 146.0 separate, docs/benchmarks/gpu/NOTES.md run 8; with the norm
+    /// weights loaded before the wait and unrolled loads, UNComp 4.74 %: 205.9 vs 219.6, decode-80/run6). Changing it
+    /// drops the captured graphs; <c>uncomp bench --device cuda</c> also times it on.
     /// </summary>
     public bool GemvFusedNorm
     {
@@ -578,10 +581,17 @@ public sealed partial class CudaEngine
                 _kernels.AddBias(_x, bo, rows);
             }
 
-            if (rows == 1 && _fuseSwiGlu && !_profiling && !_gemvFusedNorm && GemvTakes(w.WGateUp) && w.WGateUp.Rows % 4 == 0)
+            if (rows == 1 && _fuseSwiGlu && !_profiling && GemvTakes(w.WGateUp) && w.WGateUp.Rows % 4 == 0)
             {
-                _kernels.RmsNorm(_x, w.MlpNorm, _xn, rows, eps);
-                _kernels.GemvSwiGlu(w.WGateUp, _xn.Take(1), _mlp.Take(1), GemvSplit(w.WGateUp), _gemvPrefetch);
+                if (_gemvFusedNorm && w.WGateUp.Cols * 6 <= _device.MaxSharedMemoryPerBlock)
+                {
+                    _kernels.GemvNormedSwiGlu(w.WGateUp, _x.Take(1), w.MlpNorm, eps, _mlp.Take(1), GemvSplit(w.WGateUp), _gemvPrefetch);
+                }
+                else
+                {
+                    _kernels.RmsNorm(_x, w.MlpNorm, _xn, rows, eps);
+                    _kernels.GemvSwiGlu(w.WGateUp, _xn.Take(1), _mlp.Take(1), GemvSplit(w.WGateUp), _gemvPrefetch);
+                }
             }
             else
             {
@@ -610,7 +620,7 @@ public sealed partial class CudaEngine
     /// </summary>
     private void NormedMatMul(DeviceTensor norm, float eps, DeviceTensor w, DeviceTensor y, int rows)
     {
-        if (rows == 1 && _gemvFusedNorm && GemvTakes(w))
+        if (rows == 1 && _gemvFusedNorm && GemvTakes(w) && w.Cols * 6 <= _device.MaxSharedMemoryPerBlock)
         {
             _kernels.GemvNormed(w, _x.Take(1), norm, eps, y, GemvSplit(w), _gemvPrefetch);
             return;

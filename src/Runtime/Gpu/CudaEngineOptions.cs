@@ -20,8 +20,9 @@ public sealed record CudaEngineOptions
     /// <summary>
     /// Batch-1 decode uses the GEMV kernel instead of cuBLASLt for products with k ≤ <see cref="GemvMaxK"/>. Measured on
     /// an H200 with Llama-3-8B shapes (docs/benchmarks/gpu/run3-ours-h200.log): GEMV 0.57 / 0.50 / 1.89 / 0.24 ms vs
-    /// cuBLASLt 0.68 / 0.54 / 1.97 / 0.25 ms per step for q|k|v, o, gate|up and lm_head; for down (k = 14336)
-    /// cuBLASLt was faster (1.10 vs 1.20 ms), hence the k limit.
+    /// cuBLASLt 0.68 / 0.54 / 1.97 / 0.25 ms per step for q|k|v, o, gate|up and lm_head. Since the GEMV's blocks became
+    /// 8 warps of 2 rows (2026-11-28) it is also the faster path for down (k = 14336) inside the step: UNComp 4.74 % at
+    /// 32K, 225.1 tok/s vs 224.7 with cuBLASLt for down (docs/benchmarks/gpu/decode-80/run4).
     /// </summary>
     public bool UseGemv { get; init; } = true;
 
@@ -67,8 +68,11 @@ public sealed record CudaEngineOptions
     /// </summary>
     public bool FuseRopeAttention { get; init; } = true;
 
-    /// <summary>Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt).</summary>
-    public int GemvMaxK { get; init; } = 8192;
+    /// <summary>
+    /// Largest inner dimension the batch-1 GEMV path takes (larger ones go to cuBLASLt); unlimited unless set, within the
+    /// kernel's own limit (x is staged in shared memory: <see cref="LlamaKernels.GemvMaxK"/>).
+    /// </summary>
+    public int GemvMaxK { get; init; } = int.MaxValue;
 
     /// <summary>The engine disposes its <see cref="CudaModel"/> when it is disposed (for engines that loaded it themselves).</summary>
     public bool OwnsModel { get; init; }

@@ -226,7 +226,7 @@ internal sealed class GpuSelection : IDisposable
     public void Append(int layer, int rows, DeviceTensor q, DeviceTensor newK, DeviceTensor newV, ulong slots, ulong tokenPositions, in KvWriteArgs write, Action<string>? mark = null, bool fuseEvictAppend = false)
     {
         var spec = Spec;
-        int chunk = rows <= 4 ? LlamaKernels.RescoreChunk : LlamaKernels.RescoreLargeChunk;
+        const int chunk = LlamaKernels.RescoreChunk;
         var args = new RescoreArgs
         {
             Q = q.Address, Ring = _ring?.Address ?? 0, QueryCounts = _queryCounts?.Address ?? 0, NewK = newK.Address,

@@ -5,11 +5,13 @@ namespace UNComp.Runtime.Gpu;
 /// <summary>Launch wrappers of the compression kernels (<c>Gpu/Kernels/compression.cu</c>).</summary>
 public sealed partial class LlamaKernels
 {
-    /// <summary>Smallest number of keys per decode re-scoring block (<c>EV_LANES</c>); batches of more than four rows use <see cref="RescoreLargeChunk"/>.</summary>
-    internal const int RescoreChunk = 64;
-
-    /// <summary>Keys per decode re-scoring block for large batches (the block's queries are loaded once per chunk).</summary>
-    internal const int RescoreLargeChunk = 256;
+    /// <summary>
+    /// Keys per decode re-scoring block (a multiple of <c>EV_LANES</c>, at most <c>EV_THREADS</c>; the block's queries are
+    /// loaded once per chunk). 256 at every batch size: with the selection beside the step, fewer blocks take fewer
+    /// multiprocessors from the step's products (H200, Llama-3-8B shapes, 32K, UNComp at 4.74 %: batch-1 decode
+    /// 229.3 tok/s with 256-key blocks vs 224.7 with 64, docs/benchmarks/gpu/decode-80/run4).
+    /// </summary>
+    internal const int RescoreChunk = 256;
 
     /// <summary>Threads per decode re-scoring block (<c>EV_THREADS</c>: four per key).</summary>
     private const int RescoreThreads = 256;

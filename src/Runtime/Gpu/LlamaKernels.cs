@@ -9,8 +9,11 @@ namespace UNComp.Runtime.Gpu;
 /// </summary>
 public sealed partial class LlamaKernels : IDisposable
 {
-    /// <summary>Matrix rows one GEMV block covers without a k split (4 warps × 4 rows).</summary>
+    /// <summary>Matrix rows one GEMV block covers without a k split (<c>GEMV_WARPS</c> 8 × <c>GEMV_ROWS</c> 2).</summary>
     private const int GemvRowsPerBlock = 16;
+
+    /// <summary>Threads of a GEMV block (<c>GEMV_WARPS</c> · 32).</summary>
+    private const int GemvThreads = 256;
     private const int DecodeThreads = 128;
     private const int CombineThreads = 256;
 
@@ -238,7 +241,7 @@ public sealed partial class LlamaKernels : IDisposable
             throw new ArgumentException($"Gemv takes bf16 w [m, k] (k a multiple of 8), bf16 x [1, k] and y [1, m]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}], y [{y.Rows}, {y.Cols}].");
         }
 
-        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), GemvThreads, w.Cols * 2,
             w, x, y, w.Rows, w.Cols, accumulate ? 1 : 0, y.Type == DType.BF16 ? 1 : 0, splitK, 0UL, 0UL, 0f, prefetch ? 1 : 0, 0);
     }
 
@@ -261,7 +264,7 @@ public sealed partial class LlamaKernels : IDisposable
             throw new ArgumentException($"GemvSwiGlu takes bf16 w [2·ff, k] (ff even, k a multiple of 8), bf16 x [1, k] and h [1, ff]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}] {x.Type}, h [{h.Rows}, {h.Cols}] {h.Type}.");
         }
 
-        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), GemvThreads, w.Cols * 2,
             w, x, h, w.Rows, w.Cols, 0, 1, splitK, 0UL, 0UL, 0f, prefetch ? 1 : 0, h.Cols);
     }
 
@@ -285,8 +288,42 @@ public sealed partial class LlamaKernels : IDisposable
             throw new ArgumentException($"GemvNormed takes bf16 w [m, k] (k a multiple of 8), fp32 x and norm weights [1, k] and y [1, m]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}] {x.Type}, norm [{normWeight.Cols}] {normWeight.Type}, y [{y.Rows}, {y.Cols}].");
         }
 
-        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), 128, w.Cols * 2,
+        if (w.Cols * 6 > _device.MaxSharedMemoryPerBlock)
+        {
+            throw new ArgumentException($"GemvNormed stages x and the norm weights in shared memory: k = {w.Cols} needs {w.Cols * 6} bytes, the device gives a block {_device.MaxSharedMemoryPerBlock}; use RmsNorm and Gemv.");
+        }
+
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), GemvThreads, w.Cols * 6,
             w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps, prefetch ? 1 : 0, 0);
+    }
+
+    /// <summary>
+    /// h = SwiGLU(W · RMSNorm(x)) for a single token: <see cref="GemvNormed"/>'s staging and <see cref="GemvSwiGlu"/>'s
+    /// epilogue in one launch, bitwise <see cref="RmsNorm"/> followed by <see cref="GemvSwiGlu"/>.
+    /// </summary>
+    /// <param name="w">bf16 [gate | up] weights [2·ff, k], ff even, k a multiple of 8.</param>
+    /// <param name="x">fp32 residual row [1, k].</param>
+    /// <param name="normWeight">fp32 norm weights [1, k].</param>
+    /// <param name="eps">The norm's epsilon.</param>
+    /// <param name="h">bf16 activation [1, ff].</param>
+    /// <param name="splitK">Warps per row group (1, 2 or 4).</param>
+    /// <param name="prefetch">As for <see cref="Gemv"/>.</param>
+    /// <exception cref="ArgumentException">The shapes or types do not fit, or <paramref name="splitK"/> is not 1, 2 or 4.</exception>
+    public void GemvNormedSwiGlu(DeviceTensor w, DeviceTensor x, DeviceTensor normWeight, float eps, DeviceTensor h, int splitK = 1, bool prefetch = false)
+    {
+        if (w.Type != DType.BF16 || x.Type != DType.F32 || normWeight.Type != DType.F32 || h.Type != DType.BF16 || x.Rows != 1 || h.Rows != 1
+            || x.Cols != w.Cols || normWeight.Cols != w.Cols || w.Rows != 2 * h.Cols || h.Cols % 2 != 0 || w.Cols % 8 != 0)
+        {
+            throw new ArgumentException($"GemvNormedSwiGlu takes bf16 w [2·ff, k] (ff even, k a multiple of 8), fp32 x and norm weights [1, k] and bf16 h [1, ff]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}] {x.Type}, norm [{normWeight.Cols}] {normWeight.Type}, h [{h.Rows}, {h.Cols}] {h.Type}.");
+        }
+
+        if (w.Cols * 6 > _device.MaxSharedMemoryPerBlock)
+        {
+            throw new ArgumentException($"GemvNormedSwiGlu stages x and the norm weights in shared memory: k = {w.Cols} needs {w.Cols * 6} bytes, the device gives a block {_device.MaxSharedMemoryPerBlock}; use RmsNorm and GemvSwiGlu.");
+        }
+
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), GemvThreads, w.Cols * 6,
+            w, 0UL, h, w.Rows, w.Cols, 0, 1, splitK, x, normWeight, eps, prefetch ? 1 : 0, h.Cols);
     }
 
     /// <summary>Blocks of the GEMV for <paramref name="rows"/> matrix rows with the k split over <paramref name="splitK"/> warps.</summary>

@@ -20,6 +20,17 @@ public class BenchCommandTests
     }
 
     [Fact]
+    public void GpuBench_NegativeCaptureSteps_IsRefusedBeforeTouchingTheDevice()
+    {
+        var settings = new UNComp.Cli.Commands.GpuBench.Settings("no-model", 512, 4, 1, BudgetPercent: 4.74, JsonPath: null, "uncomp bench", Sweep: false)
+        {
+            CaptureSteps = -1,
+        };
+        var e = Assert.Throws<ArgumentException>(() => UNComp.Cli.Commands.GpuBench.Run(settings, new StringWriter(), CancellationToken.None));
+        Assert.Contains("--capture-steps must be ≥ 0 (got -1)", e.Message);
+    }
+
+    [Fact]
     public void Bench_WritesAReportWithEveryGridPointAndItsRuns()
     {
         using var tiny = new TinyModel(new TinyModelSpec());

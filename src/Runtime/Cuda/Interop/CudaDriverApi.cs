@@ -36,6 +36,8 @@ internal static unsafe partial class CudaDriverApi
     [LibraryImport(NativeLibraries.Driver, EntryPoint = "cuDevicePrimaryCtxRelease_v2")] internal static partial int cuDevicePrimaryCtxRelease(int device);
     [LibraryImport(NativeLibraries.Driver)] internal static partial int cuCtxSetCurrent(nint context);
     [LibraryImport(NativeLibraries.Driver)] internal static partial int cuCtxSynchronize();
+    [LibraryImport(NativeLibraries.Driver)] internal static partial int cuProfilerStart();
+    [LibraryImport(NativeLibraries.Driver)] internal static partial int cuProfilerStop();
     [LibraryImport(NativeLibraries.Driver, EntryPoint = "cuMemGetInfo_v2")] internal static partial int cuMemGetInfo(out nuint free, out nuint total);
     [LibraryImport(NativeLibraries.Driver, EntryPoint = "cuMemAlloc_v2")] internal static partial int cuMemAlloc(out ulong pointer, nuint bytes);
     [LibraryImport(NativeLibraries.Driver, EntryPoint = "cuMemFree_v2")] internal static partial int cuMemFree(ulong pointer);

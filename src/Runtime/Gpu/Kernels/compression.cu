@@ -246,8 +246,8 @@ extern "C" __global__ void queries_push_decode(const bf16_t* __restrict__ q, bf1
     if (threadIdx.x == 0) *count = c + 1;
 }
 
-// Keys per block (`chunk`, a launch argument): 64 for small batches (more blocks, shorter chains), up to EV_THREADS for
-// large ones (the block's queries are loaded once per chunk). EV_LANES threads share out a chunk's keys, EV_GROUPS
+// Keys per block (`chunk`, a launch argument, a multiple of EV_LANES up to EV_THREADS): the engine passes 256 (the
+// block's queries are loaded once per chunk, and fewer blocks take fewer multiprocessors from the decode step beside). EV_LANES threads share out a chunk's keys, EV_GROUPS
 // of them split the pairs of each key.
 #define EV_LANES 64
 #define EV_THREADS 256

@@ -13,25 +13,69 @@ extern "C" __global__ void embed_rows(const int* __restrict__ tokens, const bf16
 // hidden a multiple of 4: 16-byte loads and 8-byte stores (four columns per thread and step).
 __device__ __forceinline__ u32 bf16x2_of(float lo, float hi) { return (u32)f2bf(lo) | ((u32)f2bf(hi) << 16); }
 
+// RMS_UNROLL float4 loads per thread in flight (a loop of one dependent load at a time spent most of its 4.9 µs per
+// 4,096-wide row waiting); the per-thread sums keep the column order, so the result does not depend on the unroll.
+#define RMS_UNROLL 4
+
+// 1 / sqrt(mean(row²) + eps) of a row of `hidden` floats (a multiple of 4, 16-byte aligned), every thread of the block
+// taking part. The result depends on the block size (the order of the sum): rmsnorm_rows' 256 threads and the GEMV's
+// GEMV_WARPS · 32 = 256 give the same bits, so a product with the norm fused stages what rmsnorm_rows writes.
+__device__ __forceinline__ float rms_inverse(const float* __restrict__ row, int hidden, float eps)
+{
+    const float4* r4 = (const float4*)row;
+    const int n4 = hidden / 4, stride = blockDim.x;
+    float ss = 0.f;
+    for (int i0 = threadIdx.x; i0 < n4; i0 += RMS_UNROLL * stride)
+    {
+        float4 v[RMS_UNROLL];
+#pragma unroll
+        for (int u = 0; u < RMS_UNROLL; u++) v[u] = i0 + u * stride < n4 ? r4[i0 + u * stride] : make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+        for (int u = 0; u < RMS_UNROLL; u++)
+            if (i0 + u * stride < n4) ss += v[u].x * v[u].x + v[u].y * v[u].y + v[u].z * v[u].z + v[u].w * v[u].w;
+    }
+    ss = block_sum(ss);
+    return rsqrtf(ss / (float)hidden + eps);
+}
+
+// Eight normed columns as bf16 (one 16-byte xs element of the GEMV): a and b are x[8i..8i+7], ga and gb the weights.
+__device__ __forceinline__ uint4 rms_scale8(float4 a, float4 b, float4 ga, float4 gb, float inv)
+{
+    return make_uint4(bf16x2_of(a.x * inv * ga.x, a.y * inv * ga.y), bf16x2_of(a.z * inv * ga.z, a.w * inv * ga.w),
+                      bf16x2_of(b.x * inv * gb.x, b.y * inv * gb.y), bf16x2_of(b.z * inv * gb.z, b.w * inv * gb.w));
+}
+
 extern "C" __global__ void rmsnorm_rows(const float* __restrict__ x, const float* __restrict__ w, bf16_t* __restrict__ out, int hidden, float eps)
 { pdl_prologue();
     const float* row = x + (long)blockIdx.x * hidden;
     bf16_t* o = out + (long)blockIdx.x * hidden;
-    float ss = 0.f;
     if ((hidden & 3) == 0)
     {
         const float4* r4 = (const float4*)row;
-        for (int i = threadIdx.x; i < hidden / 4; i += blockDim.x) { float4 v = r4[i]; ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w; }
-        ss = block_sum(ss);
-        const float inv = rsqrtf(ss / (float)hidden + eps);
         const float4* w4 = (const float4*)w;
-        for (int i = threadIdx.x; i < hidden / 4; i += blockDim.x)
+        const int n4 = hidden / 4, stride = blockDim.x;
+        const float inv = rms_inverse(row, hidden, eps);
+        for (int i0 = threadIdx.x; i0 < n4; i0 += RMS_UNROLL * stride)
         {
-            const float4 v = r4[i], g = w4[i];
-            ((u64*)o)[i] = (u64)bf16x2_of(v.x * inv * g.x, v.y * inv * g.y) | ((u64)bf16x2_of(v.z * inv * g.z, v.w * inv * g.w) << 32);
+            float4 v[RMS_UNROLL], g[RMS_UNROLL];
+#pragma unroll
+            for (int u = 0; u < RMS_UNROLL; u++)
+            {
+                const int i = min(i0 + u * stride, n4 - 1);
+                v[u] = r4[i];
+                g[u] = w4[i];
+            }
+#pragma unroll
+            for (int u = 0; u < RMS_UNROLL; u++)
+            {
+                const int i = i0 + u * stride;
+                if (i < n4)
+                    ((u64*)o)[i] = (u64)bf16x2_of(v[u].x * inv * g[u].x, v[u].y * inv * g[u].y) | ((u64)bf16x2_of(v[u].z * inv * g[u].z, v[u].w * inv * g[u].w) << 32);
+            }
         }
         return;
     }
+    float ss = 0.f;
     for (int i = threadIdx.x; i < hidden; i += blockDim.x) { float v = row[i]; ss += v * v; }
     ss = block_sum(ss);
     float inv = rsqrtf(ss / (float)hidden + eps);
@@ -134,15 +178,29 @@ extern "C" __global__ void f32_to_bf16(const float* __restrict__ src, bf16_t* __
 // 16-byte loads (x is staged in shared memory once per block); memory-bound, so several loads stay in flight.
 // ksplit (1, 2 or 4) warps share a row group, each taking a contiguous part of K, so a short matrix (few rows) has
 // more warps and shorter chains of dependent loads; their partial sums meet in shared memory (fixed order).
-// Grid: ceil(m / (GEMV_ROWS · GEMV_WARPS / ksplit)); block GEMV_WARPS · 32; dynamic shared memory: 2·k bytes.
-#define GEMV_WARPS 4
-#define GEMV_ROWS 4
+// Grid: ceil(m / (GEMV_ROWS · GEMV_WARPS / ksplit)); block GEMV_WARPS · 32; dynamic shared memory: 2·k bytes (6·k
+// with the norm fused: its fp32 weights follow x).
+#ifndef GEMV_WARPS
+#define GEMV_WARPS 8
+#endif
+#ifndef GEMV_ROWS
+#define GEMV_ROWS 2
+#endif
+// 16-byte loads per row in flight per lane (tools/gpu/kernel_lab.py --gemv varies it with the two above).
+#ifndef GEMV_UNROLL
+#define GEMV_UNROLL 4
+#endif
+// x loads per thread in flight while staging it.
+#define GEMV_STAGE_UNROLL 4
 // With prefetch set, each lane's first weight loads are issued before the wait for the predecessor kernel and before
 // x is staged (same arithmetic, same result). With swiglu_ff > 0 (even), W is the fused [gate | up] projection
-// [2·ff, k] and y the bf16 SwiGLU activation [ff]: each warp's four rows are gates j, j+1 and ups ff+j, ff+j+1, and
+// [2·ff, k] and y the bf16 SwiGLU activation [ff]: a warp's first GEMV_ROWS/2 rows are gates j, j+1, … and the others
+// the matching ups ff+j, ff+j+1, …, and
 // the epilogue writes h[j] = bf16(silu(g)·u) from the bf16-rounded g and u, as gemv then swiglu_rows compute it (one
-// launch and one round trip of the [2·ff] vector fewer; m = 2·ff, accumulate and out_bf16 unused). With norm_w set, x is ignored and the block stages bf16(xf · rsqrt(mean(xf²) + eps) ⊙ norm_w) instead (RMSNorm of
-// the fp32 residual row fused into the product's input: one launch fewer per norm, as rmsnorm_rows computes it).
+// launch and one round trip of the [2·ff] vector fewer; m = 2·ff, accumulate and out_bf16 unused). With norm_w set, x is ignored and the block
+// stages bf16(xf · rsqrt(mean(xf²) + eps) ⊙ norm_w) instead (RMSNorm of the fp32 residual row fused into the product's
+// input: one launch fewer per norm; rms_inverse with the same 256 threads, so the same bits as rmsnorm_rows writes).
+static_assert(GEMV_ROWS % 2 == 0, "the SwiGLU epilogue pairs a warp's gate rows with as many up rows");
 extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf16_t* __restrict__ w, const bf16_t* __restrict__ x,
     void* __restrict__ y, int m, int k, int accumulate, int out_bf16, int ksplit, const float* __restrict__ xf,
     const float* __restrict__ norm_w, float eps, int prefetch, int swiglu_ff)
@@ -161,16 +219,17 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
     for (int r = 0; r < GEMV_ROWS; r++)
     {
         acc[r] = 0.f;
-        // The SwiGLU pairing: rows 0, 1 of a group are gates p0, p0 + 1 and rows 2, 3 the matching ups (row0 = 2·p0).
-        const int row = swiglu_ff > 0 ? (r < 2 ? row0 / 2 + r : swiglu_ff + row0 / 2 + r - 2) : row0 + r;
+        // The SwiGLU pairing: the first half of a group's rows are gates p0, p0 + 1, … and the second half the matching
+        // ups (row0 = 2·p0).
+        const int row = swiglu_ff > 0 ? (r < GEMV_ROWS / 2 ? row0 / 2 + r : swiglu_ff + row0 / 2 + r - GEMV_ROWS / 2) : row0 + r;
         wr[r] = (const uint4*)(w + (long)min(row, m - 1) * k);
     }
-    // Four 16-byte loads per row in flight per lane before any use (memory-level parallelism). Warps past the last
+    // GEMV_UNROLL 16-byte loads per row in flight per lane before any use (memory-level parallelism). Warps past the last
     // row skip the loads but stay for the barriers.
-    uint4 wv[4][GEMV_ROWS];
+    uint4 wv[GEMV_UNROLL][GEMV_ROWS];
     auto load = [&](int i0) {
 #pragma unroll
-        for (int u = 0; u < 4; u++)
+        for (int u = 0; u < GEMV_UNROLL; u++)
         {
             int i = i0 + u * 32;
 #pragma unroll
@@ -178,43 +237,71 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
         }
     };
     const int first = v0 + lane;
+    // With the norm fused, its weights (no earlier kernel writes them) go to shared memory behind xs by cp.async,
+    // before the wait as well.
+    float* nw = (float*)(gemv_smem + 2 * (long)k);
+    auto stage_norm_weights = [&]() {
+        for (int i = threadIdx.x; i < k / 4; i += blockDim.x) cp_async16(smem_addr(nw + 4 * i), norm_w + 4 * i, 16);
+        cp_async_commit();
+    };
     if (prefetch)
     {
         // The weights depend on no earlier kernel: their first loads go out before the wait for the predecessor (under
         // programmatic dependent launch, while it finishes) and before x is staged.
         pdl_launch_dependents();
         load(first);
+        if (norm_w != 0) stage_norm_weights();
         pdl_wait();
     }
     else
     {
         pdl_prologue();
+        if (norm_w != 0) stage_norm_weights();
     }
+    // x into shared memory, GEMV_STAGE_UNROLL loads per thread in flight before their stores.
     if (norm_w != 0)
     {
+        const float inv = rms_inverse(xf, k, eps);   // synchronises
+        cp_async_wait<0>();
+        __syncthreads();
         const float4* x4 = (const float4*)xf;
-        const float4* g4 = (const float4*)norm_w;
-        float ss = 0.f;
-        for (int i = threadIdx.x; i < k / 4; i += blockDim.x) { float4 v = x4[i]; ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w; }
-        ss = block_sum(ss);
-        const float inv = rsqrtf(ss / (float)k + eps);
-        for (int i = threadIdx.x; i < vecs; i += blockDim.x)
+        const float4* g4 = (const float4*)nw;
+        for (int i0 = threadIdx.x; i0 < vecs; i0 += GEMV_STAGE_UNROLL * blockDim.x)
         {
-            const float4 a = x4[2 * i], b = x4[2 * i + 1], ga = g4[2 * i], gb = g4[2 * i + 1];
-            xs[i] = make_uint4(bf16x2_of(a.x * inv * ga.x, a.y * inv * ga.y), bf16x2_of(a.z * inv * ga.z, a.w * inv * ga.w),
-                               bf16x2_of(b.x * inv * gb.x, b.y * inv * gb.y), bf16x2_of(b.z * inv * gb.z, b.w * inv * gb.w));
+            float4 a[GEMV_STAGE_UNROLL], b[GEMV_STAGE_UNROLL];
+#pragma unroll
+            for (int u = 0; u < GEMV_STAGE_UNROLL; u++)
+            {
+                const int i = min(i0 + u * (int)blockDim.x, vecs - 1);
+                a[u] = x4[2 * i];
+                b[u] = x4[2 * i + 1];
+            }
+#pragma unroll
+            for (int u = 0; u < GEMV_STAGE_UNROLL; u++)
+            {
+                const int i = i0 + u * blockDim.x;
+                if (i < vecs) xs[i] = rms_scale8(a[u], b[u], g4[2 * i], g4[2 * i + 1], inv);
+            }
         }
     }
     else
     {
-        for (int i = threadIdx.x; i < vecs; i += blockDim.x) xs[i] = ((const uint4*)x)[i];
+        for (int i0 = threadIdx.x; i0 < vecs; i0 += GEMV_STAGE_UNROLL * blockDim.x)
+        {
+            uint4 t[GEMV_STAGE_UNROLL];
+#pragma unroll
+            for (int u = 0; u < GEMV_STAGE_UNROLL; u++) t[u] = ((const uint4*)x)[min(i0 + u * (int)blockDim.x, vecs - 1)];
+#pragma unroll
+            for (int u = 0; u < GEMV_STAGE_UNROLL; u++)
+                if (i0 + u * (int)blockDim.x < vecs) xs[i0 + u * blockDim.x] = t[u];
+        }
     }
     __syncthreads();
-    for (int i0 = first; row0 < m && i0 < v1; i0 += 32 * 4)
+    for (int i0 = first; row0 < m && i0 < v1; i0 += 32 * GEMV_UNROLL)
     {
         if (!prefetch || i0 != first) load(i0);
 #pragma unroll
-        for (int u = 0; u < 4; u++)
+        for (int u = 0; u < GEMV_UNROLL; u++)
         {
             int i = i0 + u * 32;
             if (i >= v1) break;
@@ -242,10 +329,10 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(const bf
         if (lane == 0 && part == 0 && row0 < m)
         {
 #pragma unroll
-            for (int e = 0; e < 2; e++)
+            for (int e = 0; e < GEMV_ROWS / 2; e++)
             {
                 float g = 0.f, u = 0.f;
-                for (int p = 0; p < ksplit; p++) { g += partial[warp + p][e]; u += partial[warp + p][2 + e]; }
+                for (int p = 0; p < ksplit; p++) { g += partial[warp + p][e]; u += partial[warp + p][GEMV_ROWS / 2 + e]; }
                 g = bf2f(f2bf(g));
                 u = bf2f(f2bf(u));
                 ((bf16_t*)y)[row0 / 2 + e] = f2bf(g / (1.f + expf(-g)) * u);

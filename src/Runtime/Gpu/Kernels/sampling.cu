@@ -40,17 +40,38 @@ __device__ int block_argmax(float bv, int bi)
     return r;
 }
 
-// Greedy: tokens[r] = argmax logits[r, :], lowest id on ties (the CPU sampler's rule).
-extern "C" __global__ void argmax_rows(const float* __restrict__ logits, int vocab, int* __restrict__ tokens)
+// Greedy: tokens[r] = argmax logits[r, :], lowest id on ties (the CPU sampler's rule). Each thread keeps
+// ARGMAX_UNROLL loads in flight (float4 when the vocabulary is a multiple of 4, so rows stay 16-byte aligned): a
+// loop of one dependent load at a time took 51 µs over Llama-3's 128,256 logits on an H200.
+#define ARGMAX_UNROLL 8
+extern "C" __global__ void __launch_bounds__(1024) argmax_rows(const float* __restrict__ logits, int vocab, int* __restrict__ tokens)
 { pdl_prologue();
     const float* row = logits + (long)blockIdx.x * vocab;
+    const bool vec = (vocab & 3) == 0;
+    const int width = vec ? 4 : 1, n = vocab / width;
     float bv = NEG_INF;
     int bi = 0x7fffffff, bad = 0;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x)
+    for (int i0 = threadIdx.x; i0 < n; i0 += ARGMAX_UNROLL * blockDim.x)
     {
-        float v = row[i];
-        bad |= not_finite(v);
-        better(v, i, bv, bi);
+        float4 v[ARGMAX_UNROLL];
+#pragma unroll
+        for (int u = 0; u < ARGMAX_UNROLL; u++)
+        {
+            const int i = i0 + u * blockDim.x;
+            v[u] = i >= n ? make_float4(0.f, 0.f, 0.f, 0.f) : vec ? ((const float4*)row)[i] : make_float4(row[i], 0.f, 0.f, 0.f);
+        }
+#pragma unroll
+        for (int u = 0; u < ARGMAX_UNROLL; u++)
+        {
+            const int i = i0 + u * blockDim.x;
+            if (i >= n) break;
+            const float e[4] = { v[u].x, v[u].y, v[u].z, v[u].w };
+            for (int j = 0; j < width; j++)
+            {
+                bad |= not_finite(e[j]);
+                better(e[j], i * width + j, bv, bi);
+            }
+        }
     }
     bad = __syncthreads_or(bad);
     int best = block_argmax(bv, bi);
