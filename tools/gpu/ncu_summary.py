@@ -50,7 +50,11 @@ def main():
             "regs": get(r, "launch__registers_per_thread"),
         })
     launches.sort(key=lambda x: x["id"])
-    streams = sorted({x["stream"] for x in launches}, key=lambda s: -sum(1 for x in launches if x["stream"] == s))
+    # The main stream: the one with the most launches (ties: the one launched on first).
+    first = {}
+    for x in launches:
+        first.setdefault(x["stream"], x["id"])
+    streams = sorted(first, key=lambda s: (-sum(1 for x in launches if x["stream"] == s), first[s]))
     main_stream = streams[0] if streams else ""
     groups = {}
     for x in launches:
