@@ -382,9 +382,10 @@ internal static class GpuBench
             int maxK = engine.GemvMaxK;
             int otherMaxK = maxK > 8192 ? 8192 : int.MaxValue;
             string limit = otherMaxK == int.MaxValue ? "unlimited" : otherMaxK.ToString(c);
+            string maxKKey = $"decode_b1_gemv_maxk_{(otherMaxK == int.MaxValue ? "all" : limit)}";
             engine.GemvMaxK = otherMaxK;
-            TimeVariant(string.Create(c, $"the GEMV for products with k ≤ {limit} (cuBLASLt past it)"), $"decode_b1_gemv_maxk_{(otherMaxK == int.MaxValue ? "all" : limit)}_tok_s");
-            WriteProfile(json, output, $"[{name}] with the GEMV for k ≤ {limit}", $"decode_b1_gemv_maxk_{(otherMaxK == int.MaxValue ? "all" : limit)}_profile_ms", engine.ProfileDecode([0], next));
+            TimeVariant(string.Create(c, $"the GEMV for products with k ≤ {limit} (cuBLASLt past it)"), maxKKey + "_tok_s");
+            WriteProfile(json, output, $"[{name}] with the GEMV for k ≤ {limit}", maxKKey + "_profile_ms", engine.ProfileDecode([0], next));
             engine.GemvMaxK = maxK;
 
             // And with RMSNorm fused into the normed products (off by default: slower so far), for the record.

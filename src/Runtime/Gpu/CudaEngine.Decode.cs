@@ -583,7 +583,7 @@ public sealed partial class CudaEngine
 
             if (rows == 1 && _fuseSwiGlu && !_profiling && GemvTakes(w.WGateUp) && w.WGateUp.Rows % 4 == 0)
             {
-                if (_gemvFusedNorm && w.WGateUp.Cols * 6 <= _device.MaxSharedMemoryPerBlock)
+                if (_gemvFusedNorm && w.WGateUp.Cols <= _kernels.GemvNormedMaxK)
                 {
                     _kernels.GemvNormedSwiGlu(w.WGateUp, _x.Take(1), w.MlpNorm, eps, _mlp.Take(1), GemvSplit(w.WGateUp), _gemvPrefetch);
                 }
@@ -620,7 +620,7 @@ public sealed partial class CudaEngine
     /// </summary>
     private void NormedMatMul(DeviceTensor norm, float eps, DeviceTensor w, DeviceTensor y, int rows)
     {
-        if (rows == 1 && _gemvFusedNorm && GemvTakes(w) && w.Cols * 6 <= _device.MaxSharedMemoryPerBlock)
+        if (rows == 1 && _gemvFusedNorm && GemvTakes(w) && w.Cols <= _kernels.GemvNormedMaxK)
         {
             _kernels.GemvNormed(w, _x.Take(1), norm, eps, y, GemvSplit(w), _gemvPrefetch);
             return;

@@ -226,7 +226,6 @@ internal sealed class GpuSelection : IDisposable
     public void Append(int layer, int rows, DeviceTensor q, DeviceTensor newK, DeviceTensor newV, ulong slots, ulong tokenPositions, in KvWriteArgs write, Action<string>? mark = null, bool fuseEvictAppend = false)
     {
         var spec = Spec;
-        const int chunk = LlamaKernels.RescoreChunk;
         var args = new RescoreArgs
         {
             Q = q.Address, Ring = _ring?.Address ?? 0, QueryCounts = _queryCounts?.Address ?? 0, NewK = newK.Address,
@@ -237,7 +236,7 @@ internal sealed class GpuSelection : IDisposable
             LayerUnit0 = layer * _unitsPerLayer, UnitsPerLayer = _unitsPerLayer, Heads = _heads, KvHeads = _kvHeads,
             HeadsPerUnit = _headsPerUnit, UnitsPerKvHead = _unitsPerKvHead, Layer = layer, Layers = _layers,
             Window = Math.Max(1, spec.Window), Mode = spec.Source == ScoreSource.ObservationWindow ? 1 : 2, MaxPairs = _maxPairs,
-            ScoreStride = _maxCapacity, Splits = (_maxCapacity + chunk) / chunk, Chunk = chunk, Rows = rows, HeadDim = _headDim, Scale = _scale,
+            ScoreStride = _maxCapacity, Splits = _splits, Chunk = LlamaKernels.RescoreChunk, Rows = rows, HeadDim = _headDim, Scale = _scale,
         };
         if (_maxPairs > 0)
         {

@@ -288,12 +288,12 @@ public sealed partial class LlamaKernels : IDisposable
             throw new ArgumentException($"GemvNormed takes bf16 w [m, k] (k a multiple of 8), fp32 x and norm weights [1, k] and y [1, m]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}] {x.Type}, norm [{normWeight.Cols}] {normWeight.Type}, y [{y.Rows}, {y.Cols}].");
         }
 
-        if (w.Cols * 6 > _device.MaxSharedMemoryPerBlock)
+        if (w.Cols > GemvNormedMaxK)
         {
-            throw new ArgumentException($"GemvNormed stages x and the norm weights in shared memory: k = {w.Cols} needs {w.Cols * 6} bytes, the device gives a block {_device.MaxSharedMemoryPerBlock}; use RmsNorm and Gemv.");
+            throw new ArgumentException($"GemvNormed stages x and the norm weights in shared memory: k = {w.Cols} needs {GemvNormedSharedBytes(w.Cols)} bytes, the device gives a block {_device.MaxSharedMemoryPerBlock}; use RmsNorm and Gemv.");
         }
 
-        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), GemvThreads, w.Cols * 6,
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), GemvThreads, GemvNormedSharedBytes(w.Cols),
             w, 0UL, y, w.Rows, w.Cols, 0, y.Type == DType.BF16 ? 1 : 0, splitK, x, normWeight, eps, prefetch ? 1 : 0, 0);
     }
 
@@ -317,12 +317,12 @@ public sealed partial class LlamaKernels : IDisposable
             throw new ArgumentException($"GemvNormedSwiGlu takes bf16 w [2·ff, k] (ff even, k a multiple of 8), fp32 x and norm weights [1, k] and bf16 h [1, ff]; got w [{w.Rows}, {w.Cols}], x [{x.Rows}, {x.Cols}] {x.Type}, norm [{normWeight.Cols}] {normWeight.Type}, h [{h.Rows}, {h.Cols}] {h.Type}.");
         }
 
-        if (w.Cols * 6 > _device.MaxSharedMemoryPerBlock)
+        if (w.Cols > GemvNormedMaxK)
         {
-            throw new ArgumentException($"GemvNormedSwiGlu stages x and the norm weights in shared memory: k = {w.Cols} needs {w.Cols * 6} bytes, the device gives a block {_device.MaxSharedMemoryPerBlock}; use RmsNorm and GemvSwiGlu.");
+            throw new ArgumentException($"GemvNormedSwiGlu stages x and the norm weights in shared memory: k = {w.Cols} needs {GemvNormedSharedBytes(w.Cols)} bytes, the device gives a block {_device.MaxSharedMemoryPerBlock}; use RmsNorm and GemvSwiGlu.");
         }
 
-        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), GemvThreads, w.Cols * 6,
+        Module.Launch("gemv_bf16", GemvGrid(w.Rows, splitK), GemvThreads, GemvNormedSharedBytes(w.Cols),
             w, 0UL, h, w.Rows, w.Cols, 0, 1, splitK, x, normWeight, eps, prefetch ? 1 : 0, h.Cols);
     }
 
@@ -348,6 +348,12 @@ public sealed partial class LlamaKernels : IDisposable
 
     /// <summary>Largest k the single-token <see cref="Gemv"/> takes (x is staged in shared memory).</summary>
     public int GemvMaxK => (_device.MaxSharedMemoryPerBlock - 1024) / 2;
+
+    /// <summary>Largest k <see cref="GemvNormed"/> and <see cref="GemvNormedSwiGlu"/> take (bf16 x and the fp32 norm weights in shared memory).</summary>
+    public int GemvNormedMaxK => _device.MaxSharedMemoryPerBlock / GemvNormedSharedBytes(1);
+
+    /// <summary>Dynamic shared memory of a GEMV block with the norm fused: bf16 x, then the fp32 norm weights.</summary>
+    private static int GemvNormedSharedBytes(int k) => k * (2 + 4);
 
     /// <summary>Writes one layer's kept prefill tokens of one slot into the arena.</summary>
     internal void KvPrefillWrite(in KvWriteArgs a, DeviceTensor k, DeviceTensor v, ulong tokenPositions, int slot, int n, in KvSelectedRows selected = default)
